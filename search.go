@@ -1,0 +1,58 @@
+package accordwatch
+
+import "time"
+
+// Sort orders for search results.
+const (
+	SortNewest    = "newest"
+	SortRelevance = "relevance"
+)
+
+// SearchRequest is a query in accordwatch's query language plus paging.
+type SearchRequest struct {
+	Query string `json:"q"`
+	Sort  string `json:"sort,omitempty"`
+	Size  int    `json:"size,omitempty"`
+	From  int    `json:"from,omitempty"`
+}
+
+// SearchHit is one result, with enough stored fields to display it.
+type SearchHit struct {
+	ID          string    `json:"id"`
+	Score       float64   `json:"score"`
+	Title       string    `json:"title"`
+	Link        string    `json:"link"`
+	Feed        string    `json:"feed"`
+	Published   time.Time `json:"published"`
+	Severity    int       `json:"severity"`
+	Signatories []string  `json:"signatories,omitempty"`
+	States      []string  `json:"states,omitempty"`
+	Actors      []string  `json:"actors,omitempty"`
+	AttackTypes []string  `json:"attack_types,omitempty"`
+	Principles  []string  `json:"principles,omitempty"`
+	// Snippet is plain text around the best match; highlighted spans are
+	// wrapped in HighlightStart/HighlightEnd.
+	Snippet string `json:"snippet,omitempty"`
+}
+
+// Snippet highlight markers (Unicode private-use characters), replaced by
+// each renderer with its own markup after escaping.
+const (
+	HighlightStart = "\uE000"
+	HighlightEnd   = "\uE001"
+)
+
+// FacetCount is one value of a facet.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// SearchResult is a page of hits.
+type SearchResult struct {
+	Query  string                  `json:"q"`
+	Total  uint64                  `json:"total"`
+	Hits   []SearchHit             `json:"hits"`
+	Facets map[string][]FacetCount `json:"facets,omitempty"`
+	TookMS float64                 `json:"took_ms"`
+}
