@@ -1,0 +1,563 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole of config.yaml after defaults, environment overrides
+// and validation.
+type Config struct {
+	// DataDir holds the store, the index and alert files. Relative paths
+	// resolve against the config file's folder.
+	DataDir string `yaml:"data_dir"`
+	// Timezone is an IANA zone for the digest and for display; feed
+	// schedules always run in UTC.
+	Timezone string `yaml:"timezone"`
+	// Listen is the HTTP address of serve's API.
+	Listen string `yaml:"listen"`
+	// DefaultSchedule applies to feeds without their own.
+	DefaultSchedule string         `yaml:"default_schedule"`
+	Fetch           Fetch          `yaml:"fetch"`
+	Feeds           []Feed         `yaml:"feeds"`
+	Slack           Slack          `yaml:"slack"`
+	Rules           []Rule         `yaml:"rules"`
+	Dictionaries    []string       `yaml:"dictionaries"`
+	Alerting        Alerting       `yaml:"alerting"`
+	Location        *time.Location `yaml:"-"`
+	// Path is the file this config came from ("" for embedded defaults).
+	Path string `yaml:"-"`
+}
+
+// Fetch tunes the HTTP fetcher.
+type Fetch struct {
+	Timeout     Duration `yaml:"timeout"`
+	MaxBodyMB   int      `yaml:"max_body_mb"`
+	UserAgent   string   `yaml:"user_agent"`
+	Concurrency int      `yaml:"concurrency"`
+}
+
+// Feed is one configured source.
+type Feed struct {
+	Name      string            `yaml:"name"`
+	URL       string            `yaml:"url"`
+	Schedule  string            `yaml:"schedule"`
+	Tags      []string          `yaml:"tags"`
+	UserAgent string            `yaml:"user_agent"`
+	Headers   map[string]string `yaml:"headers"`
+	Disabled  bool              `yaml:"disabled"`
+}
+
+// Slack holds non-secret Slack settings; the token and webhook URL come
+// only from the environment.
+type Slack struct {
+	Channel string `yaml:"channel"`
+	APIURL  string `yaml:"api_url"`
+	// BotToken and WebhookURL are filled from SLACK_BOT_TOKEN and
+	// SLACK_WEBHOOK_URL; they are never read from the file.
+	BotToken   accordwatch.Secret `yaml:"-"`
+	WebhookURL accordwatch.Secret `yaml:"-"`
+}
+
+// Rule is an alert rule as written in the file.
+type Rule struct {
+	Name        string `yaml:"name"`
+	Query       string `yaml:"query"`
+	Channel     string `yaml:"channel"`
+	MinSeverity int    `yaml:"min_severity"`
+}
+
+// Alerting tunes delivery.
+type Alerting struct {
+	// MaxRetryWait bounds how long a pass waits on Slack's Retry-After
+	// before leaving the alert in the outbox for the next pass.
+	MaxRetryWait Duration `yaml:"max_retry_wait"`
+}
+
+// Duration is a time.Duration written as "30s" or "15m" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses Go duration syntax. A bad value decodes as zero:
+// the validator's walk has already reported it with its line, and failing
+// here would stop the decoder before it reports anything else.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	d.Duration, _ = parseDuration(n)
+	return nil
+}
+
+func parseDuration(n *yaml.Node) (time.Duration, error) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, fmt.Errorf("must be a duration such as 30s or 15m")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return 0, fmt.Errorf("must be a duration such as 30s or 15m, got %q", n.Value)
+	}
+	return v, nil
+}
+
+// Checks are validations that need other packages (the query parser, the
+// cron parser); cmd supplies them so config stays free of those imports.
+type Checks struct {
+	Query    func(q string) error
+	Schedule func(spec string) error
+}
+
+// Options control Load.
+type Options struct {
+	// Getenv reads the environment; os.Getenv when nil.
+	Getenv func(string) string
+	Checks Checks
+}
+
+// Problem is one thing wrong with a config file.
+type Problem struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (p Problem) Error() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	if p.Field == "" {
+		return fmt.Sprintf("%s: %s", loc, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, p.Field, p.Msg)
+}
+
+// Problems is every problem found in one file, in line order.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// secretKeys may never appear in the file: each names its variable.
+var secretKeys = map[string]string{
+	"bot_token":   "SLACK_BOT_TOKEN",
+	"token":       "SLACK_BOT_TOKEN",
+	"webhook_url": "SLACK_WEBHOOK_URL",
+	"webhook":     "SLACK_WEBHOOK_URL",
+}
+
+// Load reads and validates the file at path.
+func Load(path string, opts Options) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path, filepath.Dir(abs), opts)
+}
+
+// Parse validates config bytes. name labels errors; baseDir resolves
+// relative paths.
+func Parse(data []byte, name, baseDir string, opts Options) (*Config, error) {
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	v := &validator{file: name, lines: map[string]int{}}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Problems{{File: name, Msg: "file is empty"}}
+		}
+		return nil, Problems{v.yamlProblem(err)}
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil, Problems{{File: name, Line: doc.Line, Msg: "top level must be a mapping of settings"}}
+	}
+	cfg := &Config{Path: name}
+	v.walk(doc, reflect.TypeOf(*cfg), "")
+	if err := doc.Decode(cfg); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				v.problems = append(v.problems, v.yamlProblem(errors.New(e)))
+			}
+		} else {
+			v.problems = append(v.problems, v.yamlProblem(err))
+		}
+	}
+	applyEnv(cfg, opts.Getenv)
+	applyDefaults(cfg, baseDir)
+	v.validate(cfg, opts.Checks)
+	if len(v.problems) > 0 {
+		sort.SliceStable(v.problems, func(i, j int) bool { return v.problems[i].Line < v.problems[j].Line })
+		return nil, v.problems
+	}
+	return cfg, nil
+}
+
+// Default values, documented in config.yaml.
+const (
+	DefaultSchedule = "@every 15m"
+	DefaultListen   = "127.0.0.1:8080"
+	DefaultAPIURL   = "https://slack.com/api/"
+)
+
+func applyEnv(cfg *Config, getenv func(string) string) {
+	if v := getenv("SLACK_BOT_TOKEN"); v != "" {
+		cfg.Slack.BotToken = accordwatch.Secret(v)
+	}
+	if v := getenv("SLACK_WEBHOOK_URL"); v != "" {
+		cfg.Slack.WebhookURL = accordwatch.Secret(v)
+	}
+	if v := getenv("SLACK_CHANNEL"); v != "" {
+		cfg.Slack.Channel = v
+	}
+	if v := getenv("SLACK_API_URL"); v != "" {
+		cfg.Slack.APIURL = v
+	}
+}
+
+func applyDefaults(cfg *Config, baseDir string) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	cfg.DataDir = resolve(baseDir, cfg.DataDir)
+	if cfg.Timezone == "" {
+		cfg.Timezone = "UTC"
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.DefaultSchedule == "" {
+		cfg.DefaultSchedule = DefaultSchedule
+	}
+	if cfg.Fetch.Timeout.Duration == 0 {
+		cfg.Fetch.Timeout.Duration = 30 * time.Second
+	}
+	if cfg.Fetch.MaxBodyMB == 0 {
+		cfg.Fetch.MaxBodyMB = 10
+	}
+	if cfg.Fetch.Concurrency == 0 {
+		cfg.Fetch.Concurrency = 8
+	}
+	if cfg.Slack.APIURL == "" {
+		cfg.Slack.APIURL = DefaultAPIURL
+	}
+	if cfg.Alerting.MaxRetryWait.Duration == 0 {
+		cfg.Alerting.MaxRetryWait.Duration = 30 * time.Second
+	}
+	for i := range cfg.Feeds {
+		if cfg.Feeds[i].Schedule == "" {
+			cfg.Feeds[i].Schedule = cfg.DefaultSchedule
+		}
+		if isLocalPath(cfg.Feeds[i].URL) {
+			cfg.Feeds[i].URL = resolve(baseDir, strings.TrimPrefix(cfg.Feeds[i].URL, "file://"))
+		}
+	}
+	for i := range cfg.Dictionaries {
+		cfg.Dictionaries[i] = resolve(baseDir, cfg.Dictionaries[i])
+	}
+}
+
+func resolve(base, p string) string {
+	if p == "" || filepath.IsAbs(p) || base == "" {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// isLocalPath reports whether a feed URL names a file or directory.
+func isLocalPath(s string) bool {
+	if strings.HasPrefix(s, "file://") {
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme == "" && s != ""
+}
+
+type validator struct {
+	file     string
+	lines    map[string]int // field path → line
+	problems Problems
+}
+
+func (v *validator) add(field, format string, args ...any) {
+	v.problems = append(v.problems, Problem{File: v.file, Line: v.line(field), Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// line finds the closest recorded line for a field path, walking up to
+// its parent when the field itself is absent.
+func (v *validator) line(field string) int {
+	for f := field; f != ""; {
+		if l, ok := v.lines[f]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
+	}
+	return 0
+}
+
+func (v *validator) yamlProblem(err error) Problem {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 0
+	if strings.HasPrefix(msg, "line ") {
+		rest := msg[len("line "):]
+		if i := strings.Index(rest, ":"); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				line = n
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	return Problem{File: v.file, Line: line, Msg: msg}
+}
+
+// walk records the line of every key and reports keys the struct does not
+// have, so a typo is an error rather than a silently ignored setting.
+func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if t == reflect.TypeOf(Duration{}) {
+			if _, err := parseDuration(n); err != nil {
+				v.problems = append(v.problems, Problem{File: v.file, Line: n.Line, Field: path, Msg: err.Error()})
+			}
+			return
+		}
+		if n.Kind != yaml.MappingNode {
+			if n.Kind != yaml.ScalarNode || n.Tag != "!!null" {
+				v.problems = append(v.problems, Problem{File: v.file, Line: n.Line, Field: path, Msg: "must be a mapping of settings"})
+			}
+			return
+		}
+		fields := yamlFields(t)
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			fp := join(path, k.Value)
+			v.lines[fp] = k.Line
+			if seen[k.Value] {
+				v.problems = append(v.problems, Problem{File: v.file, Line: k.Line, Field: fp, Msg: "set twice"})
+			}
+			seen[k.Value] = true
+			ft, ok := fields[k.Value]
+			if !ok {
+				if env, secret := secretKeys[k.Value]; secret {
+					v.problems = append(v.problems, Problem{File: v.file, Line: k.Line, Field: fp, Msg: fmt.Sprintf("secrets never live in the file; set the %s environment variable instead", env)})
+					continue
+				}
+				v.problems = append(v.problems, Problem{File: v.file, Line: k.Line, Field: fp, Msg: fmt.Sprintf("unknown field%s", suggest(k.Value, fields))})
+				continue
+			}
+			v.walk(val, ft, fp)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return // the decoder reports the type mismatch
+		}
+		for i, c := range n.Content {
+			fp := fmt.Sprintf("%s[%d]", path, i)
+			v.lines[fp] = c.Line
+			v.walk(c, t.Elem(), fp)
+		}
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		m[name] = f.Type
+	}
+	return m
+}
+
+// suggest names the closest known key for a likely typo.
+func suggest(key string, fields map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for name := range fields {
+		if d := editDistance(key, name); d < bestD || (d == bestD && name < best) {
+			best, bestD = name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+func (v *validator) validate(cfg *Config, checks Checks) {
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		v.add("timezone", "unknown time zone %q (use an IANA name such as Europe/Brussels or UTC)", cfg.Timezone)
+	} else {
+		cfg.Location = loc
+	}
+	if cfg.Fetch.Timeout.Duration < 0 {
+		v.add("fetch.timeout", "must be positive")
+	}
+	if cfg.Fetch.MaxBodyMB < 0 || cfg.Fetch.MaxBodyMB > 1024 {
+		v.add("fetch.max_body_mb", "must be between 1 and 1024, got %d", cfg.Fetch.MaxBodyMB)
+	}
+	if cfg.Fetch.Concurrency < 0 || cfg.Fetch.Concurrency > 256 {
+		v.add("fetch.concurrency", "must be between 1 and 256, got %d", cfg.Fetch.Concurrency)
+	}
+	if checks.Schedule != nil {
+		if err := checks.Schedule(cfg.DefaultSchedule); err != nil {
+			v.add("default_schedule", "%v", err)
+		}
+	}
+	urls := map[string]int{}
+	names := map[string]int{}
+	for i, f := range cfg.Feeds {
+		p := fmt.Sprintf("feeds[%d]", i)
+		switch {
+		case f.URL == "":
+			v.add(p+".url", "is required")
+		case isLocalPath(f.URL):
+			// Checked when polled: an archive may be mounted later.
+		default:
+			u, err := url.Parse(f.URL)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.add(p+".url", "must be an http(s) URL or a file path, got %q", f.URL)
+			}
+		}
+		if j, dup := urls[f.URL]; dup && f.URL != "" {
+			v.add(p+".url", "duplicates feeds[%d].url", j)
+		} else {
+			urls[f.URL] = i
+		}
+		if f.Name != "" {
+			if j, dup := names[f.Name]; dup {
+				v.add(p+".name", "duplicates feeds[%d].name %q", j, f.Name)
+			} else {
+				names[f.Name] = i
+			}
+		}
+		if checks.Schedule != nil && f.Schedule != cfg.DefaultSchedule {
+			if err := checks.Schedule(f.Schedule); err != nil {
+				v.add(p+".schedule", "%v", err)
+			}
+		}
+	}
+	if cfg.Slack.APIURL != "" {
+		u, err := url.Parse(cfg.Slack.APIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("slack.api_url", "must be an http(s) URL (from the file or SLACK_API_URL)")
+		}
+	}
+	if w := cfg.Slack.WebhookURL.Reveal(); w != "" {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			v.add("slack", "SLACK_WEBHOOK_URL must be an http(s) URL")
+		}
+	}
+	rules := map[string]int{}
+	for i, r := range cfg.Rules {
+		p := fmt.Sprintf("rules[%d]", i)
+		if r.Name == "" {
+			v.add(p+".name", "is required")
+		} else if j, dup := rules[r.Name]; dup {
+			v.add(p+".name", "duplicates rules[%d].name %q", j, r.Name)
+		} else {
+			rules[r.Name] = i
+		}
+		if strings.TrimSpace(r.Query) == "" {
+			v.add(p+".query", "is required")
+		} else if checks.Query != nil {
+			if err := checks.Query(r.Query); err != nil {
+				v.add(p+".query", "%v", err)
+			}
+		}
+		if r.MinSeverity < 0 || r.MinSeverity > 100 {
+			v.add(p+".min_severity", "must be between 0 and 100, got %d", r.MinSeverity)
+		}
+	}
+}
+
+// FeedList returns the enabled feeds as domain values.
+func (c *Config) FeedList() []accordwatch.Feed {
+	var out []accordwatch.Feed
+	for _, f := range c.Feeds {
+		if f.Disabled {
+			continue
+		}
+		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent, Headers: f.Headers})
+	}
+	return out
+}
+
+// RuleList returns the alert rules as domain values.
+func (c *Config) RuleList() []accordwatch.Rule {
+	out := make([]accordwatch.Rule, len(c.Rules))
+	for i, r := range c.Rules {
+		out[i] = accordwatch.Rule{Name: r.Name, Query: r.Query, Channel: r.Channel, MinSeverity: r.MinSeverity}
+	}
+	return out
+}
