@@ -1,0 +1,353 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrLocked means another process holds the store file.
+var ErrLocked = errors.New("store is in use by another process")
+
+var (
+	bucketItems  = []byte("items")
+	bucketFeeds  = []byte("feeds")
+	bucketOutbox = []byte("outbox")
+	bucketMeta   = []byte("meta")
+)
+
+// schemaVersion guards against opening a file written by an incompatible
+// future version.
+const schemaVersion = "1"
+
+// Options control Open.
+type Options struct {
+	// Timeout bounds the wait for the file lock; default 2s.
+	Timeout time.Duration
+	// ReadOnly opens a shared lock (for CLI commands that only read).
+	ReadOnly bool
+}
+
+// Store is safe for concurrent use; bbolt serialises writers.
+type Store struct {
+	db   *bolt.DB
+	path string
+}
+
+// Open opens or creates the store file at path.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open store %s: %w", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if opts.ReadOnly {
+		return s, nil
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get([]byte("schema")); v != nil && string(v) != schemaVersion {
+			return fmt.Errorf("schema version %s, this build reads %s", v, schemaVersion)
+		}
+		return meta.Put([]byte("schema"), []byte(schemaVersion))
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close releases the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path is the store file's path.
+func (s *Store) Path() string { return s.path }
+
+// Change says what saving an item did.
+type Change int
+
+// Changes reported by Classify-then-Save callers.
+const (
+	Unchanged Change = iota
+	New
+	Changed
+)
+
+func (c Change) String() string {
+	return [...]string{"unchanged", "new", "changed"}[c]
+}
+
+// Diff reports, for each item, whether it is new, changed (same ID, other
+// content hash) or unchanged, without writing anything. The pipeline uses
+// it to classify only what needs classifying.
+func (s *Store) Diff(items []accordwatch.Item) ([]Change, error) {
+	out := make([]Change, len(items))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketItems)
+		for i, it := range items {
+			old := b.Get([]byte(it.ID))
+			switch {
+			case old == nil:
+				out[i] = New
+			case !bytes.Equal(hashOf(old), []byte(it.ContentHash)):
+				out[i] = Changed
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("diff items: %w", err)
+	}
+	return out, nil
+}
+
+// hashOf pulls content_hash out of a stored item without a full decode.
+func hashOf(raw []byte) []byte {
+	var h struct {
+		ContentHash string `json:"content_hash"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return nil
+	}
+	return []byte(h.ContentHash)
+}
+
+// SaveItems writes items in one transaction. A changed item keeps the time
+// it was first fetched, so "first seen" survives edits.
+func (s *Store) SaveItems(items []accordwatch.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketItems)
+		for _, it := range items {
+			if it.ID == "" {
+				return errors.New("item without ID")
+			}
+			if old := b.Get([]byte(it.ID)); old != nil {
+				var prev accordwatch.Item
+				if json.Unmarshal(old, &prev) == nil && !prev.Fetched.IsZero() {
+					it.Fetched = prev.Fetched
+				}
+			}
+			raw, err := json.Marshal(it)
+			if err != nil {
+				return fmt.Errorf("encode item %s: %w", it.ID, err)
+			}
+			if err := b.Put([]byte(it.ID), raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save items: %w", err)
+	}
+	return nil
+}
+
+// Item returns one item; ok is false when it is unknown.
+func (s *Store) Item(id string) (it accordwatch.Item, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketItems).Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(raw, &it)
+	})
+	if err != nil {
+		return it, false, fmt.Errorf("read item %s: %w", id, err)
+	}
+	return it, ok, nil
+}
+
+// EachItem calls fn for every stored item in ID order, stopping at the
+// first error fn returns.
+func (s *Store) EachItem(fn func(accordwatch.Item) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketItems).ForEach(func(k, v []byte) error {
+			var it accordwatch.Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decode item %s: %w", k, err)
+			}
+			return fn(it)
+		})
+	})
+}
+
+// CountItems returns how many items are stored.
+func (s *Store) CountItems() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketItems).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// FeedState returns a feed's state; ok is false for a feed never polled.
+func (s *Store) FeedState(url string) (st accordwatch.FeedState, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketFeeds).Get([]byte(url))
+		if raw == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(raw, &st)
+	})
+	if err != nil {
+		return st, false, fmt.Errorf("read feed state %s: %w", url, err)
+	}
+	return st, ok, nil
+}
+
+// SaveFeedState records a feed's state after a poll.
+func (s *Store) SaveFeedState(st accordwatch.FeedState) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode feed state: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFeeds).Put([]byte(st.URL), raw)
+	})
+	if err != nil {
+		return fmt.Errorf("save feed state %s: %w", st.URL, err)
+	}
+	return nil
+}
+
+// FeedStates lists every known feed's state, by URL.
+func (s *Store) FeedStates() ([]accordwatch.FeedState, error) {
+	var out []accordwatch.FeedState
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFeeds).ForEach(func(_, v []byte) error {
+			var st accordwatch.FeedState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return err
+			}
+			out = append(out, st)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list feed states: %w", err)
+	}
+	return out, nil
+}
+
+// Enqueue adds alerts to the outbox. An alert whose ID is already there,
+// whatever its status, is skipped: that is what makes a re-run or a
+// restart alert nothing twice. It returns the alerts actually added.
+func (s *Store) Enqueue(alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	var added []accordwatch.Alert
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		for _, a := range alerts {
+			if b.Get([]byte(a.ID)) != nil {
+				continue
+			}
+			if a.Status == "" {
+				a.Status = accordwatch.AlertPending
+			}
+			raw, err := json.Marshal(a)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(a.ID), raw); err != nil {
+				return err
+			}
+			added = append(added, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enqueue alerts: %w", err)
+	}
+	return added, nil
+}
+
+// Due returns pending alerts whose next attempt is at or before now,
+// oldest first.
+func (s *Store) Due(now time.Time) ([]accordwatch.Alert, error) {
+	all, err := s.Alerts()
+	if err != nil {
+		return nil, err
+	}
+	var out []accordwatch.Alert
+	for _, a := range all {
+		if a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Alerts lists the whole outbox, oldest first.
+func (s *Store) Alerts() ([]accordwatch.Alert, error) {
+	var out []accordwatch.Alert
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			var a accordwatch.Alert
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.Before(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// UpdateAlert records a delivery attempt's outcome.
+func (s *Store) UpdateAlert(a accordwatch.Alert) error {
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode alert: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketOutbox)
+		if b.Get([]byte(a.ID)) == nil {
+			return fmt.Errorf("alert %s is not in the outbox", a.ID)
+		}
+		return b.Put([]byte(a.ID), raw)
+	})
+	if err != nil {
+		return fmt.Errorf("update alert %s: %w", a.ID, err)
+	}
+	return nil
+}

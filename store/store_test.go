@@ -1,0 +1,142 @@
+package store
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+func openTemp(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "accordwatch.db")
+	s, err := Open(path, Options{Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func item(id, hash string, fetched time.Time) accordwatch.Item {
+	return accordwatch.Item{ID: id, Title: "t-" + id, ContentHash: hash, Fetched: fetched,
+		Tags: accordwatch.Tags{Signatories: []string{"Microsoft"}, Severity: 40}}
+}
+
+func TestDiffAndSave(t *testing.T) {
+	s, _ := openTemp(t)
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.SaveItems([]accordwatch.Item{item("a", "h1", t0), item("b", "h1", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Diff([]accordwatch.Item{item("a", "h1", t0), item("b", "h2", t0), item("c", "h1", t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{Unchanged, Changed, New}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("item %d: got %v, want %v", i, got[i], want[i])
+		}
+	}
+	// An edit keeps the first-seen time.
+	if err := s.SaveItems([]accordwatch.Item{item("b", "h2", t0.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := s.Item("b")
+	if err != nil || !ok {
+		t.Fatalf("got ok=%v err=%v, want item b", ok, err)
+	}
+	if !b.Fetched.Equal(t0) || b.ContentHash != "h2" {
+		t.Errorf("got fetched %v hash %q, want %v and h2", b.Fetched, b.ContentHash, t0)
+	}
+	if b.Tags.Signatories[0] != "Microsoft" {
+		t.Errorf("tags not stored: %+v", b.Tags)
+	}
+	if n, _ := s.CountItems(); n != 2 {
+		t.Errorf("got %d items, want 2", n)
+	}
+	if err := s.SaveItems([]accordwatch.Item{{Title: "no id"}}); err == nil {
+		t.Error("saving an item without ID: got nil error")
+	}
+}
+
+func TestOutboxIsIdempotentAcrossRestart(t *testing.T) {
+	s, path := openTemp(t)
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	a := accordwatch.Alert{ID: "r1/a", Rule: "r1", ItemID: "a", Created: now}
+	added, err := s.Enqueue([]accordwatch.Alert{a, {ID: "r1/b", Rule: "r1", ItemID: "b", Created: now.Add(time.Second), NextAttempt: now.Add(time.Hour)}})
+	if err != nil || len(added) != 2 {
+		t.Fatalf("got %d added, err %v; want 2", len(added), err)
+	}
+	due, _ := s.Due(now)
+	if len(due) != 1 || due[0].ID != "r1/a" || due[0].Status != accordwatch.AlertPending {
+		t.Fatalf("got due %+v, want only pending r1/a", due)
+	}
+	a = due[0]
+	a.Status, a.SentAt, a.Ref = accordwatch.AlertSent, now, "C1/1.2"
+	if err := s.UpdateAlert(a); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	again, err := s2.Enqueue([]accordwatch.Alert{{ID: "r1/a", Rule: "r1", ItemID: "a", Created: now}})
+	if err != nil || len(again) != 0 {
+		t.Fatalf("re-enqueue after restart: got %d added, err %v; want 0", len(again), err)
+	}
+	due, _ = s2.Due(now.Add(2 * time.Hour))
+	if len(due) != 1 || due[0].ID != "r1/b" {
+		t.Errorf("got due %+v, want r1/b only (r1/a was sent)", due)
+	}
+	if err := s2.UpdateAlert(accordwatch.Alert{ID: "nope"}); err == nil {
+		t.Error("updating an unknown alert: got nil error")
+	}
+}
+
+func TestFeedState(t *testing.T) {
+	s, _ := openTemp(t)
+	if _, ok, err := s.FeedState("https://x/feed"); ok || err != nil {
+		t.Fatalf("got ok=%v err=%v for an unknown feed", ok, err)
+	}
+	st := accordwatch.FeedState{URL: "https://x/feed", ETag: `W/"abc"`, LastModified: "Mon, 02 Jan 2006 15:04:05 GMT", ConsecutiveFailures: 2, LastError: "HTTP 500"}
+	if err := s.SaveFeedState(st); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.FeedState(st.URL)
+	if err != nil || !ok || got.ETag != st.ETag || got.LastModified != st.LastModified || got.ConsecutiveFailures != 2 {
+		t.Errorf("got %+v ok=%v err=%v, want %+v", got, ok, err, st)
+	}
+	all, _ := s.FeedStates()
+	if len(all) != 1 {
+		t.Errorf("got %d feed states, want 1", len(all))
+	}
+}
+
+func TestSecondOpenFailsWithErrLocked(t *testing.T) {
+	_, path := openTemp(t)
+	_, err := Open(path, Options{Timeout: 100 * time.Millisecond})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("got %v, want ErrLocked", err)
+	}
+}
+
+func TestOpenInUnwritableDirFails(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "file")
+	s, err := Open(blocker, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// A data dir below a regular file cannot be created.
+	if _, err := Open(filepath.Join(blocker, "sub", "x.db"), Options{}); err == nil {
+		t.Error("got nil error opening a store under a file")
+	}
+}
