@@ -143,30 +143,32 @@ func (s *Store) SaveItems(items []accordwatch.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketItems)
-		for _, it := range items {
-			if it.ID == "" {
-				return errors.New("item without ID")
-			}
-			if old := b.Get([]byte(it.ID)); old != nil {
-				var prev accordwatch.Item
-				if json.Unmarshal(old, &prev) == nil && !prev.Fetched.IsZero() {
-					it.Fetched = prev.Fetched
-				}
-			}
-			raw, err := json.Marshal(it)
-			if err != nil {
-				return fmt.Errorf("encode item %s: %w", it.ID, err)
-			}
-			if err := b.Put([]byte(it.ID), raw); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return putItems(tx, items) })
 	if err != nil {
 		return fmt.Errorf("save items: %w", err)
+	}
+	return nil
+}
+
+func putItems(tx *bolt.Tx, items []accordwatch.Item) error {
+	b := tx.Bucket(bucketItems)
+	for _, it := range items {
+		if it.ID == "" {
+			return errors.New("item without ID")
+		}
+		if old := b.Get([]byte(it.ID)); old != nil {
+			var prev accordwatch.Item
+			if json.Unmarshal(old, &prev) == nil && !prev.Fetched.IsZero() {
+				it.Fetched = prev.Fetched
+			}
+		}
+		raw, err := json.Marshal(it)
+		if err != nil {
+			return fmt.Errorf("encode item %s: %w", it.ID, err)
+		}
+		if err := b.Put([]byte(it.ID), raw); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -261,33 +263,59 @@ func (s *Store) FeedStates() ([]accordwatch.FeedState, error) {
 	return out, nil
 }
 
+// Commit saves items and enqueues their alerts in one transaction, so a
+// crash can never leave an item stored (and so "seen") without the alerts
+// it earned. It returns the alerts actually added (see Enqueue).
+func (s *Store) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	var added []accordwatch.Alert
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := putItems(tx, items); err != nil {
+			return err
+		}
+		var err error
+		added, err = putAlerts(tx, alerts)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("commit %d items, %d alerts: %w", len(items), len(alerts), err)
+	}
+	return added, nil
+}
+
 // Enqueue adds alerts to the outbox. An alert whose ID is already there,
 // whatever its status, is skipped: that is what makes a re-run or a
 // restart alert nothing twice. It returns the alerts actually added.
 func (s *Store) Enqueue(alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
 	var added []accordwatch.Alert
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox)
-		for _, a := range alerts {
-			if b.Get([]byte(a.ID)) != nil {
-				continue
-			}
-			if a.Status == "" {
-				a.Status = accordwatch.AlertPending
-			}
-			raw, err := json.Marshal(a)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(a.ID), raw); err != nil {
-				return err
-			}
-			added = append(added, a)
-		}
-		return nil
+		var err error
+		added, err = putAlerts(tx, alerts)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("enqueue alerts: %w", err)
+	}
+	return added, nil
+}
+
+func putAlerts(tx *bolt.Tx, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	var added []accordwatch.Alert
+	b := tx.Bucket(bucketOutbox)
+	for _, a := range alerts {
+		if b.Get([]byte(a.ID)) != nil {
+			continue
+		}
+		if a.Status == "" {
+			a.Status = accordwatch.AlertPending
+		}
+		raw, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Put([]byte(a.ID), raw); err != nil {
+			return nil, err
+		}
+		added = append(added, a)
 	}
 	return added, nil
 }
