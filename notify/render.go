@@ -1,0 +1,290 @@
+package notify
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+// Block Kit limits (docs.slack.dev). Slack does not truncate for us and
+// slack-go does not validate on send, so every text object goes through fit.
+const (
+	maxText     = 3000 // any text object
+	maxField    = 2000 // one section field
+	maxFields   = 10   // fields per section
+	maxHeader   = 150  // header block, plain_text
+	maxBlocks   = 50   // blocks per message
+	maxTitle    = 500  // link label inside the section text
+	maxExcerpt  = 600  // item text shown under the headline
+	maxLinkURL  = 1500 // longer links are shown as plain titles
+	ellipsis    = "…"
+	dateLayout  = "2006-01-02 15:04 UTC"
+	untitled    = "(untitled)"
+	unnamedSide = "unnamed state"
+)
+
+// Escape replaces Slack's three control characters (& < >) with their
+// entities and nothing else, so feed text can neither ping (<!channel>,
+// <@U123>) nor forge links. html.EscapeString would also turn ' into &#39;,
+// which Slack shows literally.
+func Escape(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// fit shortens already-escaped text to at most n runes, ending in "…" when
+// cut. It runs after Escape because escaping lengthens text, and it never
+// cuts inside an &amp;/&lt;/&gt; entity: half an entity would show as a
+// stray "&l".
+func fit(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	keep := n - utf8.RuneCountInString(ellipsis)
+	if keep < 0 {
+		keep = 0
+	}
+	// Byte offset of the first rune that does not fit.
+	cut := len(s)
+	i := 0
+	for off := range s {
+		if i == keep {
+			cut = off
+			break
+		}
+		i++
+	}
+	head := s[:cut]
+	// After Escape every '&' starts an entity; if the last one has no ';'
+	// after it, the cut fell inside it.
+	if amp := strings.LastIndexByte(head, '&'); amp >= 0 && !strings.Contains(head[amp:], ";") {
+		head = head[:amp]
+	}
+	return head + ellipsis
+}
+
+// slackURL returns raw ready to go inside <url|label>, or "" when it must not
+// be a link: only http and https with a host are linked. '|', '<', '>' and
+// spaces would end or break the link syntax, so they are percent-encoded
+// (url.URL.String leaves <x> in a query untouched); '&' is Slack-escaped as
+// Slack expects in message text.
+func slackURL(raw string) string {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	enc := strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", " ", "%20").Replace(raw)
+	enc = Escape(enc)
+	if utf8.RuneCountInString(enc) > maxLinkURL {
+		return ""
+	}
+	return enc
+}
+
+// severityMarker gives the header a colour a reader can scan.
+func severityMarker(sev int) string {
+	switch {
+	case sev >= 80:
+		return "🔴"
+	case sev >= 50:
+		return "🟠"
+	case sev >= 25:
+		return "🟡"
+	default:
+		return "⚪"
+	}
+}
+
+// principleLabel is how a principle reads in a message.
+func principleLabel(p accordwatch.Principle) string {
+	switch p {
+	case accordwatch.StrongerDefense:
+		return "Stronger defense"
+	case accordwatch.NoOffense:
+		return "No offense"
+	case accordwatch.CapacityBuilding:
+		return "Capacity building"
+	case accordwatch.CollectiveAction:
+		return "Collective action"
+	}
+	return string(p)
+}
+
+// message is one rendered alert: the fallback text and the blocks.
+type message struct {
+	Text   string
+	Blocks []slack.Block
+}
+
+// render builds the Block Kit message for an alert about item. Every piece
+// of item text is escaped, then truncated.
+func render(a accordwatch.Alert, item accordwatch.Item) message {
+	title := strings.TrimSpace(item.Title)
+	if title == "" {
+		title = untitled
+	}
+	sev := item.Tags.Severity
+	headerText := fmt.Sprintf("%s %d · %s", severityMarker(sev), sev, title)
+
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, fit(Escape(headerText), maxHeader), true, false)),
+	}
+
+	section := slack.NewSectionBlock(mrkdwn(sectionText(title, item), maxText), fieldsFor(item.Tags), nil)
+	blocks = append(blocks, section)
+
+	if ctx := contextText(a, item); ctx != "" {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(ctx, maxText)))
+	}
+	if len(blocks) > maxBlocks {
+		blocks = blocks[:maxBlocks]
+	}
+	return message{
+		Text:   fit(Escape(headerText), maxText),
+		Blocks: blocks,
+	}
+}
+
+// mrkdwn makes a verbatim mrkdwn text object from already-escaped text.
+// verbatim stops Slack from auto-linking URLs and channel names and from
+// parsing mentions in feed text.
+func mrkdwn(escaped string, limit int) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, fit(escaped, limit), false, true)
+}
+
+// sectionText is the linked headline and an excerpt of the item text,
+// already escaped and within maxText.
+func sectionText(title string, item accordwatch.Item) string {
+	label := fit(Escape(title), maxTitle)
+	headline := label
+	if u := slackURL(item.Link); u != "" {
+		headline = "<" + u + "|" + label + ">"
+	}
+	excerpt := strings.Join(strings.Fields(item.Text), " ")
+	if excerpt == "" {
+		return headline
+	}
+	room := maxText - utf8.RuneCountInString(headline) - 1
+	room = min(room, maxExcerpt)
+	return headline + "\n" + fit(Escape(excerpt), room)
+}
+
+// fieldsFor lists the tags as section fields, skipping empty ones.
+func fieldsFor(t accordwatch.Tags) []*slack.TextBlockObject {
+	var fields []*slack.TextBlockObject
+	add := func(label string, lines ...string) {
+		var vals []string
+		for _, l := range lines {
+			if l != "" {
+				vals = append(vals, l)
+			}
+		}
+		if len(vals) == 0 || len(fields) == maxFields {
+			return
+		}
+		// The label is ours and bold; only the values are escaped.
+		fields = append(fields, mrkdwn("*"+label+"*\n"+Escape(strings.Join(vals, "\n")), maxField))
+	}
+
+	sigs := make([]string, 0, len(t.Signatories))
+	for _, s := range t.Signatories {
+		if role := t.Roles[s]; role != "" {
+			s += " (" + role + ")"
+		}
+		sigs = append(sigs, s)
+	}
+	add("Signatories", strings.Join(sigs, ", "))
+
+	states := stateLines(t)
+	actors := ""
+	if len(t.Actors) > 0 {
+		actors = "Actors: " + strings.Join(t.Actors, ", ")
+	}
+	add("State", strings.Join(states, ", "), actors)
+
+	add("Attack type", strings.Join(t.AttackTypes, ", "))
+
+	ps := make([]string, 0, len(t.Principles))
+	for _, p := range t.Principles {
+		ps = append(ps, principleLabel(p))
+	}
+	add("Principles", strings.Join(ps, ", "))
+	return fields
+}
+
+// stateLines describes each attributed state with its attribution, e.g.
+// "Russia (attributed by Microsoft)".
+func stateLines(t accordwatch.Tags) []string {
+	describe := func(name string, at *accordwatch.Attribution) string {
+		if at == nil || at.Strength == "" {
+			return name
+		}
+		d := at.Strength
+		if at.By != "" {
+			d += " by " + at.By
+		}
+		return name + " (" + d + ")"
+	}
+	var out []string
+	used := make(map[int]bool)
+	for _, s := range t.States {
+		var at *accordwatch.Attribution
+		for i := range t.Attribution {
+			if !used[i] && t.Attribution[i].State == s {
+				at, used[i] = &t.Attribution[i], true
+				break
+			}
+		}
+		out = append(out, describe(s, at))
+	}
+	for i := range t.Attribution {
+		if !used[i] && t.Attribution[i].State == "" {
+			out = append(out, describe(unnamedSide, &t.Attribution[i]))
+		}
+	}
+	if len(out) == 0 && t.StateLinked {
+		out = append(out, "state-linked")
+	}
+	return out
+}
+
+// contextText is "<feed> · <published UTC> · rule <rule>", escaped.
+func contextText(a accordwatch.Alert, item accordwatch.Item) string {
+	var parts []string
+	if item.FeedName != "" {
+		parts = append(parts, item.FeedName)
+	}
+	if !item.Published.IsZero() {
+		parts = append(parts, item.Published.In(time.UTC).Format(dateLayout))
+	}
+	if a.Rule != "" {
+		parts = append(parts, "rule "+a.Rule)
+	}
+	return Escape(strings.Join(parts, " · "))
+}
