@@ -1,0 +1,516 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+// Defaults applied by New to zero Options fields.
+const (
+	defaultUserAgent    = "accordwatch/dev (+https://github.com/accordwatch/accordwatch)"
+	defaultTimeout      = 30 * time.Second
+	defaultMaxBytes     = 10 << 20
+	defaultMaxRedirects = 5
+	// connectTimeout bounds the TCP/TLS handshake of the built-in client so a
+	// black-holed host fails fast even when Timeout is generous.
+	connectTimeout = 10 * time.Second
+)
+
+// acceptHeader prefers feed types but accepts anything: many servers label
+// feeds text/html or application/octet-stream.
+const acceptHeader = "application/rss+xml, application/atom+xml, application/feed+json, " +
+	"application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+
+// Options configures a Fetcher. Zero fields take the documented defaults.
+type Options struct {
+	// UserAgent is sent with every request unless a feed sets its own. It
+	// must name accordwatch so publishers can identify and contact us; New
+	// appends the default when it does not.
+	UserAgent string
+	// Timeout bounds one whole request: connect, headers and body.
+	Timeout time.Duration
+	// MaxBytes caps a response body, counted after gzip decoding, and a
+	// local feed file.
+	MaxBytes int64
+	// MaxRedirects is how many redirects one request may follow.
+	MaxRedirects int
+	// Client is used for HTTP when non-nil (tests inject one). Its
+	// CheckRedirect is replaced by one enforcing MaxRedirects when nil.
+	Client *http.Client
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Fetcher polls feeds. It is safe for concurrent use.
+type Fetcher struct {
+	opts   Options
+	client *http.Client
+	parser *gofeed.Parser
+}
+
+// New returns a Fetcher with defaults filled in.
+func New(opts Options) *Fetcher {
+	if opts.UserAgent == "" {
+		opts.UserAgent = defaultUserAgent
+	} else if !strings.Contains(strings.ToLower(opts.UserAgent), "accordwatch") {
+		opts.UserAgent += " " + defaultUserAgent
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = defaultTimeout
+	}
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = defaultMaxBytes
+	}
+	if opts.MaxRedirects <= 0 {
+		opts.MaxRedirects = defaultMaxRedirects
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	f := &Fetcher{opts: opts, parser: newParser()}
+	if opts.Client != nil {
+		c := *opts.Client // a copy, so the caller's client is not modified
+		if c.CheckRedirect == nil {
+			c.CheckRedirect = f.checkRedirect
+		}
+		f.client = &c
+	} else {
+		dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+		f.client = &http.Client{
+			Transport: &http.Transport{
+				Proxy:                 http.ProxyFromEnvironment,
+				DialContext:           dialer.DialContext,
+				TLSHandshakeTimeout:   connectTimeout,
+				MaxIdleConnsPerHost:   2,
+				IdleConnTimeout:       90 * time.Second,
+				ExpectContinueTimeout: time.Second,
+			},
+			CheckRedirect: f.checkRedirect,
+		}
+	}
+	return f
+}
+
+var errTooManyRedirects = errors.New("too many redirects")
+
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > f.opts.MaxRedirects {
+		return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, f.opts.MaxRedirects)
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect to unsupported URL scheme %q", req.URL.Scheme)
+	}
+	return nil
+}
+
+// Result is the outcome of one poll of one feed.
+type Result struct {
+	// State is the previous state updated with this attempt.
+	State accordwatch.FeedState
+	// Items are normalised, deduplicated by ID, in feed order; Tags empty.
+	Items []accordwatch.Item
+	// NotModified is true when the server answered 304.
+	NotModified bool
+	// RetryAfter is the server's Retry-After on 429/503, 0 otherwise.
+	RetryAfter time.Duration
+	// Bytes is the size of the (decoded) body read.
+	Bytes int64
+}
+
+// FetchError explains why a poll failed. Kind is one of "network",
+// "timeout", "http", "too-large", "parse", "not-a-feed", "file".
+type FetchError struct {
+	// URL is the feed URL, with any password redacted.
+	URL        string
+	Kind       string
+	Status     int
+	RetryAfter time.Duration
+	// Err's message is the user-facing reason (also stored in
+	// FeedState.LastError); it wraps the underlying cause when there is one.
+	Err error
+}
+
+func (e *FetchError) Error() string { return "fetch feed " + e.URL + ": " + e.Reason() }
+
+// Unwrap returns the underlying error.
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// Reason is the failure in words a user can act on.
+func (e *FetchError) Reason() string {
+	if e.Err == nil {
+		return e.Kind
+	}
+	return e.Err.Error()
+}
+
+// reason is an error whose message is a user-facing reason and which still
+// unwraps to the technical cause for errors.Is/As.
+type reason struct {
+	msg   string
+	cause error
+}
+
+func (r *reason) Error() string { return r.msg }
+func (r *reason) Unwrap() error { return r.cause }
+
+func because(cause error, format string, args ...any) error {
+	return &reason{msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+// Fetch polls one feed once. feed.URL is an http(s) URL, a file:// URL, or
+// a local path to a file or a directory (all regular files in it, sorted,
+// items merged and deduplicated by ID). It always returns a Result whose
+// State is prev updated; err is non-nil on failure and is a *FetchError.
+func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordwatch.FeedState) (Result, error) {
+	now := f.opts.Now()
+	res := Result{State: prev}
+	res.State.URL = feed.URL
+	res.State.LastAttempt = now
+
+	var (
+		out fetched
+		err error
+	)
+	switch kind, loc := classifyURL(feed.URL); kind {
+	case "http":
+		out, err = f.fetchHTTP(ctx, feed, prev, loc)
+	case "file":
+		out, err = f.fetchPath(feed, loc.Path)
+	default:
+		err = &FetchError{Kind: "file", Err: fmt.Errorf("unsupported feed URL %q: use http, https, file:// or a local path", loc.Scheme)}
+	}
+	res.Bytes = out.bytes
+	res.RetryAfter = out.retryAfter
+	if out.status != 0 {
+		res.State.LastStatus = out.status
+	}
+	if err != nil {
+		var fe *FetchError
+		if !errors.As(err, &fe) {
+			fe = &FetchError{Kind: "network", Err: err}
+		}
+		fe.URL = redact(feed.URL)
+		res.State.ConsecutiveFailures++
+		res.State.LastError = fe.Reason()
+		return res, fe
+	}
+
+	res.State.LastSuccess = now
+	res.State.ConsecutiveFailures = 0
+	res.State.LastError = ""
+	if out.notModified {
+		res.NotModified = true
+		if out.etag != "" {
+			res.State.ETag = out.etag
+		}
+		if out.lastModified != "" {
+			res.State.LastModified = out.lastModified
+		}
+		return res, nil
+	}
+	if out.http {
+		// Validators are stored exactly as received, and dropped when the
+		// server stopped sending them.
+		res.State.ETag = out.etag
+		res.State.LastModified = out.lastModified
+	}
+	if out.title != "" {
+		res.State.Title = out.title
+	}
+	res.Items = out.items
+	res.State.ItemsSeen += len(out.items)
+	return res, nil
+}
+
+// fetched is what one fetch produced before it is folded into a Result.
+type fetched struct {
+	http         bool
+	status       int
+	notModified  bool
+	etag         string
+	lastModified string
+	retryAfter   time.Duration
+	bytes        int64
+	title        string
+	items        []accordwatch.Item
+}
+
+// classifyURL tells an http(s) URL from a local file reference.
+func classifyURL(raw string) (string, *url.URL) {
+	u, err := url.Parse(raw)
+	if err == nil {
+		switch strings.ToLower(u.Scheme) {
+		case "http", "https":
+			return "http", u
+		case "file":
+			p := u.Path
+			if p == "" {
+				p = u.Opaque
+			}
+			return "file", &url.URL{Path: p}
+		case "":
+		default:
+			if len(u.Scheme) > 1 { // a one-letter scheme is a Windows drive
+				return "unsupported", u
+			}
+		}
+	}
+	return "file", &url.URL{Path: raw}
+}
+
+func (f *Fetcher) fetchHTTP(ctx context.Context, feed accordwatch.Feed, prev accordwatch.FeedState, u *url.URL) (fetched, error) {
+	out := fetched{http: true}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	defer cancel()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return out, &FetchError{Kind: "network", Err: because(err, "invalid URL: %v", err)}
+	}
+	for k, v := range feed.Headers {
+		// Setting Accept-Encoding ourselves would turn off the transport's
+		// transparent gunzip and hand compressed bytes to the parser.
+		if strings.EqualFold(k, "Accept-Encoding") {
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	ua := f.opts.UserAgent
+	if feed.UserAgent != "" {
+		ua = feed.UserAgent
+	}
+	req.Header.Set("User-Agent", ua)
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", acceptHeader)
+	}
+	// Validators go back exactly as received: servers compare them byte for
+	// byte (weak ETags keep their W/ prefix, dates are not re-formatted).
+	if prev.ETag != "" {
+		req.Header.Set("If-None-Match", prev.ETag)
+	}
+	if prev.LastModified != "" {
+		req.Header.Set("If-Modified-Since", prev.LastModified)
+	}
+
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return out, f.transportError(parent, ctx, err)
+	}
+	defer func() {
+		// Drain a little so the connection can be reused; never a whole body.
+		io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body.Close()
+	}()
+
+	out.status = resp.StatusCode
+	out.etag = resp.Header.Get("ETag")
+	out.lastModified = resp.Header.Get("Last-Modified")
+
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		out.notModified = true
+		return out, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		out.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), f.opts.Now())
+		msg := httpStatusText(resp)
+		if out.retryAfter > 0 {
+			msg += fmt.Sprintf(" (retry after %s)", out.retryAfter)
+		}
+		return out, &FetchError{Kind: "http", Status: resp.StatusCode, RetryAfter: out.retryAfter, Err: errors.New(msg)}
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return out, &FetchError{Kind: "http", Status: resp.StatusCode, Err: errors.New(httpStatusText(resp))}
+	}
+
+	// resp.Uncompressed means the transport is gunzipping and ContentLength
+	// is unknown; otherwise a declared length over the cap fails early.
+	if !resp.Uncompressed && resp.ContentLength > f.opts.MaxBytes {
+		return out, tooLarge(f.opts.MaxBytes)
+	}
+	body, err := readCapped(resp.Body, f.opts.MaxBytes)
+	out.bytes = int64(len(body))
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return out, tooLarge(f.opts.MaxBytes)
+		}
+		return out, f.transportError(parent, ctx, err)
+	}
+
+	final := resp.Request.URL
+	contentType := resp.Header.Get("Content-Type")
+	title, items, err := f.parse(body, contentType, final, feed)
+	if err != nil {
+		return out, err
+	}
+	out.title = title
+	out.items = items
+	return out, nil
+}
+
+// transportError maps a client or body-read error to a FetchError.
+func (f *Fetcher) transportError(parent, ctx context.Context, err error) error {
+	switch {
+	case parent.Err() != nil:
+		if errors.Is(parent.Err(), context.DeadlineExceeded) {
+			return &FetchError{Kind: "timeout", Err: because(err, "timeout: the poll's deadline passed")}
+		}
+		return &FetchError{Kind: "network", Err: because(err, "canceled")}
+	case errors.Is(err, errTooManyRedirects):
+		return &FetchError{Kind: "http", Err: because(err, "too many redirects (more than %d)", f.opts.MaxRedirects)}
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		return &FetchError{Kind: "timeout", Err: because(err, "timeout after %s", f.opts.Timeout)}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return &FetchError{Kind: "network", Err: because(err, "cannot resolve host %s", dnsErr.Name)}
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		if opErr.Timeout() {
+			return &FetchError{Kind: "timeout", Err: because(err, "connect timeout to %v", opErr.Addr)}
+		}
+		return &FetchError{Kind: "network", Err: because(err, "cannot connect: %v", opErr.Err)}
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return &FetchError{Kind: "timeout", Err: because(err, "timeout after %s", f.opts.Timeout)}
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return &FetchError{Kind: "network", Err: because(err, "network error: %v", uerr.Err)}
+	}
+	return &FetchError{Kind: "network", Err: because(err, "network error: %v", err)}
+}
+
+func httpStatusText(resp *http.Response) string {
+	text := http.StatusText(resp.StatusCode)
+	if text == "" {
+		// Use the server's own phrase for codes Go does not know.
+		text = strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode)))
+	}
+	return strings.TrimSpace(fmt.Sprintf("HTTP %d %s", resp.StatusCode, text))
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP-date; 0 when absent,
+// malformed or in the past.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d.Round(time.Second)
+		}
+	}
+	return 0
+}
+
+var errTooLarge = errors.New("body exceeds the size cap")
+
+// readCapped reads r fully, failing with errTooLarge past max bytes rather
+// than silently truncating (a cut feed parses as garbage or half a feed).
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return body, err
+	}
+	if int64(len(body)) > max {
+		return body[:max], errTooLarge
+	}
+	return body, nil
+}
+
+func tooLarge(max int64) *FetchError {
+	return &FetchError{Kind: "too-large", Err: because(errTooLarge, "response larger than %s", formatSize(max))}
+}
+
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
+}
+
+// parse normalises the encoding, parses the body and normalises the items.
+// base resolves relative links (the final URL after redirects for HTTP).
+func (f *Fetcher) parse(body []byte, contentType string, base *url.URL, feed accordwatch.Feed) (string, []accordwatch.Item, error) {
+	norm := normalizeEncoding(body, contentType)
+	pf, err := f.parser.Parse(bytes.NewReader(norm))
+	if err != nil {
+		return "", nil, classifyParseError(err, body, contentType, base)
+	}
+	items := normalizeFeed(pf, feed, base, f.opts.Now())
+	return HTMLToText(pf.Title), items, nil
+}
+
+// classifyParseError tells "this is not a feed at all" (an HTML page, a WAF
+// challenge, an empty body) from a broken feed.
+func classifyParseError(err error, body []byte, contentType string, base *url.URL) error {
+	if !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		if bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+			return &FetchError{Kind: "parse", Err: because(err, "invalid JSON Feed: %v", err)}
+		}
+		return &FetchError{Kind: "parse", Err: err}
+	}
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return &FetchError{Kind: "not-a-feed", Err: because(err, "not a feed: empty response body")}
+	case looksLikeHTML(body, mediaType):
+		msg := "not a feed: got an HTML page"
+		if mediaType != "" {
+			msg += " (" + mediaType + ")"
+		}
+		if alt := discoverFeed(body, base); alt != "" {
+			msg += "; feed may be at " + alt
+		}
+		return &FetchError{Kind: "not-a-feed", Err: because(err, "%s", msg)}
+	default:
+		msg := "not a feed: no RSS, Atom or JSON Feed found"
+		if mediaType != "" {
+			msg += " (" + mediaType + ")"
+		}
+		return &FetchError{Kind: "not-a-feed", Err: because(err, "%s", msg)}
+	}
+}
+
+func looksLikeHTML(body []byte, mediaType string) bool {
+	if mediaType == "text/html" || mediaType == "application/xhtml+xml" {
+		return true
+	}
+	return strings.HasPrefix(http.DetectContentType(body), "text/html")
+}
+
+// redact hides a password in a feed URL so it never reaches an error or log.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
