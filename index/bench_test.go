@@ -1,0 +1,112 @@
+package index
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+// syntheticItems makes n deterministic items with a realistic tag mix.
+func syntheticItems(n int) []accordwatch.Item {
+	r := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("attack ransomware patch vulnerability exploited phishing espionage breach " +
+		"cloud firewall credentials malware botnet wiper researchers government hospital energy " +
+		"supply chain outage disclosure advisory campaign intrusion servers customers data leak")
+	pick := func(vals ...string) []string { return []string{vals[r.IntN(len(vals))]} }
+	sentence := func(k int) string {
+		w := make([]string, k)
+		for i := range w {
+			w[i] = words[r.IntN(len(words))]
+		}
+		return strings.Join(w, " ")
+	}
+	items := make([]accordwatch.Item, n)
+	for i := range items {
+		items[i] = accordwatch.Item{
+			ID:        fmt.Sprintf("item-%06d", i),
+			FeedName:  pick("The Record", "BleepingComputer", "SecurityWeek", "CISA")[0],
+			Link:      fmt.Sprintf("https://example.com/news/%d", i),
+			Title:     sentence(10),
+			Text:      sentence(80),
+			Published: testNow.Add(-time.Duration(r.IntN(90*24)) * time.Hour),
+			Tags: accordwatch.Tags{
+				Signatories: pick("Microsoft", "Cisco", "ESET", "Oracle", "HP Inc"),
+				States:      pick("Russia", "China", "North Korea", "Iran"),
+				Actors:      pick("APT28", "Sandworm", "Lazarus Group", "Volt Typhoon"),
+				StateLinked: r.IntN(2) == 0,
+				AttackTypes: pick("ransomware", "espionage", "phishing", "wiper"),
+				Principles:  []accordwatch.Principle{accordwatch.Principles[r.IntN(4)]},
+				Severity:    r.IntN(101),
+			},
+		}
+	}
+	return items
+}
+
+// BenchmarkAdd10k indexes 10 000 items (20 batches of 500) into a new index.
+func BenchmarkAdd10k(b *testing.B) {
+	items := syntheticItems(10_000)
+	ctx := context.Background()
+	for i := 0; b.Loop(); i++ {
+		ix, err := Open(filepath.Join(b.TempDir(), fmt.Sprint("index", i)), testOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := ix.Add(ctx, items); err != nil {
+			b.Fatal(err)
+		}
+		if err := ix.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(items)*b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkSearchFielded searches 10 000 items with tag, range and text
+// clauses, sorted newest first with facets.
+func BenchmarkSearchFielded(b *testing.B) {
+	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	ctx := context.Background()
+	if err := ix.Add(ctx, syntheticItems(10_000)); err != nil {
+		b.Fatal(err)
+	}
+	for _, q := range []string{
+		"state:russia signatory:microsoft since:30d",
+		"ransomware AND NOT state:china severity:>=70",
+		`"supply chain" (actor:apt28 OR actor:sandworm)`,
+	} {
+		b.Run(q, func(b *testing.B) {
+			req := accordwatch.SearchRequest{Query: q}
+			var total uint64
+			for b.Loop() {
+				res, err := ix.Search(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total = res.Total
+			}
+			if total == 0 {
+				b.Fatalf("%s: no hits", q)
+			}
+		})
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	q := "state:russia AND signatory:microsoft AND NOT attack:ddos since:30d (\"supply chain\" OR severity:[40 TO 80])"
+	for b.Loop() {
+		if _, err := Parse(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

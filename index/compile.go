@@ -1,0 +1,185 @@
+package index
+
+import (
+	"strings"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// titleBoost makes a word in the title count more than one in the text.
+const titleBoost = 2.0
+
+// compiler turns a syntax tree into bleve query objects.
+type compiler struct {
+	resolve func(field, value string) (string, bool)
+	now     time.Time
+	// analyzer is the text fields' analyzer, used to drop free-text words
+	// it removes entirely (stop words such as "the" or "and"): bleve would
+	// compile them to match-none and an AND with them would find nothing.
+	analyzer analysis.Analyzer
+}
+
+// compile returns the bleve query for q; a query made only of ignorable
+// words matches nothing.
+func (c *compiler) compile(q *Query) query.Query {
+	bq, ok := c.node(q.root)
+	if !ok {
+		return query.NewMatchNoneQuery()
+	}
+	return bq
+}
+
+// node compiles n. ok is false when n has no effect (a stop word): AND and
+// OR skip such clauses.
+func (c *compiler) node(n node) (query.Query, bool) {
+	switch n := n.(type) {
+	case allNode:
+		return query.NewMatchAllQuery(), true
+	case *andNode:
+		return c.and(n.clauses)
+	case *orNode:
+		var qs []query.Query
+		for _, cl := range n.clauses {
+			if q, ok := c.node(cl); ok {
+				qs = append(qs, q)
+			}
+		}
+		switch len(qs) {
+		case 0:
+			return nil, false
+		case 1:
+			return qs[0], true
+		}
+		return query.NewDisjunctionQuery(qs), true
+	case *notNode:
+		return c.and([]node{n})
+	case *textNode:
+		return c.text(n)
+	case *tagNode:
+		v := c.tagValue(n.field, n.value)
+		tq := query.NewTermQuery(v)
+		tq.SetField(n.field)
+		return tq, true
+	case *boolNode:
+		bq := query.NewBoolFieldQuery(n.value)
+		bq.SetField(n.field)
+		return bq, true
+	case *rangeNode:
+		return c.rangeQuery(n), true
+	case *sinceNode:
+		dq := query.NewDateRangeInclusiveQuery(c.now.Add(-n.d).UTC(), time.Time{}, ptr(true), nil)
+		dq.SetField("published")
+		return dq, true
+	}
+	// Unreachable: the parser builds only the node types above.
+	return query.NewMatchNoneQuery(), true
+}
+
+// and compiles a conjunction. Negated clauses are collected into one
+// "everything except" filter, so a query of only NOT clauses matches all
+// items minus the excluded ones.
+func (c *compiler) and(clauses []node) (query.Query, bool) {
+	var must, mustNot []query.Query
+	for _, cl := range clauses {
+		if not, ok := cl.(*notNode); ok {
+			if q, ok := c.node(not.clause); ok {
+				mustNot = append(mustNot, q)
+			}
+			continue
+		}
+		if q, ok := c.node(cl); ok {
+			must = append(must, q)
+		}
+	}
+	if len(mustNot) > 0 {
+		// MatchAll as the positive side keeps the exclusion self-contained:
+		// bleve's BooleanQuery would otherwise treat a must clause that
+		// matches nothing as absent and return everything.
+		must = append(must, query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil, mustNot))
+	}
+	switch len(must) {
+	case 0:
+		return nil, false
+	case 1:
+		return must[0], true
+	}
+	return query.NewConjunctionQuery(must), true
+}
+
+// text compiles free text (title or text) or a title:/text: clause.
+func (c *compiler) text(n *textNode) (query.Query, bool) {
+	if len(c.analyzer.Analyze([]byte(n.value))) == 0 {
+		return nil, false
+	}
+	one := func(field string) query.Query {
+		if n.phrase {
+			pq := query.NewMatchPhraseQuery(n.value)
+			pq.SetField(field)
+			if field == "title" && n.field == "" {
+				pq.SetBoost(titleBoost)
+			}
+			return pq
+		}
+		mq := query.NewMatchQuery(n.value)
+		mq.SetField(field)
+		// "CVE-2024-3400" analyses to several tokens: all must match.
+		mq.SetOperator(query.MatchQueryOperatorAnd)
+		if field == "title" && n.field == "" {
+			mq.SetBoost(titleBoost)
+		}
+		return mq
+	}
+	if n.field != "" {
+		return one(n.field), true
+	}
+	return query.NewDisjunctionQuery([]query.Query{one("title"), one("text")}), true
+}
+
+// tagValue resolves aliases and lower-cases, matching how tags are stored.
+func (c *compiler) tagValue(field, value string) string {
+	if c.resolve != nil && field != "feed" {
+		if canon, ok := c.resolve(field, value); ok {
+			value = canon
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(value))
+}
+
+func (c *compiler) rangeQuery(n *rangeNode) query.Query {
+	if n.field == "published" {
+		var start, end time.Time
+		var si, ei *bool
+		if n.lo != nil {
+			start, si = n.lo.t, ptr(n.lo.incl)
+		}
+		if n.hi != nil {
+			end, ei = n.hi.t, ptr(n.hi.incl)
+		}
+		if start.IsZero() && end.IsZero() {
+			// published:[* TO *]: any date.
+			start = time.Unix(0, 0).UTC().AddDate(-200, 0, 0)
+		}
+		dq := query.NewDateRangeInclusiveQuery(start, end, si, ei)
+		dq.SetField(n.field)
+		return dq
+	}
+	var lo, hi *float64
+	var li, hiIncl *bool
+	if n.lo != nil {
+		lo, li = ptr(n.lo.num), ptr(n.lo.incl)
+	}
+	if n.hi != nil {
+		hi, hiIncl = ptr(n.hi.num), ptr(n.hi.incl)
+	}
+	if lo == nil && hi == nil {
+		// severity:[* TO *]: any value.
+		lo, li = ptr(-1e308), ptr(true)
+	}
+	nq := query.NewNumericRangeInclusiveQuery(lo, hi, li, hiIncl)
+	nq.SetField(n.field)
+	return nq
+}
+
+func ptr[T any](v T) *T { return &v }
