@@ -1,0 +1,134 @@
+package monitor
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/feeds"
+	"github.com/accordwatch/accordwatch/store"
+)
+
+// The scheduler tests run inside a synctest bubble, where real files and
+// sockets would stall the fake clock, so they use these in-memory parts.
+// The pipeline itself is tested end to end with the real ones in
+// cmd/accordwatch.
+
+type funcFetcher func(ctx context.Context, f accordwatch.Feed) (feeds.Result, error)
+
+func (fn funcFetcher) Fetch(ctx context.Context, f accordwatch.Feed, prev accordwatch.FeedState) (feeds.Result, error) {
+	res, err := fn(ctx, f)
+	res.State.URL = f.URL
+	return res, err
+}
+
+type nopClassifier struct{}
+
+func (nopClassifier) Classify(string, string, time.Time) accordwatch.Tags { return accordwatch.Tags{} }
+
+type memStore struct {
+	mu     sync.Mutex
+	states map[string]accordwatch.FeedState
+	items  map[string]accordwatch.Item
+	alerts map[string]accordwatch.Alert
+}
+
+func newMemStore() *memStore {
+	return &memStore{states: map[string]accordwatch.FeedState{}, items: map[string]accordwatch.Item{}, alerts: map[string]accordwatch.Alert{}}
+}
+
+func (m *memStore) FeedState(url string) (accordwatch.FeedState, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.states[url]
+	return st, ok, nil
+}
+
+func (m *memStore) SaveFeedState(st accordwatch.FeedState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.states[st.URL] = st
+	return nil
+}
+
+func (m *memStore) Diff(items []accordwatch.Item) ([]store.Change, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]store.Change, len(items))
+	for i, it := range items {
+		if old, ok := m.items[it.ID]; !ok {
+			out[i] = store.New
+		} else if old.ContentHash != it.ContentHash {
+			out[i] = store.Changed
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, it := range items {
+		m.items[it.ID] = it
+	}
+	var added []accordwatch.Alert
+	for _, a := range alerts {
+		if _, ok := m.alerts[a.ID]; !ok {
+			m.alerts[a.ID] = a
+			added = append(added, a)
+		}
+	}
+	return added, nil
+}
+
+func (m *memStore) Item(id string) (accordwatch.Item, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	it, ok := m.items[id]
+	return it, ok, nil
+}
+
+func (m *memStore) Due(now time.Time) ([]accordwatch.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []accordwatch.Alert
+	for _, a := range m.alerts {
+		if a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) UpdateAlert(a accordwatch.Alert) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.alerts[a.ID] = a
+	return nil
+}
+
+type nopIndex struct{}
+
+func (nopIndex) Add(context.Context, []accordwatch.Item) error { return nil }
+func (nopIndex) Matching(_ context.Context, _ string, ids []string) ([]string, error) {
+	return ids, nil
+}
+
+type countingNotifier struct {
+	mu   sync.Mutex
+	sent []string
+	errs []error // returned in order before succeeding
+}
+
+func (n *countingNotifier) Send(_ context.Context, a accordwatch.Alert, _ accordwatch.Item) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.errs) > 0 {
+		err := n.errs[0]
+		n.errs = n.errs[1:]
+		return "", err
+	}
+	n.sent = append(n.sent, a.ID)
+	return "C1/1", nil
+}

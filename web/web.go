@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/index"
+)
+
+// Searcher answers queries in the query language.
+type Searcher interface {
+	Search(ctx context.Context, req accordwatch.SearchRequest) (accordwatch.SearchResult, error)
+}
+
+// Items looks items up in the store.
+type Items interface {
+	Item(id string) (accordwatch.Item, bool, error)
+}
+
+// Options configure the handler.
+type Options struct {
+	Searcher Searcher
+	Items    Items
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// every endpoint except /healthz.
+	Token   accordwatch.Secret
+	Version string
+	Logger  *slog.Logger
+	// SearchTimeout bounds one search; default 10s.
+	SearchTimeout time.Duration
+}
+
+// Handler returns the HTTP handler.
+func Handler(o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.SearchTimeout == 0 {
+		o.SearchTimeout = 10 * time.Second
+	}
+	s := &server{o: o, started: time.Now()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /api/search", s.auth(http.HandlerFunc(s.search)))
+	mux.Handle("GET /api/items/{id}", s.auth(http.HandlerFunc(s.item)))
+	return mux
+}
+
+type server struct {
+	o       Options
+	started time.Time
+}
+
+func (s *server) auth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.o.Token.IsSet() {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.o.Token.Reveal())) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="accordwatch"`)
+				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.o.Version, "uptime_s": int(time.Since(s.started).Seconds())})
+}
+
+// search serves GET /api/search?q=&sort=&size=&from=&since=.
+func (s *server) search(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := accordwatch.SearchRequest{Query: q.Get("q"), Sort: q.Get("sort")}
+	if since := q.Get("since"); since != "" {
+		// since= is shorthand for the query language's since: clause.
+		req.Query = strings.TrimSpace(req.Query + " since:" + since)
+	}
+	var err error
+	if req.Size, err = intParam(q.Get("size"), 20, 1, 1000); err != nil {
+		writeError(w, http.StatusBadRequest, "size: "+err.Error())
+		return
+	}
+	if req.From, err = intParam(q.Get("from"), 0, 0, 100000); err != nil {
+		writeError(w, http.StatusBadRequest, "from: "+err.Error())
+		return
+	}
+	if page := q.Get("page"); page != "" {
+		p, err := intParam(page, 1, 1, 10000)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "page: "+err.Error())
+			return
+		}
+		req.From = (p - 1) * req.Size
+	}
+	if req.Sort != "" && req.Sort != accordwatch.SortNewest && req.Sort != accordwatch.SortRelevance {
+		writeError(w, http.StatusBadRequest, `sort: must be "newest" or "relevance"`)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.SearchTimeout)
+	defer cancel()
+	res, err := s.o.Searcher.Search(ctx, req)
+	if err != nil {
+		var pe *index.ParseError
+		if errors.As(err, &pe) || errors.Is(err, index.ErrBadRequest) {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.o.Logger.Error("search failed", "q", req.Query, "err", err)
+		writeError(w, http.StatusInternalServerError, "search failed; see the server log")
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *server) item(w http.ResponseWriter, r *http.Request) {
+	it, ok, err := s.o.Items.Item(r.PathValue("id"))
+	if err != nil {
+		s.o.Logger.Error("read item", "item_id", r.PathValue("id"), "err", err)
+		writeError(w, http.StatusInternalServerError, "could not read the item; see the server log")
+		return
+	}
+	if !ok {
+		writeError(w, http.StatusNotFound, "no item with that id")
+		return
+	}
+	writeJSON(w, http.StatusOK, it)
+}
+
+func intParam(s string, def, lo, hi int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, errors.New("must be a whole number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi))
+	}
+	return n, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

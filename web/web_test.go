@@ -1,0 +1,121 @@
+package web
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/index"
+)
+
+type mapItems map[string]accordwatch.Item
+
+func (m mapItems) Item(id string) (accordwatch.Item, bool, error) {
+	it, ok := m[id]
+	return it, ok, nil
+}
+
+func newServer(t *testing.T, token string) (*httptest.Server, mapItems) {
+	t.Helper()
+	ix, err := index.Open(filepath.Join(t.TempDir(), "index"), index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ix.Close() })
+	items := mapItems{
+		"a": {ID: "a", Title: "Microsoft disrupts Russian espionage campaign", Text: "APT28 targeted email.", Link: "https://n.example/a", FeedName: "News",
+			Published: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+			Tags:      accordwatch.Tags{Signatories: []string{"Microsoft"}, StateLinked: true, States: []string{"Russia"}, Actors: []string{"APT28"}, Severity: 80}},
+		"b": {ID: "b", Title: "Hospital hit by ransomware", Text: "A ransomware gang encrypted files.", Link: "https://n.example/b", FeedName: "News",
+			Published: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC),
+			Tags:      accordwatch.Tags{AttackTypes: []string{"ransomware"}, Severity: 50}},
+	}
+	if err := ix.Add(t.Context(), []accordwatch.Item{items["a"], items["b"]}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(Options{Searcher: ix, Items: items, Token: accordwatch.Secret(token), Version: "test"}))
+	t.Cleanup(srv.Close)
+	return srv, items
+}
+
+func get(t *testing.T, u, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestAPI(t *testing.T) {
+	srv, _ := newServer(t, "")
+	tests := []struct {
+		name, path string
+		status     int
+		contains   string
+	}{
+		{"healthz", "/healthz", 200, `"status": "ok"`},
+		{"fielded search", "/api/search?q=" + url.QueryEscape("signatory:microsoft"), 200, "Microsoft disrupts"},
+		{"free text", "/api/search?q=ransomware", 200, "Hospital hit"},
+		{"since param", "/api/search?q=ransomware&since=1d", 200, `"total": 0`},
+		{"bad query is a 400 with the column", "/api/search?q=" + url.QueryEscape("state:russia AND ("), 400, "column"},
+		{"unknown field", "/api/search?q=" + url.QueryEscape("colour:red"), 400, "colour"},
+		{"bad size", "/api/search?q=x&size=0", 400, "size"},
+		{"bad sort", "/api/search?q=x&sort=oldest", 400, "sort"},
+		{"bad page", "/api/search?q=x&page=-1", 400, "page"},
+		{"item", "/api/items/a", 200, `"APT28"`},
+		{"unknown item", "/api/items/zzz", 404, "no item"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := get(t, srv.URL+tt.path, "")
+			if status != tt.status || !strings.Contains(body, tt.contains) {
+				t.Errorf("GET %s: got %d %s, want %d containing %q", tt.path, status, body, tt.status, tt.contains)
+			}
+		})
+	}
+}
+
+func TestSearchResultShape(t *testing.T) {
+	srv, _ := newServer(t, "")
+	_, body := get(t, srv.URL+"/api/search?q="+url.QueryEscape("state:russia"), "")
+	var res accordwatch.SearchResult
+	if err := json.Unmarshal([]byte(body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].ID != "a" || res.Hits[0].Link != "https://n.example/a" {
+		t.Errorf("got %+v, want the one Russian item with its link", res)
+	}
+	if len(res.Facets["state"]) == 0 || res.Facets["state"][0].Value != "Russia" {
+		t.Errorf("got facets %+v, want state Russia", res.Facets)
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	srv, _ := newServer(t, "s3cret")
+	if status, _ := get(t, srv.URL+"/api/search?q=x", ""); status != 401 {
+		t.Errorf("no token: got %d, want 401", status)
+	}
+	if status, _ := get(t, srv.URL+"/api/search?q=x", "wrong"); status != 401 {
+		t.Errorf("wrong token: got %d, want 401", status)
+	}
+	if status, _ := get(t, srv.URL+"/api/items/a", "s3cret"); status != 200 {
+		t.Errorf("right token: got %d, want 200", status)
+	}
+	if status, _ := get(t, srv.URL+"/healthz", ""); status != 200 {
+		t.Errorf("healthz needs no token: got %d", status)
+	}
+}
