@@ -1,0 +1,284 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+// Options configures a Classifier.
+type Options struct {
+	// ExtraDictionaries are paths to user dictionary files (same JSON/YAML
+	// format as the embedded ones) merged over the embedded entries (same
+	// canonical name overrides). May be empty.
+	ExtraDictionaries []string
+}
+
+type kind uint8
+
+const (
+	kSignatory kind = iota
+	kCompany
+	kOrg
+	kActor
+	kFamily
+	kCountry // a country's name
+	kDemonym
+	kCapital // capital, seat of power or leader
+	kAgency
+	kCue
+	kAttack
+)
+
+// Layers of the matcher: entities compete with each other for words,
+// attack keywords with each other, and each cue list only with itself.
+const (
+	layerEntity = iota
+	layerAttack
+	firstCueLayer
+)
+
+// centry is a compiled dictionary entry.
+type centry struct {
+	kind         kind
+	name         string // canonical name, cue name or attack type
+	country      string // actors, families; the state itself for state kinds
+	attributable bool
+	actorKind    string
+	joined       time.Time
+	weight       int
+}
+
+// Classifier tags items. It is immutable after New and safe for
+// concurrent use.
+type Classifier struct {
+	m        *matcher
+	entries  []centry
+	cueLayer map[string]int
+	// resolve maps field → normalised alias → canonical value.
+	resolve map[string]map[string]string
+	// familyCountry maps a family word ("typhoon") to its state ("" for
+	// families without one, such as Tempest).
+	familyCountry map[string]string
+}
+
+// attackTypes is the fixed vocabulary, in the order used to break ties.
+var attackTypes = []string{
+	accordwatch.AttackRansomware, accordwatch.AttackWiper, accordwatch.AttackSupplyChain,
+	accordwatch.AttackDDoS, accordwatch.AttackEspionage, accordwatch.AttackDataBreach,
+	accordwatch.AttackVulnerability, accordwatch.AttackPhishing, accordwatch.AttackInfluence,
+	accordwatch.AttackFraud, accordwatch.AttackTakedown, accordwatch.AttackPolicy, accordwatch.AttackNone,
+}
+
+// cueNames are the cue lists the rules rely on; New fails if one is missing.
+var cueNames = []string{
+	"state-explicit", "generic-before", "negation", "attrib-linked", "attrib-attributed",
+	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
+	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
+	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
+	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware",
+}
+
+// New compiles the embedded dictionaries and opts.ExtraDictionaries into
+// one matcher.
+func New(opts Options) (*Classifier, error) {
+	d, err := loadEmbedded()
+	if err != nil {
+		return nil, fmt.Errorf("classify: %w", err)
+	}
+	for _, p := range opts.ExtraDictionaries {
+		extra, err := loadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("classify: %w", err)
+		}
+		d.merge(extra)
+	}
+	c, err := compile(d)
+	if err != nil {
+		return nil, fmt.Errorf("classify: %w", err)
+	}
+	return c, nil
+}
+
+func compile(d Dictionary) (*Classifier, error) {
+	c := &Classifier{
+		cueLayer:      map[string]int{},
+		familyCountry: map[string]string{},
+		resolve: map[string]map[string]string{
+			"signatory": {}, "company": {}, "actor": {}, "state": {}, "attack": {}, "principle": {},
+		},
+	}
+	b := newMatcherBuilder()
+	var errs []error
+	add := func(e centry, src Entry, layer int, lists ...[]string) {
+		idx := len(c.entries)
+		c.entries = append(c.entries, e)
+		cased := map[string]bool{}
+		for _, p := range src.CaseSensitive {
+			cased[p] = true
+		}
+		listed := map[string]bool{}
+		for _, list := range lists {
+			for _, p := range list {
+				listed[p] = true
+				if !b.add(p, layer, idx, cased[p], src.NotBefore, src.NotAfter) {
+					errs = append(errs, fmt.Errorf("%s: phrase %q has no words", src.Name, p))
+				}
+			}
+		}
+		if len(lists) > 0 {
+			for _, p := range src.CaseSensitive {
+				if !listed[p] {
+					b.add(p, layer, idx, true, src.NotBefore, src.NotAfter)
+				}
+			}
+		}
+	}
+	alias := func(field, canonical string, lists ...[]string) {
+		c.resolve[field][normKey(canonical)] = canonical
+		for _, l := range lists {
+			for _, a := range l {
+				if k := normKey(a); k != "" {
+					if _, taken := c.resolve[field][k]; !taken {
+						c.resolve[field][k] = canonical
+					}
+				}
+			}
+		}
+	}
+
+	for _, s := range d.Signatories {
+		var joined time.Time
+		if s.Joined != "" {
+			t, err := time.Parse(time.DateOnly, s.Joined)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("signatory %s: joined: %w", s.Name, err))
+			}
+			joined = t
+		}
+		add(centry{kind: kSignatory, name: s.Name, joined: joined}, s, layerEntity, s.Match)
+		alias("signatory", s.Name, s.Match, s.CaseSensitive)
+	}
+	for _, s := range d.Companies {
+		add(centry{kind: kCompany, name: s.Name}, s, layerEntity, s.Match)
+		alias("company", s.Name, s.Match, s.CaseSensitive)
+	}
+	for _, s := range d.Orgs {
+		add(centry{kind: kOrg, name: s.Name}, s, layerEntity, s.Match)
+	}
+	for _, s := range d.Actors {
+		add(centry{kind: kActor, name: s.Name, country: s.Country, actorKind: s.Kind}, s, layerEntity, s.Match)
+		alias("actor", s.Name, s.Match, s.CaseSensitive)
+	}
+	for _, s := range d.Families {
+		add(centry{kind: kFamily, name: s.Name, country: s.Country}, s, layerEntity, s.Match)
+		for _, m := range s.Match {
+			c.familyCountry[normKey(m)] = s.Country
+		}
+	}
+	for _, s := range d.States {
+		attributable := s.Attributable == nil || *s.Attributable
+		for _, part := range []struct {
+			k    kind
+			list []string
+		}{{kCountry, s.Match}, {kDemonym, s.Demonyms}, {kCapital, s.Capitals}, {kAgency, s.Agencies}} {
+			if len(part.list) == 0 {
+				continue
+			}
+			add(centry{kind: part.k, name: s.Name, country: s.Name, attributable: attributable}, s, layerEntity, part.list)
+		}
+		alias("state", s.Name, s.Match, s.Demonyms, s.CaseSensitive)
+	}
+	for _, s := range d.Cues {
+		layer, ok := c.cueLayer[s.Name]
+		if !ok {
+			layer = firstCueLayer + len(c.cueLayer)
+			c.cueLayer[s.Name] = layer
+		}
+		add(centry{kind: kCue, name: s.Name}, s, layer, s.Match)
+	}
+	for _, name := range cueNames {
+		if _, ok := c.cueLayer[name]; !ok {
+			errs = append(errs, fmt.Errorf("cue list %q is missing", name))
+		}
+	}
+	for _, s := range d.Attacks {
+		known := false
+		for _, t := range attackTypes {
+			known = known || t == s.Name
+		}
+		if !known {
+			errs = append(errs, fmt.Errorf("attack type %q is not in the vocabulary", s.Name))
+			continue
+		}
+		w := s.Weight
+		if w <= 0 {
+			w = 1
+		}
+		add(centry{kind: kAttack, name: s.Name, weight: w}, s, layerAttack, s.Match)
+	}
+	for _, t := range attackTypes {
+		alias("attack", t)
+	}
+	for k, v := range evalAttackAliases {
+		alias("attack", v, []string{k})
+	}
+	for _, p := range accordwatch.Principles {
+		alias("principle", string(p))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	c.m = b.build()
+	return c, nil
+}
+
+// evalAttackAliases maps the evaluation set's labels to our vocabulary.
+var evalAttackAliases = map[string]string{
+	"wiper/destructive":   accordwatch.AttackWiper,
+	"destructive":         accordwatch.AttackWiper,
+	"fraud/financial":     accordwatch.AttackFraud,
+	"takedown/disruption": accordwatch.AttackTakedown,
+	"policy/other":        accordwatch.AttackPolicy,
+	"influence operation": accordwatch.AttackInfluence,
+	"supply chain":        accordwatch.AttackSupplyChain,
+	"data breach":         accordwatch.AttackDataBreach,
+	"not an attack":       accordwatch.AttackNone,
+	"denial of service":   accordwatch.AttackDDoS,
+}
+
+func normKey(s string) string { return strings.Join(words(s), " ") }
+
+// Resolve maps a user-typed value of a tag field to the canonical value,
+// case-insensitively, through aliases. field is one of signatory, company,
+// actor, state, attack, principle. ok is false when the value is unknown.
+func (c *Classifier) Resolve(field, value string) (canonical string, ok bool) {
+	m, known := c.resolve[strings.ToLower(field)]
+	if !known {
+		return "", false
+	}
+	k := normKey(value)
+	if v, ok := m[k]; ok {
+		return v, true
+	}
+	if field == "actor" {
+		// "<Word> Typhoon" and friends are actors even when not listed.
+		ws := strings.Fields(k)
+		if len(ws) == 2 {
+			if _, fam := c.familyCountry[ws[1]]; fam {
+				return titleWord(ws[0]) + " " + titleWord(ws[1]), true
+			}
+		}
+	}
+	return "", false
+}
+
+func titleWord(w string) string {
+	if w == "" {
+		return w
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}
