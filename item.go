@@ -60,7 +60,8 @@ const (
 // one Evidence entry explaining it.
 type Tags struct {
 	// Signatories are canonical Tech Accord signatory names
-	// ("Microsoft", "Hewlett Packard Enterprise", "HP Inc", ...).
+	// exactly as in shared/data/accord/signatories.csv ("Microsoft",
+	// "HPE", "HP Inc.", "Facebook" for Meta, ...).
 	Signatories []string `json:"signatories"`
 	// Roles gives each signatory's role in the story, keyed by canonical
 	// name: victim, vendor, reporter or responder.

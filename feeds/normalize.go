@@ -62,7 +62,7 @@ func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 func normalizeFeed(pf *gofeed.Feed, feed accordwatch.Feed, base *url.URL, now time.Time) []accordwatch.Item {
 	name := feed.Name
 	if name == "" {
-		name = HTMLToText(pf.Title)
+		name = TitleText(pf.Title)
 	}
 	// Relative item links resolve against the fetch URL; local files have
 	// none worth using, so the feed's own site link serves instead.
@@ -101,7 +101,7 @@ func normalizeItem(it *gofeed.Item, feedURL, feedName string, base *url.URL, now
 	if link == "" && guid != "" && it.Custom[guidNotPermalink] == "" && isAbsoluteHTTP(guid) {
 		link = CanonicalLink(guid, nil)
 	}
-	title := HTMLToText(it.Title)
+	title := TitleText(it.Title)
 	text := HTMLToText(it.Content)
 	if desc := HTMLToText(it.Description); len(desc) > len(text) {
 		text = desc

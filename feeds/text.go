@@ -37,7 +37,16 @@ var breaks = map[atom.Atom]int{
 //
 // The text is not escaped for any output: "&lt;!channel&gt;" comes back as
 // "<!channel>", and escaping is the job of whoever renders it.
-func HTMLToText(s string) string {
+func HTMLToText(s string) string { return htmlToText(s, false) }
+
+// TitleText is HTMLToText for titles, which are mostly plain text that
+// happens to contain '<': markup that is not HTML ("<!channel>",
+// "<https://x|y>", "<Company>") is kept as the literal text it is rather
+// than dropped as a bogus comment or unknown tag, so a hostile title stays
+// visible (and is escaped by whoever renders it).
+func TitleText(s string) string { return htmlToText(s, true) }
+
+func htmlToText(s string, keepNonHTML bool) string {
 	var w textWriter
 	if !strings.Contains(s, "<") {
 		// Plain text, perhaps with entities: its line breaks are meant.
@@ -57,9 +66,18 @@ func HTMLToText(s string) string {
 			if skipDepth == 0 {
 				w.text(string(z.Text()), pre > 0)
 			}
+		case html.CommentToken:
+			if keepNonHTML && skipDepth == 0 && !strings.HasPrefix(string(z.Raw()), "<!--") {
+				w.text(string(z.Raw()), false)
+			}
 		case html.StartTagToken, html.SelfClosingTagToken:
+			raw := string(z.Raw())
 			name, _ := z.TagName()
 			a := atom.Lookup(name)
+			if keepNonHTML && a == 0 && skipDepth == 0 {
+				w.text(raw, false)
+				continue
+			}
 			if skipDepth > 0 {
 				if a == skipTag && tt == html.StartTagToken {
 					skipDepth++
@@ -83,8 +101,13 @@ func HTMLToText(s string) string {
 				w.brk(breaks[a])
 			}
 		case html.EndTagToken:
+			raw := string(z.Raw())
 			name, _ := z.TagName()
 			a := atom.Lookup(name)
+			if keepNonHTML && a == 0 && skipDepth == 0 {
+				w.text(raw, false)
+				continue
+			}
 			if skipDepth > 0 {
 				if a == skipTag {
 					skipDepth--

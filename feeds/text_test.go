@@ -64,3 +64,23 @@ func TestDiscoverFeed(t *testing.T) {
 		})
 	}
 }
+
+func TestTitleTextKeepsNonHTMLMarkup(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<!channel> Cisco & <@U024BE7LH> <https://evil.example|click here>", "<!channel> Cisco & <@U024BE7LH> <https://evil.example|click here>"},
+		{"AT&T <b>breach</b> hits <i>millions</i>", "AT&T breach hits millions"},
+		{"<Company> confirms breach", "<Company> confirms breach"},
+		{"Patch <!-- a comment --> now", "Patch now"},
+		{"<script>alert(1)</script>Title", "Title"},
+		{"Plain &amp; simple", "Plain & simple"},
+	}
+	for _, tt := range tests {
+		if got := TitleText(tt.in); got != tt.want {
+			t.Errorf("TitleText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// Descriptions are HTML: non-HTML markup there is dropped, as before.
+	if got := HTMLToText("<p>a <!channel> b</p>"); got != "a b" {
+		t.Errorf("HTMLToText dropped nothing: %q", got)
+	}
+}
