@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/classify"
+	"github.com/accordwatch/accordwatch/config"
+	"github.com/accordwatch/accordwatch/feeds"
+	"github.com/accordwatch/accordwatch/index"
+	"github.com/accordwatch/accordwatch/monitor"
+	"github.com/accordwatch/accordwatch/notify"
+	"github.com/accordwatch/accordwatch/store"
+)
+
+// Files under data_dir.
+const (
+	storeFile  = "accordwatch.db"
+	indexDir   = "index"
+	alertsFile = "alerts.jsonl"
+	ownerFile  = "accordwatch.pid"
+)
+
+// owner is written to data_dir while a process owns it, so others can say
+// who holds the lock and find serve's API.
+type owner struct {
+	PID     int       `json:"pid"`
+	Command string    `json:"command"`
+	Listen  string    `json:"listen,omitempty"`
+	Started time.Time `json:"started"`
+}
+
+func readOwner(dataDir string) (owner, bool) {
+	raw, err := os.ReadFile(filepath.Join(dataDir, ownerFile))
+	if err != nil {
+		return owner{}, false
+	}
+	var o owner
+	if json.Unmarshal(raw, &o) != nil || o.PID <= 0 {
+		return owner{}, false
+	}
+	// Signal 0 checks the process exists without touching it.
+	if p, err := os.FindProcess(o.PID); err != nil || p.Signal(syscall.Signal(0)) != nil {
+		return owner{}, false
+	}
+	return o, true
+}
+
+// lockedError explains who holds the data dir.
+func lockedError(dataDir string, err error) error {
+	if o, ok := readOwner(dataDir); ok {
+		return fmt.Errorf("data dir %s is in use by pid %d (accordwatch %s, since %s); stop it or use another --data-dir", dataDir, o.PID, o.Command, o.Started.Format(time.RFC3339))
+	}
+	return fmt.Errorf("data dir %s is in use by another process: %w", dataDir, err)
+}
+
+// app is everything a pass needs, opened on one data dir.
+type app struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	store      *store.Store
+	index      *index.Index
+	classifier *classify.Classifier
+	notifier   *notify.Notifier
+	pipeline   *monitor.Pipeline
+	command    string
+}
+
+// ensureWritable makes the data dir and proves it can be written, so the
+// failure is one clear line before anything else is opened.
+func ensureWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("data dir %s: cannot create: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s: not writable: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command string) (*app, error) {
+	if err := ensureWritable(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(filepath.Join(cfg.DataDir, storeFile), store.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return nil, lockedError(cfg.DataDir, err)
+		}
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: st, command: command}
+	if err := a.writeOwner(""); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.classifier, err = classify.New(classify.Options{ExtraDictionaries: cfg.Dictionaries})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("load dictionaries: %w", err)
+	}
+	a.index, err = index.Open(filepath.Join(cfg.DataDir, indexDir), index.Options{Resolve: a.classifier.Resolve})
+	if err != nil {
+		a.Close()
+		if errors.Is(err, index.ErrLocked) {
+			return nil, lockedError(cfg.DataDir, err)
+		}
+		return nil, err
+	}
+	if err := a.rebuildIfNeeded(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.notifier, err = notify.New(notify.Options{
+		BotToken: cfg.Slack.BotToken, WebhookURL: cfg.Slack.WebhookURL, Channel: cfg.Slack.Channel,
+		APIURL: cfg.Slack.APIURL, AlertsFile: filepath.Join(cfg.DataDir, alertsFile),
+		Logger: log.With("component", "notify"),
+	})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	fetcher := feeds.New(feeds.Options{
+		Timeout:  cfg.Fetch.Timeout.Duration,
+		MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20, UserAgent: cfg.Fetch.UserAgent,
+	})
+	a.pipeline, err = monitor.New(monitor.Options{
+		Fetcher: fetcher, Classifier: a.classifier, Store: st, Index: a.index, Notifier: a.notifier,
+		Rules: cfg.RuleList(), Concurrency: cfg.Fetch.Concurrency, MaxRetryWait: cfg.Alerting.MaxRetryWait.Duration,
+		Logger: log.With("component", "monitor"),
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) writeOwner(listen string) error {
+	raw, _ := json.Marshal(owner{PID: os.Getpid(), Command: a.command, Listen: listen, Started: time.Now().UTC()})
+	if err := os.WriteFile(filepath.Join(a.cfg.DataDir, ownerFile), raw, 0o600); err != nil {
+		return fmt.Errorf("data dir %s: %w", a.cfg.DataDir, err)
+	}
+	return nil
+}
+
+// rebuildIfNeeded reindexes from the store when the index was missing or
+// corrupt: the store is the source of truth, the index is derived.
+func (a *app) rebuildIfNeeded(ctx context.Context) error {
+	n, err := a.index.Count()
+	if err != nil {
+		return err
+	}
+	stored, err := a.store.CountItems()
+	if err != nil {
+		return err
+	}
+	if !a.index.Rebuilt() && (n > 0 || stored == 0) {
+		return nil
+	}
+	a.log.Warn("index missing or corrupt; rebuilding it from the store", "items", stored)
+	done, err := reindex(ctx, a.store, a.index, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild index: %w", err)
+	}
+	a.log.Info("index rebuilt", "items", done)
+	return nil
+}
+
+// reindex streams every stored item into the index in batches.
+func reindex(ctx context.Context, st *store.Store, ix *index.Index, progress func(int)) (int, error) {
+	const batch = 500
+	var buf []accordwatch.Item
+	n := 0
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := ix.Add(ctx, buf); err != nil {
+			return err
+		}
+		n += len(buf)
+		buf = buf[:0]
+		if progress != nil {
+			progress(n)
+		}
+		return nil
+	}
+	err := st.EachItem(func(it accordwatch.Item) error {
+		buf = append(buf, it)
+		if len(buf) == batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	return n, err
+}
+
+// Close releases the index, then the store, then the owner file.
+func (a *app) Close() error {
+	var errs []error
+	if a.index != nil {
+		errs = append(errs, a.index.Close())
+	}
+	if a.store != nil {
+		os.Remove(filepath.Join(a.cfg.DataDir, ownerFile))
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// apiClient talks to a running serve over its local HTTP API.
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// runningServe finds a live serve owning dataDir and returns its client.
+func runningServe(dataDir string, getenv func(string) string) (*apiClient, bool) {
+	o, ok := readOwner(dataDir)
+	if !ok || o.Listen == "" {
+		return nil, false
+	}
+	return &apiClient{base: "http://" + o.Listen, token: getenv("ACCORDWATCH_API_TOKEN"), http: &http.Client{Timeout: 30 * time.Second}}, true
+}
+
+func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
+	var res accordwatch.SearchResult
+	u := c.base + "/api/search?q=" + urlQueryEscape(req.Query) + "&size=" + strconv.Itoa(req.Size)
+	if req.Sort != "" {
+		u += "&sort=" + urlQueryEscape(req.Sort)
+	}
+	if req.From > 0 {
+		u += "&from=" + strconv.Itoa(req.From)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return res, err
+	}
+	if c.token != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return res, fmt.Errorf("ask the running daemon at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		json.NewDecoder(resp.Body).Decode(&e)
+		return res, fmt.Errorf("search: %s", orDefault(e.Error, resp.Status))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return res, fmt.Errorf("search: decode answer from %s: %w", c.base, err)
+	}
+	return res, nil
+}

@@ -1,0 +1,425 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/classify"
+	"github.com/accordwatch/accordwatch/feeds"
+	"github.com/accordwatch/accordwatch/index"
+	"github.com/accordwatch/accordwatch/monitor"
+	"github.com/accordwatch/accordwatch/web"
+	"github.com/spf13/cobra"
+)
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func serveCmd(e *env) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the daemon: poll feeds on their schedules, alert, and serve the search API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := e.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("listen") {
+				cfg.Listen = listen
+			}
+			log := e.logger()
+			ctx := cmd.Context()
+			a, err := openApp(ctx, cfg, log, "serve")
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			log.Info("starting", "version", version, "config", cfg.Path, "data_dir", cfg.DataDir,
+				"feeds", len(cfg.FeedList()), "rules", len(cfg.Rules), "alerts_to", a.notifier.Mode())
+
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+			}
+			if err := a.writeOwner(ln.Addr().String()); err != nil {
+				return err
+			}
+			srv := &http.Server{
+				Handler: web.Handler(web.Options{
+					Searcher: a.index, Items: a.store, Version: version,
+					Token: accordwatch.Secret(e.getenv("ACCORDWATCH_API_TOKEN")), Logger: log.With("component", "web"),
+				}),
+				ReadHeaderTimeout: 10 * time.Second,
+			}
+			httpErr := make(chan error, 1)
+			go func() { httpErr <- srv.Serve(ln) }()
+			log.Info("serving API", "addr", ln.Addr().String())
+
+			jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+			defer cancelJobs()
+			sched, err := monitor.NewScheduler(a.pipeline, cfg.FeedList(), log.With("component", "schedule"))
+			if err != nil {
+				return err
+			}
+			if err := sched.Start(jobs); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				log.Info("shutting down")
+			case err := <-httpErr:
+				log.Error("API server stopped", "err", err)
+			}
+			// Stop schedules, give running polls a moment, then cut them off.
+			stopped := sched.Stop()
+			select {
+			case <-stopped.Done():
+			case <-time.After(20 * time.Second):
+				log.Warn("polls still running after 20s; cancelling them")
+				cancelJobs()
+				<-stopped.Done()
+			}
+			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(shutCtx)
+			log.Info("stopped cleanly")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "HTTP address for the API (default from config, 127.0.0.1:8080)")
+	return cmd
+}
+
+func runCmd(e *env) *cobra.Command {
+	var once bool
+	var feedPath string
+	cmd := &cobra.Command{
+		Use:   "run --once",
+		Short: "Run one full pass: fetch, classify, store, index, alert",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !once {
+				return errors.New("run needs --once (use serve for the daemon)")
+			}
+			cfg, err := e.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			list := cfg.FeedList()
+			if feedPath != "" {
+				if list, err = feeds.ExpandPath(feedPath); err != nil {
+					return fmt.Errorf("--feeds %s: %w", feedPath, err)
+				}
+			}
+			if len(list) == 0 {
+				return errors.New("no feeds to poll")
+			}
+			a, err := openApp(cmd.Context(), cfg, e.logger(), "run --once")
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			rep, err := a.pipeline.RunOnce(cmd.Context(), list)
+			printPass(e, rep)
+			if err != nil {
+				return fmt.Errorf("deliver alerts: %w", err)
+			}
+			failed := 0
+			for _, f := range rep.Feeds {
+				if f.Err != nil {
+					failed++
+				}
+			}
+			if failed == len(rep.Feeds) {
+				return exitCode{1, "every feed failed"}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&once, "once", false, "run one pass and exit")
+	cmd.Flags().StringVar(&feedPath, "feeds", "", "take feeds from this file or directory instead of the config")
+	return cmd
+}
+
+func printPass(e *env, rep monitor.PassReport) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FEED\tSTATUS\tITEMS\tNEW\tCHANGED\tALERTS")
+	var items, newItems, alerts int
+	for _, f := range rep.Feeds {
+		name := orDefault(f.Feed.Name, orDefault(f.Title, f.Feed.URL))
+		status := "ok"
+		switch {
+		case f.Err != nil:
+			status = "FAILED: " + f.Err.Error()
+		case f.NotModified:
+			status = "not modified"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", truncate(name, 48), status, f.Fetched, f.New, f.Changed, f.Alerts)
+		items += f.Fetched
+		newItems += f.New
+		alerts += f.Alerts
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "\n%d feeds, %d items (%d new), %d alerts queued; delivered %d, failed %d, deferred %d\n",
+		len(rep.Feeds), items, newItems, alerts, rep.Drain.Sent, rep.Drain.Failed, rep.Drain.Deferred)
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func searchCmd(e *env) *cobra.Command {
+	var asJSON bool
+	var limit, page int
+	var sort string
+	cmd := &cobra.Command{
+		Use:   "search QUERY",
+		Short: "Search stored items (asks the running daemon when there is one)",
+		Long: `Search stored items with the query language:
+  words and "phrases", AND, OR, NOT / -term, parentheses,
+  field:value on signatory, company, actor, state, state_linked, attack,
+  principle, feed, title, text; severity:>=70; published:[2026-01-01 TO 2026-02-01];
+  since:7d.  Example: state:russia AND signatory:microsoft AND NOT attack:ddos since:30d`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := e.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			req := accordwatch.SearchRequest{Query: strings.Join(args, " "), Size: limit, Sort: sort, From: (page - 1) * limit}
+			if _, err := index.Parse(req.Query); err != nil {
+				return fmt.Errorf("query %q: %w", req.Query, err)
+			}
+			res, err := doSearch(cmd.Context(), e, cfg.DataDir, req)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(res)
+			}
+			printResults(e, res)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the full result as JSON")
+	cmd.Flags().IntVar(&limit, "limit", 20, "hits per page")
+	cmd.Flags().IntVar(&page, "page", 1, "page number")
+	cmd.Flags().StringVar(&sort, "sort", "", "newest or relevance (default: relevance for free text, else newest)")
+	return cmd
+}
+
+// doSearch asks a running serve when there is one (it owns the index),
+// and otherwise opens the index directly.
+func doSearch(ctx context.Context, e *env, dataDir string, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
+	if c, ok := runningServe(dataDir, e.getenv); ok {
+		return c.search(ctx, req)
+	}
+	dir := filepath.Join(dataDir, indexDir)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return accordwatch.SearchResult{}, fmt.Errorf("no index in %s yet; run `accordwatch run --once` or `accordwatch serve` first", dataDir)
+	}
+	cl, err := classify.New(classify.Options{})
+	if err != nil {
+		return accordwatch.SearchResult{}, err
+	}
+	ix, err := index.Open(dir, index.Options{Resolve: cl.Resolve})
+	if err != nil {
+		if errors.Is(err, index.ErrLocked) {
+			return accordwatch.SearchResult{}, lockedError(dataDir, err)
+		}
+		return accordwatch.SearchResult{}, err
+	}
+	defer ix.Close()
+	return ix.Search(ctx, req)
+}
+
+func printResults(e *env, res accordwatch.SearchResult) {
+	if len(res.Hits) == 0 {
+		fmt.Fprintf(e.stdout, "no items match %q\n", res.Query)
+		return
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tSEV\tTITLE\tTAGS\tLINK")
+	for _, h := range res.Hits {
+		var tags []string
+		tags = append(tags, h.Signatories...)
+		tags = append(tags, h.States...)
+		tags = append(tags, h.Actors...)
+		tags = append(tags, h.AttackTypes...)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", h.Published.UTC().Format("2006-01-02"), h.Severity,
+			truncate(oneLine(h.Title), 70), truncate(strings.Join(tags, ", "), 50), h.Link)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "\n%d of %d items (%.0f ms)\n", len(res.Hits), res.Total, res.TookMS)
+	for _, name := range []string{"signatory", "state", "actor", "attack", "principle"} {
+		fc := res.Facets[name]
+		if len(fc) == 0 {
+			continue
+		}
+		parts := make([]string, 0, len(fc))
+		for _, f := range fc {
+			parts = append(parts, fmt.Sprintf("%s (%d)", f.Value, f.Count))
+		}
+		fmt.Fprintf(e.stdout, "%-10s %s\n", name+":", strings.Join(parts, ", "))
+	}
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func reindexCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "reindex",
+		Short: "Rebuild the search index from the store",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := e.loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(cfg.DataDir, indexDir)
+			a, err := openApp(cmd.Context(), cfg, e.logger(), "reindex")
+			if err != nil {
+				return err
+			}
+			// Start from an empty index so deleted mappings or stale
+			// documents cannot survive.
+			a.index.Close()
+			a.index = nil
+			if err := os.RemoveAll(dir); err != nil {
+				a.Close()
+				return fmt.Errorf("remove old index: %w", err)
+			}
+			a.index, err = index.Open(dir, index.Options{Resolve: a.classifier.Resolve})
+			if err != nil {
+				a.Close()
+				return err
+			}
+			defer a.Close()
+			total, _ := a.store.CountItems()
+			n, err := reindex(cmd.Context(), a.store, a.index, func(n int) {
+				fmt.Fprintf(e.stderr, "\rreindexed %d/%d items", n, total)
+			})
+			fmt.Fprintln(e.stderr)
+			if err != nil {
+				return fmt.Errorf("reindex: %w", err)
+			}
+			fmt.Fprintf(e.stdout, "reindexed %d items into %s\n", n, dir)
+			return nil
+		},
+	}
+}
+
+// classifyInput is one JSON Lines record for `accordwatch classify`.
+type classifyInput struct {
+	ID        *string `json:"id"`
+	Title     string  `json:"title"`
+	Text      string  `json:"text"`
+	Published string  `json:"published"`
+}
+
+// classifyOutput is the classify contract, field order included.
+type classifyOutput struct {
+	ID          string                    `json:"id"`
+	Signatories []string                  `json:"signatories"`
+	Companies   []string                  `json:"companies"`
+	StateLinked bool                      `json:"state_linked"`
+	States      []string                  `json:"states"`
+	Actors      []string                  `json:"actors"`
+	AttackTypes []string                  `json:"attack_types"`
+	Principles  []accordwatch.Principle   `json:"principles"`
+	Severity    int                       `json:"severity"`
+	Evidence    []accordwatch.Evidence    `json:"evidence"`
+	Roles       map[string]string         `json:"roles,omitempty"`
+	Attribution []accordwatch.Attribution `json:"attribution,omitempty"`
+}
+
+func classifyCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "classify",
+		Short: "Tag JSON Lines items from stdin (id, title, text, published) and write one JSON object per line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var extra []string
+			if cfg, err := e.loadConfig(cmd); err == nil {
+				extra = cfg.Dictionaries
+			}
+			cl, err := classify.New(classify.Options{ExtraDictionaries: extra})
+			if err != nil {
+				return err
+			}
+			sc := bufio.NewScanner(e.stdin)
+			sc.Buffer(make([]byte, 64<<10), 16<<20)
+			out := bufio.NewWriter(e.stdout)
+			defer out.Flush()
+			enc := json.NewEncoder(out)
+			bad := 0
+			for line := 1; sc.Scan(); line++ {
+				raw := strings.TrimSpace(sc.Text())
+				if raw == "" {
+					continue
+				}
+				var in classifyInput
+				if err := json.Unmarshal([]byte(raw), &in); err != nil {
+					fmt.Fprintf(e.stderr, "line %d: invalid JSON: %v\n", line, err)
+					bad++
+					continue
+				}
+				if in.ID == nil {
+					fmt.Fprintf(e.stderr, "line %d: missing \"id\"\n", line)
+					bad++
+					continue
+				}
+				pub, err := parsePublished(in.Published)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "line %d: published: %v (classified as undated)\n", line, err)
+				}
+				t := cl.Classify(in.Title, in.Text, pub)
+				if err := enc.Encode(classifyOutput{
+					ID: *in.ID, Signatories: t.Signatories, Companies: t.Companies, StateLinked: t.StateLinked,
+					States: t.States, Actors: t.Actors, AttackTypes: t.AttackTypes, Principles: t.Principles,
+					Severity: t.Severity, Evidence: t.Evidence, Roles: t.Roles, Attribution: t.Attribution,
+				}); err != nil {
+					return err
+				}
+			}
+			if err := sc.Err(); err != nil {
+				return fmt.Errorf("read stdin: %w", err)
+			}
+			if bad > 0 {
+				return exitCode{1, fmt.Sprintf("%d malformed line(s) skipped", bad)}
+			}
+			return nil
+		},
+	}
+}
+
+func parsePublished(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised date %q", s)
+}
