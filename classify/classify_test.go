@@ -482,3 +482,24 @@ func BenchmarkClassify(b *testing.B) {
 		c.Classify(title, text, time.Time{})
 	}
 }
+
+func TestClusterShapes(t *testing.T) {
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"Proofpoint tracks the activity as TA4557.", []string{"TA4557"}},
+		{"Mapped to MITRE ATT&CK tactics TA0001 and TA0043 (Initial Access, Reconnaissance).", nil},
+		{"Mandiant attributes it to UNC6384; Microsoft calls it Storm-1849.", []string{"Storm-1849", "UNC6384"}},
+	}
+	for _, tt := range tests {
+		got := c.Classify("", tt.text, time.Time{}).Actors
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%q: got actors %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}

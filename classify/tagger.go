@@ -227,7 +227,13 @@ func clusterMentions(f *field) []actorMention {
 			continue
 		}
 		for _, p := range []string{"unc", "ta", "apt", "uat", "tag"} {
-			if rest, ok := strings.CutPrefix(t.norm, p); ok && len(rest) >= 2 && digits(rest) {
+			rest, ok := strings.CutPrefix(t.norm, p)
+			// TA0001–TA0043 are MITRE ATT&CK tactic IDs, not Proofpoint's
+			// TA-numbered actors (TA453, TA505, TA4557).
+			if p == "ta" && strings.HasPrefix(rest, "00") {
+				continue
+			}
+			if ok && len(rest) >= 2 && digits(rest) {
 				out = append(out, actorMention{f, i, i + 1, strings.ToUpper(t.norm), "", "shape:cluster"})
 			}
 		}

@@ -179,9 +179,10 @@ func (p *Pipeline) PollFeed(ctx context.Context, feed accordwatch.Feed) FeedRepo
 	return rep
 }
 
-// match runs every rule over just these items. A changed item that keeps
-// matching a rule it already alerted on gets the same alert ID, which the
-// outbox skips: edits never re-alert.
+// match runs every rule over just these items and makes one alert per
+// item and channel, naming every rule that fired: one story matching
+// three rules is one message, not three. A changed item keeps its alert
+// ID, which the outbox skips: edits never re-alert.
 func (p *Pipeline) match(ctx context.Context, items []accordwatch.Item) ([]accordwatch.Alert, error) {
 	if len(p.o.Rules) == 0 {
 		return nil, nil
@@ -194,18 +195,24 @@ func (p *Pipeline) match(ctx context.Context, items []accordwatch.Item) ([]accor
 	}
 	now := p.o.Now().UTC()
 	var out []accordwatch.Alert
+	pos := map[string]int{} // alert ID → index in out
 	for _, r := range p.o.Rules {
 		hits, err := p.o.Index.Matching(ctx, r.Query, ids)
 		if err != nil {
 			return nil, fmt.Errorf("rule %q: %w", r.Name, err)
 		}
 		for _, id := range hits {
-			it := byID[id]
-			if it.Tags.Severity < r.MinSeverity {
+			if byID[id].Tags.Severity < r.MinSeverity {
 				continue
 			}
+			aid := AlertID(r.Channel, id)
+			if i, ok := pos[aid]; ok {
+				out[i].Rule += ", " + r.Name
+				continue
+			}
+			pos[aid] = len(out)
 			out = append(out, accordwatch.Alert{
-				ID: AlertID(r.Name, id), Rule: r.Name, Channel: r.Channel, ItemID: id,
+				ID: aid, Rule: r.Name, Channel: r.Channel, ItemID: id,
 				Created: now, Status: accordwatch.AlertPending, NextAttempt: now,
 			})
 		}
@@ -213,9 +220,10 @@ func (p *Pipeline) match(ctx context.Context, items []accordwatch.Item) ([]accor
 	return out, nil
 }
 
-// AlertID is stable for a rule and an item.
-func AlertID(rule, itemID string) string {
-	h := sha256.Sum256([]byte(rule + "\x00" + itemID))
+// AlertID is stable for a destination channel ("" = the default) and an
+// item.
+func AlertID(channel, itemID string) string {
+	h := sha256.Sum256([]byte(channel + "\x00" + itemID))
 	return hex.EncodeToString(h[:12])
 }
 

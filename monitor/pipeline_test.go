@@ -58,7 +58,7 @@ func TestDrainOutcomes(t *testing.T) {
 				if rep.Sent != tt.wantSent || rep.Failed != tt.wantFailed || rep.Deferred != tt.wantDefd {
 					t.Errorf("got %+v, want sent %d failed %d deferred %d", rep, tt.wantSent, tt.wantFailed, tt.wantDefd)
 				}
-				a := ms.alerts[AlertID("all", "i1")]
+				a := ms.alerts[AlertID("", "i1")]
 				if a.Status != tt.wantStatus {
 					t.Errorf("got status %q, want %q", a.Status, tt.wantStatus)
 				}
@@ -142,5 +142,35 @@ func TestOneFailingFeedDoesNotStopOthers(t *testing.T) {
 	}
 	if rep.Drain.Sent != 2 {
 		t.Errorf("got %d alerts sent, want 2 from the good feeds", rep.Drain.Sent)
+	}
+}
+
+func TestOneAlertPerItemAndChannel(t *testing.T) {
+	n := &countingNotifier{}
+	ms := newMemStore()
+	p, err := New(Options{
+		Fetcher: funcFetcher(func(context.Context, accordwatch.Feed) (feeds.Result, error) {
+			return feeds.Result{Items: []accordwatch.Item{{ID: "i1", ContentHash: "h"}}}, nil
+		}),
+		Classifier: nopClassifier{}, Store: ms, Index: nopIndex{}, Notifier: n,
+		Rules: []accordwatch.Rule{
+			{Name: "state-linked", Query: "x"},
+			{Name: "signatory", Query: "y"},
+			{Name: "policy-team", Query: "z", Channel: "#policy"},
+			{Name: "too-severe", Query: "z", MinSeverity: 90},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := p.PollFeed(t.Context(), accordwatch.Feed{URL: "u"})
+	if rep.Alerts != 2 {
+		t.Fatalf("got %d alerts, want 2 (default channel and #policy)", rep.Alerts)
+	}
+	if got := ms.alerts[AlertID("", "i1")].Rule; got != "state-linked, signatory" {
+		t.Errorf("default-channel alert names rules %q, want %q", got, "state-linked, signatory")
+	}
+	if got := ms.alerts[AlertID("#policy", "i1")]; got.Rule != "policy-team" || got.Channel != "#policy" {
+		t.Errorf("got %+v, want the #policy alert from policy-team", got)
 	}
 }

@@ -126,7 +126,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 	a.notifier, err = notify.New(notify.Options{
 		BotToken: cfg.Slack.BotToken, WebhookURL: cfg.Slack.WebhookURL, Channel: cfg.Slack.Channel,
 		APIURL: cfg.Slack.APIURL, AlertsFile: filepath.Join(cfg.DataDir, alertsFile),
-		Logger: log.With("component", "notify"),
+		Logger: log,
 	})
 	if err != nil {
 		a.Close()
