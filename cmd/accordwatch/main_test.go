@@ -237,6 +237,26 @@ rules:
 		if got := len(slack.snapshot()); got != len(wantAlerts) {
 			t.Errorf("%s: got %d alerts in all, want still %d", pass, got, len(wantAlerts))
 		}
+		// The validators were stored and sent back: the server said 304.
+		if strings.Count(out, "not modified") != 2 {
+			t.Errorf("%s: want both feeds answered 304:\n%s", pass, out)
+		}
+	}
+
+	// The index is derived: lose it, and the next start rebuilds it from
+	// the store (and says so) although no feed has anything new.
+	if err := os.RemoveAll(filepath.Join(dir, "data", "index")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, env, "", "run", "--once", "--config", cfg)
+	if code != 0 || !strings.Contains(errOut, "rebuilding it from the store") {
+		t.Errorf("after losing the index: exit %d, log:\n%s", code, errOut)
+	}
+	if got := searchJSON(t, env2, "--config", cfg, "state_linked:true"); got.Total != 3 {
+		t.Errorf("after rebuild: got %d state-linked items, want 3", got.Total)
+	}
+	if got := len(slack.snapshot()); got != len(wantAlerts) {
+		t.Errorf("rebuilding the index re-alerted: %d posts, want %d", got, len(wantAlerts))
 	}
 }
 
