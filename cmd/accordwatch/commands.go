@@ -353,10 +353,15 @@ type classifyOutput struct {
 }
 
 func classifyCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var explain bool
+	cmd := &cobra.Command{
 		Use:   "classify",
 		Short: "Tag JSON Lines items from stdin (id, title, text, published) and write one JSON object per line",
-		Args:  cobra.NoArgs,
+		Long: `Tag JSON Lines items from stdin. Each input line is an object with at least
+"id", "title" and "text" (optional "published"); each output line has id,
+signatories, companies, state_linked, states, actors, attack_types, principles,
+severity and evidence. --explain prints the evidence behind every tag instead.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var extra []string
 			if cfg, err := e.loadConfig(cmd); err == nil {
@@ -393,6 +398,10 @@ func classifyCmd(e *env) *cobra.Command {
 					fmt.Fprintf(e.stderr, "line %d: published: %v (classified as undated)\n", line, err)
 				}
 				t := cl.Classify(in.Title, in.Text, pub)
+				if explain {
+					writeExplanation(out, *in.ID, in.Title, t)
+					continue
+				}
 				if err := enc.Encode(classifyOutput{
 					ID: *in.ID, Signatories: t.Signatories, Companies: t.Companies, StateLinked: t.StateLinked,
 					States: t.States, Actors: t.Actors, AttackTypes: t.AttackTypes, Principles: t.Principles,
@@ -410,6 +419,8 @@ func classifyCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&explain, "explain", false, "print each tag with the words, place and rule behind it")
+	return cmd
 }
 
 func parsePublished(s string) (time.Time, error) {

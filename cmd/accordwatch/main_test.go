@@ -433,3 +433,43 @@ func TestServeAnswersSearchAndShutsDownCleanly(t *testing.T) {
 		t.Error("owner file left behind after a clean shutdown")
 	}
 }
+
+func TestEvalCommand(t *testing.T) {
+	const gold = "../../../shared/data/eval/dev.jsonl"
+	if _, err := os.Stat(gold); err != nil {
+		t.Skipf("dev set not available: %v", err)
+	}
+	cfg := filepath.Join(t.TempDir(), "none.yaml")
+	code, out, errOut := run(t, nil, "", "eval", "--gold", gold, "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"92 items", "signatories", "states", "state_linked", "principles", "attack type accuracy", "Misses"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("eval output lacks %q:\n%s", want, out)
+		}
+	}
+	code, _, errOut = run(t, nil, "", "eval", "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "--gold") {
+		t.Errorf("eval without --gold: exit %d, %q", code, errOut)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	os.WriteFile(bad, []byte("{\"id\":\"a\"}\nnot json\n"), 0o600)
+	code, _, errOut = run(t, nil, "", "eval", "--gold", bad, "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "line 2") {
+		t.Errorf("malformed gold: exit %d, %q; want line 2 named", code, errOut)
+	}
+}
+
+func TestClassifyExplain(t *testing.T) {
+	in := `{"id":"x1","title":"Chinese state-sponsored hackers exploit Cisco zero-day","text":"Salt Typhoon targeted telecom providers."}` + "\n"
+	code, out, errOut := run(t, nil, in, "classify", "--explain", "--config", filepath.Join(t.TempDir(), "none.yaml"))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"x1", "signatory:Cisco", `"Cisco"`, "title@", "state:China", "RULE", "severity"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, out)
+		}
+	}
+}
