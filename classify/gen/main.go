@@ -18,7 +18,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -196,7 +195,7 @@ func generate(o options) (map[string][]byte, string, error) {
 			curatedAlias[a] = true
 		}
 		e.Match = slices.DeleteFunc(e.Match, func(a string) bool {
-			if clusterShapeRe.MatchString(a) && key(a) != key(e.Name) && !curatedAlias[a] {
+			if classify.IsClusterID(a) && key(a) != key(e.Name) && !curatedAlias[a] {
 				pruned++
 				return true
 			}
@@ -224,10 +223,6 @@ func generate(o options) (map[string][]byte, string, error) {
 		"signatories.gen.json":   sigJSON,
 	}, stats, nil
 }
-
-// clusterShapeRe is the token shapes that the tagger's clusterMentions
-// tags on its own.
-var clusterShapeRe = regexp.MustCompile(`(?i)^((unc|ta|apt|uat|tag)\d{2,}|(uat|unc|tag)[- ]\d{2,}|(storm|dev)[- ]\d{4})$`)
 
 // actorsNotice travels with the generated actors file, as the ATT&CK
 // terms and CC BY 4.0 require.

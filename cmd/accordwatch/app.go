@@ -106,7 +106,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		a.Close()
 		return nil, err
 	}
-	a.classifier, err = classify.New(classify.Options{ExtraDictionaries: cfg.Dictionaries})
+	a.classifier, err = classify.New(classify.Options{ExtraDictionaries: dictionaryFiles(cfg)})
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("load dictionaries: %w", err)

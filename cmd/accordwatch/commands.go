@@ -17,6 +17,7 @@ import (
 
 	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/classify"
+	"github.com/accordwatch/accordwatch/config"
 	"github.com/accordwatch/accordwatch/feeds"
 	"github.com/accordwatch/accordwatch/index"
 	"github.com/accordwatch/accordwatch/monitor"
@@ -207,7 +208,7 @@ func searchCmd(e *env) *cobra.Command {
 			if _, err := index.Parse(req.Query); err != nil {
 				return fmt.Errorf("query %q: %w", req.Query, err)
 			}
-			res, err := doSearch(cmd.Context(), e, cfg.DataDir, req)
+			res, err := doSearch(cmd.Context(), e, cfg, req)
 			if err != nil {
 				return err
 			}
@@ -229,7 +230,8 @@ func searchCmd(e *env) *cobra.Command {
 
 // doSearch asks a running serve when there is one (it owns the index),
 // and otherwise opens the index directly.
-func doSearch(ctx context.Context, e *env, dataDir string, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
+func doSearch(ctx context.Context, e *env, cfg *config.Config, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
+	dataDir, files := cfg.DataDir, dictionaryFiles(cfg)
 	if c, ok := runningServe(dataDir, e.getenv); ok {
 		return c.search(ctx, req)
 	}
@@ -237,7 +239,7 @@ func doSearch(ctx context.Context, e *env, dataDir string, req accordwatch.Searc
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return accordwatch.SearchResult{}, fmt.Errorf("no index in %s yet; run `accordwatch run --once` or `accordwatch serve` first", dataDir)
 	}
-	cl, err := classify.New(classify.Options{})
+	cl, err := classify.New(classify.Options{ExtraDictionaries: files})
 	if err != nil {
 		return accordwatch.SearchResult{}, err
 	}
@@ -363,11 +365,7 @@ signatories, companies, state_linked, states, actors, attack_types, principles,
 severity and evidence. --explain prints the evidence behind every tag instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var extra []string
-			if cfg, err := e.loadConfig(cmd); err == nil {
-				extra = cfg.Dictionaries
-			}
-			cl, err := classify.New(classify.Options{ExtraDictionaries: extra})
+			cl, err := e.newClassifier(cmd)
 			if err != nil {
 				return err
 			}

@@ -85,11 +85,7 @@ func evalCmd(e *env) *cobra.Command {
 				return fmt.Errorf("gold file: %w", err)
 			}
 			defer f.Close()
-			var extra []string
-			if cfg, err := e.loadConfig(cmd); err == nil {
-				extra = cfg.Dictionaries
-			}
-			cl, err := classify.New(classify.Options{ExtraDictionaries: extra})
+			cl, err := e.newClassifier(cmd)
 			if err != nil {
 				return err
 			}

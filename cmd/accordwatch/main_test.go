@@ -473,3 +473,55 @@ func TestClassifyExplain(t *testing.T) {
 		}
 	}
 }
+
+func TestDictImportTakesEffectWithoutRebuild(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "data_dir: data\n")
+	misp := filepath.Join(dir, "threat-actor.json")
+	os.WriteFile(misp, []byte(`{"values":[{"value":"Glasswing Mantis","meta":{"country":"CN","synonyms":["GLASSWING"]}},{"value":"APT28","meta":{"country":"RU","synonyms":["Pawn Storm Reloaded"]}}]}`), 0o600)
+	code, out, errOut := run(t, nil, "", "dict", "import", "--misp", misp, "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "read 2 actors") || !strings.Contains(out, "1 new") || !strings.Contains(out, filepath.Join("data", "dictionaries", "misp-actors.json")) {
+		t.Errorf("unexpected report:\n%s", out)
+	}
+	in := `{"id":"n1","title":"Glasswing Mantis breaches telecom networks","text":"Pawn Storm Reloaded was also active."}` + "\n"
+	code, out, errOut = run(t, nil, in, "classify", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("classify: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"Glasswing Mantis"`) || !strings.Contains(out, `"APT28"`) || !strings.Contains(out, `"China"`) {
+		t.Errorf("imported actors not used:\n%s", out)
+	}
+	code, _, errOut = run(t, nil, "", "dict", "import", "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "exactly one of") {
+		t.Errorf("no source: exit %d, %q", code, errOut)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("{not json"), 0o600)
+	code, _, errOut = run(t, nil, "", "dict", "import", "--attack", bad, "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, "bad.json") {
+		t.Errorf("malformed dataset: exit %d, %q", code, errOut)
+	}
+}
+
+func TestDictImportRealDatasets(t *testing.T) {
+	const ta = "../../../shared/data/threat-actors/"
+	if _, err := os.Stat(ta); err != nil {
+		t.Skipf("shared data not available: %v", err)
+	}
+	cfg := writeConfig(t, t.TempDir(), "data_dir: data\n")
+	for _, src := range []struct{ flag, file string }{{"--misp", "misp-threat-actor.json"}, {"--attack", "attack-groups.json"}, {"--microsoft", "microsoft-threat-actor-naming.json"}} {
+		code, out, errOut := run(t, nil, "", "dict", "import", src.flag, ta+src.file, "--config", cfg)
+		if code != 0 || !strings.Contains(out, "wrote") {
+			t.Errorf("%s: exit %d\n%s%s", src.flag, code, out, errOut)
+		}
+	}
+	// The embedded dictionaries were generated from these very files, so a
+	// re-import adds (almost) nothing.
+	code, out, _ := run(t, nil, "", "dict", "import", "--misp", ta+"misp-threat-actor.json", "--config", cfg)
+	if code != 0 || !strings.Contains(out, " 0 new") {
+		t.Errorf("re-importing the generator's own source found new actors:\n%s", out)
+	}
+}
