@@ -12,6 +12,14 @@ type Feed struct {
 	Tags      []string          `json:"tags,omitempty"`
 	UserAgent string            `json:"user_agent,omitempty"`
 	Headers   map[string]string `json:"headers,omitempty"`
+	// Disabled feeds are kept (with their state) but not polled.
+	Disabled bool `json:"disabled,omitempty"`
+	// MinInterval is the shortest time between two polls of this feed,
+	// whatever the schedule or the server's hints say; 0 = the global one.
+	MinInterval time.Duration `json:"min_interval,omitempty"`
+	// Source says where the feed was defined: "config", "opml" (imported)
+	// or "cli" (feeds add). Only non-config feeds live in the store.
+	Source string `json:"source,omitempty"`
 }
 
 // FeedState is what the monitor remembers about a feed between polls: the
@@ -30,6 +38,21 @@ type FeedState struct {
 	LastError   string    `json:"last_error,omitempty"`
 	ItemsSeen   int       `json:"items_seen"`
 	NextCheckAt time.Time `json:"next_check_at"`
+	// Fetches and NotModified count attempts and 304 answers, for the
+	// conditional-GET hit ratio.
+	Fetches     int `json:"fetches"`
+	NotModified int `json:"not_modified"`
+	// Gone is set when the server answered 410: the feed backs off to the
+	// maximum interval but is never dropped.
+	Gone bool `json:"gone,omitempty"`
+	// MovedTo is where a permanent redirect (301/308) pointed; later polls
+	// go there directly.
+	MovedTo string `json:"moved_to,omitempty"`
+	// UnhealthySince is when the current run of failures began; zero when
+	// healthy. OpsNotified records that the one "feed unhealthy" message
+	// for this run was sent.
+	UnhealthySince time.Time `json:"unhealthy_since,omitempty"`
+	OpsNotified    bool      `json:"ops_notified,omitempty"`
 }
 
 // Healthy reports whether the last attempt succeeded.
