@@ -57,3 +57,10 @@ type FeedState struct {
 
 // Healthy reports whether the last attempt succeeded.
 func (s FeedState) Healthy() bool { return s.ConsecutiveFailures == 0 }
+
+// FeedHealth is a feed with its state, as `accordwatch feeds` and
+// /api/feeds show them.
+type FeedHealth struct {
+	Feed  Feed      `json:"feed"`
+	State FeedState `json:"state"`
+}

@@ -32,6 +32,7 @@ type Config struct {
 	// DefaultSchedule applies to feeds without their own.
 	DefaultSchedule string         `yaml:"default_schedule"`
 	Fetch           Fetch          `yaml:"fetch"`
+	Polling         Polling        `yaml:"polling"`
 	Feeds           []Feed         `yaml:"feeds"`
 	Slack           Slack          `yaml:"slack"`
 	Rules           []Rule         `yaml:"rules"`
@@ -50,6 +51,18 @@ type Fetch struct {
 	Concurrency int      `yaml:"concurrency"`
 }
 
+// Polling bounds how often feeds are polled, whatever schedules and
+// servers' hints say, and when a failing feed is reported.
+type Polling struct {
+	MinInterval Duration `yaml:"min_interval"`
+	MaxInterval Duration `yaml:"max_interval"`
+	MaxBackoff  Duration `yaml:"max_backoff"`
+	// PerHost caps concurrent fetches to one host.
+	PerHost int `yaml:"per_host"`
+	// UnhealthyAfter is how long a feed fails before one ops message.
+	UnhealthyAfter Duration `yaml:"unhealthy_after"`
+}
+
 // Feed is one configured source.
 type Feed struct {
 	Name      string            `yaml:"name"`
@@ -59,13 +72,17 @@ type Feed struct {
 	UserAgent string            `yaml:"user_agent"`
 	Headers   map[string]string `yaml:"headers"`
 	Disabled  bool              `yaml:"disabled"`
+	// MinInterval keeps this feed from being polled more often.
+	MinInterval Duration `yaml:"min_interval"`
 }
 
 // Slack holds non-secret Slack settings; the token and webhook URL come
 // only from the environment.
 type Slack struct {
 	Channel string `yaml:"channel"`
-	APIURL  string `yaml:"api_url"`
+	// OpsChannel receives feed-health messages; default Channel.
+	OpsChannel string `yaml:"ops_channel"`
+	APIURL     string `yaml:"api_url"`
 	// BotToken and WebhookURL are filled from SLACK_BOT_TOKEN and
 	// SLACK_WEBHOOK_URL; they are never read from the file.
 	BotToken   accordwatch.Secret `yaml:"-"`
@@ -262,6 +279,25 @@ func applyDefaults(cfg *Config, baseDir string) {
 	}
 	if cfg.Fetch.Concurrency == 0 {
 		cfg.Fetch.Concurrency = 8
+	}
+	p := &cfg.Polling
+	if p.MinInterval.Duration == 0 {
+		p.MinInterval.Duration = 5 * time.Minute
+	}
+	if p.MaxInterval.Duration == 0 {
+		p.MaxInterval.Duration = 24 * time.Hour
+	}
+	if p.MaxBackoff.Duration == 0 {
+		p.MaxBackoff.Duration = 6 * time.Hour
+	}
+	if p.PerHost == 0 {
+		p.PerHost = 2
+	}
+	if p.UnhealthyAfter.Duration == 0 {
+		p.UnhealthyAfter.Duration = 6 * time.Hour
+	}
+	if cfg.Slack.OpsChannel == "" {
+		cfg.Slack.OpsChannel = cfg.Slack.Channel
 	}
 	if cfg.Slack.APIURL == "" {
 		cfg.Slack.APIURL = DefaultAPIURL
@@ -469,6 +505,15 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	if cfg.Fetch.Concurrency < 0 || cfg.Fetch.Concurrency > 256 {
 		v.add("fetch.concurrency", "must be between 1 and 256, got %d", cfg.Fetch.Concurrency)
 	}
+	if p := cfg.Polling; p.MinInterval.Duration < time.Minute || p.MaxInterval.Duration < p.MinInterval.Duration {
+		v.add("polling", "need 1m <= min_interval <= max_interval, got %s and %s", p.MinInterval.Duration, p.MaxInterval.Duration)
+	}
+	if p := cfg.Polling; p.MaxBackoff.Duration < p.MinInterval.Duration || p.MaxBackoff.Duration > p.MaxInterval.Duration {
+		v.add("polling.max_backoff", "must be between min_interval and max_interval, got %s", p.MaxBackoff.Duration)
+	}
+	if cfg.Polling.PerHost < 1 || cfg.Polling.PerHost > 64 {
+		v.add("polling.per_host", "must be between 1 and 64, got %d", cfg.Polling.PerHost)
+	}
 	if checks.Schedule != nil {
 		if err := checks.Schedule(cfg.DefaultSchedule); err != nil {
 			v.add("default_schedule", "%v", err)
@@ -548,7 +593,8 @@ func (c *Config) FeedList() []accordwatch.Feed {
 		if f.Disabled {
 			continue
 		}
-		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent, Headers: f.Headers})
+		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent,
+			Headers: f.Headers, MinInterval: f.MinInterval.Duration, Source: "config"})
 	}
 	return out
 }

@@ -163,3 +163,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPollingDefaultsAndBounds(t *testing.T) {
+	cfg, err := Parse([]byte("slack:\n  channel: '#a'\nfeeds:\n  - url: https://a.example/f\n    min_interval: 1h\n"), "c.yaml", t.TempDir(), Options{Getenv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Polling
+	if p.MinInterval.Duration != 5*time.Minute || p.MaxInterval.Duration != 24*time.Hour || p.MaxBackoff.Duration != 6*time.Hour || p.PerHost != 2 || p.UnhealthyAfter.Duration != 6*time.Hour {
+		t.Errorf("got polling defaults %+v", p)
+	}
+	if cfg.Slack.OpsChannel != "#a" {
+		t.Errorf("ops channel defaults to the alert channel: got %q", cfg.Slack.OpsChannel)
+	}
+	if f := cfg.FeedList()[0]; f.MinInterval != time.Hour || f.Source != "config" {
+		t.Errorf("got feed %+v", f)
+	}
+	_, err = Parse([]byte("polling:\n  min_interval: 2h\n  max_interval: 1h\n  per_host: 0\n"), "c.yaml", t.TempDir(), Options{Getenv: noEnv})
+	if err == nil || !strings.Contains(err.Error(), "min_interval <= max_interval") {
+		t.Errorf("got %v, want the interval bounds reported", err)
+	}
+}

@@ -44,6 +44,9 @@ type Options struct {
 	WebhookURL accordwatch.Secret
 	// Channel is the default channel in bot mode; an alert's own Channel wins.
 	Channel string
+	// OpsChannel receives operational messages (feed health); default
+	// Channel.
+	OpsChannel string
 	// APIURL is the Slack Web API base, default "https://slack.com/api/".
 	// Tests and Slack-compatible servers set it.
 	APIURL string
@@ -66,6 +69,7 @@ type Notifier struct {
 	webhookURL accordwatch.Secret
 	token      accordwatch.Secret
 	channel    string
+	opsChannel string
 	alertsFile string
 	httpClient *http.Client
 	log        *slog.Logger
@@ -84,11 +88,15 @@ func New(opts Options) (*Notifier, error) {
 		webhookURL: opts.WebhookURL,
 		token:      opts.BotToken,
 		channel:    strings.TrimSpace(opts.Channel),
+		opsChannel: strings.TrimSpace(opts.OpsChannel),
 		alertsFile: opts.AlertsFile,
 		httpClient: opts.HTTPClient,
 		log:        opts.Logger,
 		interval:   opts.PerChannelInterval,
 		limiters:   make(map[string]*rate.Limiter),
+	}
+	if n.opsChannel == "" {
+		n.opsChannel = n.channel
 	}
 	if n.httpClient == nil {
 		n.httpClient = &http.Client{Timeout: defaultHTTPTimeout}
@@ -193,6 +201,40 @@ func (n *Notifier) Send(ctx context.Context, a accordwatch.Alert, item accordwat
 		return "", n.sendWebhook(ctx, a, item)
 	default:
 		return "", n.sendFile(a, item)
+	}
+}
+
+// NotifyOps posts an operational message, such as "feed X has failed
+// for 6h", to the ops channel (bot mode) or the webhook. The text may name
+// feeds and quote servers, so it is escaped like feed text. In file mode
+// it is logged at warn. Failures are *SendError, as for Send.
+func (n *Notifier) NotifyOps(ctx context.Context, text string) error {
+	esc := fit(Escape(text), maxText)
+	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, esc, false, true), nil, nil)}
+	switch n.mode {
+	case ModeBot:
+		channel := n.opsChannel
+		if err := n.wait(ctx, channel); err != nil {
+			return err
+		}
+		_, _, err := n.api.PostMessageContext(ctx, channel,
+			slack.MsgOptionText(esc, false),
+			slack.MsgOptionBlocks(blocks...),
+			slack.MsgOptionDisableLinkUnfurl(),
+			slack.MsgOptionDisableMediaUnfurl(),
+		)
+		if err != nil {
+			return n.classifyBot(ctx, err)
+		}
+		return nil
+	case ModeWebhook:
+		if err := n.wait(ctx, webhookKey); err != nil {
+			return err
+		}
+		return n.postWebhook(ctx, esc, blocks)
+	default:
+		n.log.Warn("feed health", "message", text)
+		return nil
 	}
 }
 

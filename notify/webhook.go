@@ -42,10 +42,19 @@ func (n *Notifier) sendWebhook(ctx context.Context, a accordwatch.Alert, item ac
 		return err
 	}
 	msg := render(a, item)
+	err := n.postWebhook(ctx, msg.Text, msg.Blocks)
+	if err == nil {
+		n.log.Debug("slack webhook alert posted", "rule", a.Rule, "item_id", item.ID)
+	}
+	return err
+}
+
+// postWebhook posts escaped text and blocks to the incoming webhook.
+func (n *Notifier) postWebhook(ctx context.Context, text string, blocks []slack.Block) error {
 	off := false
 	body, err := json.Marshal(&slack.WebhookMessage{
-		Text:        msg.Text,
-		Blocks:      &slack.Blocks{BlockSet: msg.Blocks},
+		Text:        text,
+		Blocks:      &slack.Blocks{BlockSet: blocks},
 		UnfurlLinks: &off,
 		UnfurlMedia: &off,
 	})
@@ -72,7 +81,6 @@ func (n *Notifier) sendWebhook(ctx context.Context, a accordwatch.Alert, item ac
 	}()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	if resp.StatusCode == http.StatusOK {
-		n.log.Debug("slack webhook alert posted", "rule", a.Rule, "item_id", item.ID)
 		return nil
 	}
 
@@ -89,7 +97,7 @@ func (n *Notifier) sendWebhook(ctx context.Context, a accordwatch.Alert, item ac
 	case http.StatusBadRequest:
 		se.Permanent = isPermanent(code)
 	}
-	n.log.Debug("slack webhook post failed", "rule", a.Rule, "item_id", item.ID, "status", resp.StatusCode, "code", code)
+	n.log.Debug("slack webhook post failed", "status", resp.StatusCode, "code", code)
 	return se
 }
 

@@ -22,6 +22,9 @@ var (
 	bucketFeeds  = []byte("feeds")
 	bucketOutbox = []byte("outbox")
 	bucketMeta   = []byte("meta")
+	// bucketFeedList holds feeds added outside config.yaml (OPML import,
+	// feeds add), keyed by URL.
+	bucketFeedList = []byte("feedlist")
 )
 
 // schemaVersion guards against opening a file written by an incompatible
@@ -64,7 +67,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return s, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta} {
+		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta, bucketFeedList} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -378,4 +381,67 @@ func (s *Store) UpdateAlert(a accordwatch.Alert) error {
 		return fmt.Errorf("update alert %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+// AddFeeds registers feeds defined outside the config. A feed whose URL is
+// already registered is not changed and is returned in dups.
+func (s *Store) AddFeeds(list []accordwatch.Feed) (added, dups []accordwatch.Feed, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFeedList)
+		for _, f := range list {
+			if f.URL == "" {
+				return errors.New("feed without URL")
+			}
+			if b.Get([]byte(f.URL)) != nil {
+				dups = append(dups, f)
+				continue
+			}
+			raw, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(f.URL), raw); err != nil {
+				return err
+			}
+			added = append(added, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("add feeds: %w", err)
+	}
+	return added, dups, nil
+}
+
+// RegisteredFeeds lists the feeds added outside the config, by URL.
+func (s *Store) RegisteredFeeds() ([]accordwatch.Feed, error) {
+	var out []accordwatch.Feed
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFeedList).ForEach(func(_, v []byte) error {
+			var f accordwatch.Feed
+			if err := json.Unmarshal(v, &f); err != nil {
+				return err
+			}
+			out = append(out, f)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list registered feeds: %w", err)
+	}
+	return out, nil
+}
+
+// RemoveFeed unregisters a feed added outside the config; ok is false
+// when it was not registered. Its state and items stay.
+func (s *Store) RemoveFeed(url string) (ok bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketFeedList)
+		ok = b.Get([]byte(url)) != nil
+		return b.Delete([]byte(url))
+	})
+	if err != nil {
+		return false, fmt.Errorf("remove feed %s: %w", url, err)
+	}
+	return ok, nil
 }

@@ -140,3 +140,35 @@ func TestOpenInUnwritableDirFails(t *testing.T) {
 		t.Error("got nil error opening a store under a file")
 	}
 }
+
+func TestFeedRegistry(t *testing.T) {
+	s, path := openTemp(t)
+	list := []accordwatch.Feed{{Name: "A", URL: "https://a.example/feed", Source: "opml", Tags: []string{"news"}}, {Name: "B", URL: "https://b.example/rss", Source: "cli"}}
+	added, dups, err := s.AddFeeds(list)
+	if err != nil || len(added) != 2 || len(dups) != 0 {
+		t.Fatalf("got added %d dups %d err %v", len(added), len(dups), err)
+	}
+	added, dups, _ = s.AddFeeds([]accordwatch.Feed{{Name: "A again", URL: "https://a.example/feed"}, {URL: "https://c.example/atom"}})
+	if len(added) != 1 || len(dups) != 1 || dups[0].Name != "A again" {
+		t.Errorf("got added %+v dups %+v, want c added and A reported as duplicate", added, dups)
+	}
+	if ok, err := s.RemoveFeed("https://b.example/rss"); !ok || err != nil {
+		t.Errorf("remove: ok %v err %v", ok, err)
+	}
+	if ok, _ := s.RemoveFeed("https://nope.example/"); ok {
+		t.Error("removing an unknown feed reported ok")
+	}
+	s.Close()
+	s2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	got, err := s2.RegisteredFeeds()
+	if err != nil || len(got) != 2 || got[0].URL != "https://a.example/feed" || got[0].Tags[0] != "news" || got[0].Name != "A" {
+		t.Errorf("after reopen: got %+v err %v", got, err)
+	}
+	if _, _, err := s2.AddFeeds([]accordwatch.Feed{{Name: "no url"}}); err == nil {
+		t.Error("a feed without URL was accepted")
+	}
+}

@@ -25,10 +25,19 @@ type Items interface {
 	Item(id string) (accordwatch.Item, bool, error)
 }
 
+// Feeds lists every feed with its health.
+type Feeds interface {
+	FeedHealth() ([]accordwatch.FeedHealth, error)
+}
+
 // Options configure the handler.
 type Options struct {
 	Searcher Searcher
 	Items    Items
+	// Feeds serves /api/feeds when set.
+	Feeds Feeds
+	// Metrics serves /metrics when set (Prometheus text format).
+	Metrics http.Handler
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every endpoint except /healthz.
 	Token   accordwatch.Secret
@@ -51,6 +60,12 @@ func Handler(o Options) http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /api/search", s.auth(http.HandlerFunc(s.search)))
 	mux.Handle("GET /api/items/{id}", s.auth(http.HandlerFunc(s.item)))
+	if o.Feeds != nil {
+		mux.Handle("GET /api/feeds", s.auth(http.HandlerFunc(s.feeds)))
+	}
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", s.auth(o.Metrics))
+	}
 	return mux
 }
 
@@ -134,6 +149,16 @@ func (s *server) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, it)
+}
+
+func (s *server) feeds(w http.ResponseWriter, r *http.Request) {
+	list, err := s.o.Feeds.FeedHealth()
+	if err != nil {
+		s.o.Logger.Error("list feeds", "err", err)
+		writeError(w, http.StatusInternalServerError, "could not list feeds; see the server log")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"feeds": list})
 }
 
 func intParam(s string, def, lo, hi int) (int, error) {

@@ -119,3 +119,29 @@ func TestBearerToken(t *testing.T) {
 		t.Errorf("healthz needs no token: got %d", status)
 	}
 }
+
+type fixedFeeds []accordwatch.FeedHealth
+
+func (f fixedFeeds) FeedHealth() ([]accordwatch.FeedHealth, error) { return f, nil }
+
+func TestFeedsAndMetricsEndpoints(t *testing.T) {
+	h := Handler(Options{
+		Feeds: fixedFeeds{{Feed: accordwatch.Feed{Name: "CISA", URL: "https://cisa.example/feed"}, State: accordwatch.FeedState{ConsecutiveFailures: 2, LastError: "HTTP 503 Service Unavailable"}}},
+		Metrics: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "accordwatch_feed_fetches_total{result=\"ok\"} 1\n")
+		}),
+		Token: "t0k",
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	status, body := get(t, srv.URL+"/api/feeds", "t0k")
+	if status != 200 || !strings.Contains(body, "HTTP 503 Service Unavailable") || !strings.Contains(body, `"consecutive_failures": 2`) {
+		t.Errorf("/api/feeds: got %d %s", status, body)
+	}
+	if status, _ := get(t, srv.URL+"/metrics", ""); status != 401 {
+		t.Errorf("/metrics without token: got %d, want 401", status)
+	}
+	if status, body := get(t, srv.URL+"/metrics", "t0k"); status != 200 || !strings.Contains(body, "accordwatch_feed_fetches_total") {
+		t.Errorf("/metrics: got %d %s", status, body)
+	}
+}
