@@ -3,7 +3,9 @@ package classify
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
@@ -50,12 +52,16 @@ type centry struct {
 	actorKind    string
 	joined       time.Time
 	weight       int
+	typ          int // attacks: index in attackTypes
 }
 
 // Classifier tags items. It is immutable after New and safe for
 // concurrent use.
 type Classifier struct {
-	m        *matcher
+	m *matcher
+	// docs pools per-call scratch (token and hit buffers), which is most
+	// of what a Classify call would otherwise allocate.
+	docs     sync.Pool
 	entries  []centry
 	cueLayer map[string]int
 	// resolve maps field → normalised alias → canonical value.
@@ -66,20 +72,59 @@ type Classifier struct {
 }
 
 // attackTypes is the fixed vocabulary, in the order used to break ties.
-var attackTypes = []string{
+var attackTypes = [...]string{
 	accordwatch.AttackRansomware, accordwatch.AttackWiper, accordwatch.AttackSupplyChain,
 	accordwatch.AttackDDoS, accordwatch.AttackEspionage, accordwatch.AttackDataBreach,
 	accordwatch.AttackVulnerability, accordwatch.AttackPhishing, accordwatch.AttackInfluence,
 	accordwatch.AttackFraud, accordwatch.AttackTakedown, accordwatch.AttackPolicy, accordwatch.AttackNone,
 }
 
-// cueNames are the cue lists the rules rely on; New fails if one is missing.
-var cueNames = []string{
+// Cue list ids: the rules refer to cue lists by these constants, which
+// index cueNames.
+const (
+	cueStateExplicit = iota
+	cueGenericBefore
+	cueNegation
+	cueAttribLinked
+	cueAttribAttributed
+	cueAttribSuspected
+	cueNatState
+	cueNatIntrusion
+	cueNatLink
+	cueCriminal
+	cueIndividual
+	cueLeakVictim
+	cueReportVerb
+	cueAccordingTo
+	cueRoleResponder
+	cueRoleVendor
+	cueRoleVictim
+	cueRoleReporter
+	cueCriticalInfra
+	cueExploited
+	cueScale
+	cueCapacity
+	cueCollective
+	cueBusiness
+	cueNotAttack
+	cueAttackGeneric
+	cueVictimImpact
+	cueSpyware
+	cueCapacityResearch
+	cuePublicVictim
+	cuePrivateVictim
+	cueOutletBefore
+	numCues
+)
+
+// cueNames are the cue lists the rules rely on, in cue id order; New fails
+// if one is missing.
+var cueNames = [numCues]string{
 	"state-explicit", "generic-before", "negation", "attrib-linked", "attrib-attributed",
 	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
-	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware",
+	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before",
 }
 
 // New compiles the embedded dictionaries and opts.ExtraDictionaries into
@@ -192,25 +237,29 @@ func compile(d Dictionary) (*Classifier, error) {
 		}
 		alias("state", s.Name, s.Match, s.Demonyms, s.CaseSensitive)
 	}
+	// Known cue lists take the layers of their ids; a user's own cue lists
+	// get the layers after them and are matched but unused by the rules.
+	for id, name := range cueNames {
+		c.cueLayer[name] = firstCueLayer + id
+	}
+	present := map[string]bool{}
 	for _, s := range d.Cues {
 		layer, ok := c.cueLayer[s.Name]
 		if !ok {
 			layer = firstCueLayer + len(c.cueLayer)
 			c.cueLayer[s.Name] = layer
 		}
+		present[s.Name] = true
 		add(centry{kind: kCue, name: s.Name}, s, layer, s.Match)
 	}
 	for _, name := range cueNames {
-		if _, ok := c.cueLayer[name]; !ok {
+		if !present[name] {
 			errs = append(errs, fmt.Errorf("cue list %q is missing", name))
 		}
 	}
 	for _, s := range d.Attacks {
-		known := false
-		for _, t := range attackTypes {
-			known = known || t == s.Name
-		}
-		if !known {
+		typ := slices.Index(attackTypes[:], s.Name)
+		if typ < 0 {
 			errs = append(errs, fmt.Errorf("attack type %q is not in the vocabulary", s.Name))
 			continue
 		}
@@ -218,7 +267,7 @@ func compile(d Dictionary) (*Classifier, error) {
 		if w <= 0 {
 			w = 1
 		}
-		add(centry{kind: kAttack, name: s.Name, weight: w}, s, layerAttack, s.Match)
+		add(centry{kind: kAttack, name: s.Name, weight: w, typ: typ}, s, layerAttack, s.Match)
 	}
 	for _, t := range attackTypes {
 		alias("attack", t)
@@ -233,6 +282,7 @@ func compile(d Dictionary) (*Classifier, error) {
 		return nil, err
 	}
 	c.m = b.build()
+	c.docs.New = func() any { return new(doc) }
 	return c, nil
 }
 

@@ -5,13 +5,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // bruteForce is the reference: for each layer independently, walk the
 // tokens left to right and at each free position take the longest phrase
 // (trying every phrase in the dictionary) that some entry of that layer
 // accepts.
-func bruteForce(m *matcher, src string, toks []token) []hit {
+func bruteForce(m *matcher, ts *tokens) []hit {
+	m.lookup(ts)
+	toks := ts.toks
 	var hits []hit
 	for layer := 0; layer < m.layers; layer++ {
 		for i := 0; i < len(toks); {
@@ -21,7 +25,7 @@ func bruteForce(m *matcher, src string, toks []token) []hit {
 					continue
 				}
 				for _, r := range p.refs {
-					if r.layer == layer && r.rule.accepts(src, toks, i, i+len(p.words)) {
+					if r.layer == layer && r.rule.accepts(ts, i, i+len(p.words)) {
 						best = p
 						break
 					}
@@ -32,7 +36,7 @@ func bruteForce(m *matcher, src string, toks []token) []hit {
 				continue
 			}
 			for _, r := range best.refs {
-				if r.layer == layer && r.rule.accepts(src, toks, i, i+len(best.words)) {
+				if r.layer == layer && r.rule.accepts(ts, i, i+len(best.words)) {
 					hits = append(hits, hit{layer: layer, entry: r.entry, start: i, end: i + len(best.words)})
 				}
 			}
@@ -83,8 +87,8 @@ func TestMatcherMatchesBruteForce(t *testing.T) {
 		"Palo Alto Palo Alto Networks Networks",
 	}
 	for _, s := range fixed {
-		toks := tokenize(s)
-		got, want := m.scan(s, toks), bruteForce(m, s, toks)
+		ts := tokenize(s)
+		got, want := m.scan(ts), bruteForce(m, ts)
 		if !slices.Equal(got, want) {
 			t.Errorf("%q: got %v, want %v", s, got, want)
 		}
@@ -98,8 +102,8 @@ func TestMatcherMatchesBruteForce(t *testing.T) {
 			sb.WriteByte(" -"[r.IntN(2)])
 		}
 		s := sb.String()
-		toks := tokenize(s)
-		got, want := m.scan(s, toks), bruteForce(m, s, toks)
+		ts := tokenize(s)
+		got, want := m.scan(ts), bruteForce(m, ts)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%q: got %v, want %v", s, got, want)
 		}
@@ -123,7 +127,7 @@ func TestMatcherLongestWins(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			var got []int
-			for _, h := range m.scan(tt.text, tokenize(tt.text)) {
+			for _, h := range m.scan(tokenize(tt.text)) {
 				if h.layer == 0 {
 					got = append(got, h.entry)
 				}
@@ -147,18 +151,96 @@ func TestTokenize(t *testing.T) {
 		{"Trend™ Research", []string{"trend", "research"}, []int{0, 0}},
 	}
 	for _, tt := range tests {
-		toks := tokenize(tt.in)
+		ts := tokenize(tt.in)
 		var norms []string
 		var sents []int
-		for _, tk := range toks {
-			norms = append(norms, tk.norm)
+		for i, tk := range ts.toks {
+			norms = append(norms, ts.norm(i))
 			sents = append(sents, tk.sent)
-			if fold(tt.in[tk.start:tk.end]) != tk.norm {
-				t.Errorf("%q: token at %d..%d is %q, norm %q", tt.in, tk.start, tk.end, tt.in[tk.start:tk.end], tk.norm)
+			if fold(tt.in[tk.start:tk.end]) != ts.norm(i) {
+				t.Errorf("%q: token at %d..%d is %q, norm %q", tt.in, tk.start, tk.end, tt.in[tk.start:tk.end], ts.norm(i))
 			}
 		}
 		if !slices.Equal(norms, tt.wantNorms) || !slices.Equal(sents, tt.wantSents) {
 			t.Errorf("tokenize(%q): got %v %v, want %v %v", tt.in, norms, sents, tt.wantNorms, tt.wantSents)
+		}
+	}
+}
+
+func TestLowerASCII(t *testing.T) {
+	// Every byte value, at every position of an 8-byte word and in the tail.
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 11; pos++ {
+			b := []byte("xxxxxxxxxxx")
+			b[pos] = byte(c)
+			want := string(b)
+			if c >= 'A' && c <= 'Z' {
+				want = want[:pos] + string(rune(c+'a'-'A')) + want[pos+1:]
+			}
+			if got, _ := lowerASCII(b); string(got) != want {
+				t.Fatalf("byte %#x at %d: got %q, want %q", c, pos, got, want)
+			}
+		}
+	}
+}
+
+// refTokenize is the plain rune-by-rune definition of tokenize.
+func refTokenize(s string) (words []string, sents []int) {
+	sent, start := 0, -1
+	gap := false
+	prevLen := 0
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		r, _ := utf8.DecodeRuneInString(s[start:])
+		if gap && len(words) > 0 && prevLen > 1 && (unicode.IsUpper(r) || unicode.IsDigit(r)) {
+			sent++
+		}
+		gap = false
+		words = append(words, fold(s[start:end]))
+		sents = append(sents, sent)
+		prevLen = end - start
+		start = -1
+	}
+	for i, r := range s {
+		if r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+		if r == '.' || r == '!' || r == '?' || r == '\n' {
+			gap = true
+		}
+	}
+	flush(len(s))
+	return words, sents
+}
+
+func TestTokenizeMatchesReference(t *testing.T) {
+	alphabet := []string{"a", "B", "z", "Z", "0", "9", " ", ".", "!", "?", "\n", ",", "-", "é", "É", "’", "ü", "\xff", "\xc3", "Ж", "日本", "™", "_", "@", "`", "{", "[", "/", ":"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 20000; n++ {
+		var sb strings.Builder
+		for k := r.IntN(150); k >= 0; k-- {
+			sb.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		s := sb.String()
+		ts := tokenize(s)
+		var got []string
+		var gotSents []int
+		for i, tk := range ts.toks {
+			got = append(got, ts.norm(i))
+			gotSents = append(gotSents, tk.sent)
+			if ts.norm(i) != fold(s[tk.start:tk.end]) {
+				t.Fatalf("%q: token %d..%d norm %q, want %q", s, tk.start, tk.end, ts.norm(i), fold(s[tk.start:tk.end]))
+			}
+		}
+		want, wantSents := refTokenize(s)
+		if !slices.Equal(got, want) || !slices.Equal(gotSents, wantSents) {
+			t.Fatalf("%q: got %q %v, want %q %v", s, got, gotSents, want, wantSents)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,51 +11,149 @@ import (
 	"github.com/accordwatch/accordwatch"
 )
 
+// Bounds on the work per item: only the first maxTitleBytes of a title and
+// maxTextBytes of a text are scanned (cut back to a word boundary), so a
+// megabyte-sized feed entry costs no more than a long article. Evidence
+// offsets still point into the caller's strings, which the scanned parts
+// are prefixes of.
+const (
+	maxTitleBytes = 2 << 10
+	maxTextBytes  = 64 << 10
+)
+
 // field is one scanned field of an item.
 type field struct {
-	name    string // "title" or "text"
-	src     string
-	toks    []token
-	ents    []hit            // entity layer
-	attacks []hit            // attack keyword layer
-	cues    map[string][]hit // by cue name
-	covered []bool           // tokens inside an entity hit
+	name string // "title" or "text"
+	tokens
+	ents    []hit          // entity layer
+	attacks []hit          // attack keyword layer
+	cues    [numCues][]hit // by cue id, each ordered by start
+	covered []bool         // tokens inside an entity hit
+	// cueStart and cueEnd have bit 1<<cue set at the tokens where a hit of
+	// that cue list starts and where one ends (its last token), so the
+	// rules probe a few tokens instead of searching hit lists.
+	cueStart, cueEnd []uint32
+	entAt            []int32 // 1 + index in ents of the first hit starting at a token; 0 if none
 }
 
-// doc is the working state of one Classify call.
+// doc is the working state of one Classify call. Docs are pooled by the
+// Classifier: everything but tags is scratch reused by the next call, and
+// tags never points into scratch (its strings are dictionary names or
+// substrings of the caller's title and text).
 type doc struct {
 	c         *Classifier
-	fields    []*field
+	fields    [2]*field
 	published time.Time
+	mentions  []actorMention
+	sigs      []signal
+	order     []int32
+	reps      []reporter
+	repsDone  bool
+	defs      []acronymDef
+	defsDone  bool
 	tags      accordwatch.Tags
+
+	store [2]field
+	hits  []hit
+	st    scanState
 }
 
-func (c *Classifier) scanField(name, src string) *field {
-	f := &field{name: name, src: src, toks: tokenize(src), cues: map[string][]hit{}}
-	f.covered = make([]bool, len(f.toks))
-	for _, h := range c.m.scan(src, f.toks) {
+func (d *doc) reset(c *Classifier, published time.Time) {
+	d.c, d.published = c, published
+	d.mentions, d.sigs, d.reps, d.repsDone = d.mentions[:0], d.sigs[:0], d.reps[:0], false
+	d.defs, d.defsDone = d.defs[:0], false
+	d.tags = accordwatch.Tags{Evidence: make([]accordwatch.Evidence, 0, 16)}
+}
+
+// clip returns the prefix of s of at most n bytes, cut before a word that
+// straddles the limit (or at a rune boundary when there is no space).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > n-64 && cut > 0 && s[cut] != ' ' && s[cut] != '\n' {
+		cut--
+	}
+	if cut <= n-64 || cut == 0 {
+		cut = n
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+	}
+	return s[:cut]
+}
+
+// scanField tokenizes and matches src into d.store[i], reusing its storage.
+func (d *doc) scanField(i int, name, src string) *field {
+	f := &d.store[i]
+	f.name = name
+	f.tokenize(src)
+	d.hits = d.c.m.appendHits(d.hits[:0], &d.st, &f.tokens)
+	f.covered = resize(f.covered, len(f.toks))
+	f.entAt = resize(f.entAt, len(f.toks))
+	f.cueStart = resize(f.cueStart, len(f.toks))
+	f.cueEnd = resize(f.cueEnd, len(f.toks))
+	f.ents, f.attacks = f.ents[:0], f.attacks[:0]
+	for k := range f.cues {
+		f.cues[k] = f.cues[k][:0]
+	}
+	for _, h := range d.hits {
 		switch {
 		case h.layer == layerEntity:
+			if f.entAt[h.start] == 0 {
+				f.entAt[h.start] = int32(len(f.ents) + 1)
+			}
 			f.ents = append(f.ents, h)
 			for k := h.start; k < h.end; k++ {
 				f.covered[k] = true
 			}
 		case h.layer == layerAttack:
 			f.attacks = append(f.attacks, h)
-		default:
-			name := c.entries[h.entry].name
-			f.cues[name] = append(f.cues[name], h)
+		case h.layer-firstCueLayer < numCues:
+			id := h.layer - firstCueLayer
+			f.cues[id] = append(f.cues[id], h)
+			f.cueStart[h.start] |= 1 << id
+			f.cueEnd[h.end-1] |= 1 << id
 		}
 	}
 	return f
 }
 
+// resize returns s with length n and every element zero, reusing its array.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// entsAt returns the entity hits starting at token k.
+func (f *field) entsAt(k int) []hit {
+	if k < 0 || k >= len(f.entAt) || f.entAt[k] == 0 {
+		return nil
+	}
+	i := int(f.entAt[k]) - 1
+	j := i + 1
+	for j < len(f.ents) && f.ents[j].start == k {
+		j++
+	}
+	return f.ents[i:j]
+}
+
 // Classify tags one item. published decides signatory membership: a
 // signatory counts only from its join date; a zero time counts them all.
+// Only the first 2 KiB of title and 64 KiB of text are read (see
+// maxTextBytes). It never panics, whatever the input bytes.
 func (c *Classifier) Classify(title, text string, published time.Time) accordwatch.Tags {
-	d := &doc{c: c, published: published}
-	d.fields = []*field{c.scanField("title", title), c.scanField("text", text)}
+	d := c.docs.Get().(*doc)
+	defer c.docs.Put(d)
+	d.reset(c, published)
+	d.fields = [2]*field{d.scanField(0, "title", clip(title, maxTitleBytes)), d.scanField(1, "text", clip(text, maxTextBytes))}
 	d.companies()
+	d.mentions = d.actorMentions()
 	d.actors()
 	d.attribution()
 	d.roles()
@@ -72,10 +169,9 @@ func (c *Classifier) Classify(title, text string, published time.Time) accordwat
 	if t.Principles == nil {
 		t.Principles = []accordwatch.Principle{}
 	}
-	if t.Evidence == nil {
-		t.Evidence = []accordwatch.Evidence{}
-	}
-	return *t
+	tags := *t
+	d.tags = accordwatch.Tags{}
+	return tags
 }
 
 // --- evidence helpers ---
@@ -93,84 +189,223 @@ func (d *doc) derived(tag, rule string) {
 }
 
 // --- cue helpers ---
+//
+// Hits of one cue list never overlap and are ordered by start, so their
+// ends are ordered too: every look-up is a binary search.
 
-// cueBefore finds a cue hit ending at most gap tokens before pos, in the
-// same sentence.
-func (f *field) cueBefore(name string, pos, gap int) (hit, bool) {
+// hitStarting returns the hit of cue starting at token k (which must exist).
+func (f *field) hitStarting(cue, k int) hit {
+	hs := f.cues[cue]
+	i, _ := slices.BinarySearchFunc(hs, k, func(h hit, p int) int { return h.start - p })
+	return hs[i]
+}
+
+// hitEnding returns the hit of cue ending at token end (exclusive; it must exist).
+func (f *field) hitEnding(cue, end int) hit {
+	hs := f.cues[cue]
+	i, _ := slices.BinarySearchFunc(hs, end, func(h hit, p int) int { return h.end - p })
+	return hs[i]
+}
+
+// cueBefore finds the nearest cue hit ending at most gap tokens before
+// pos, in the same sentence.
+func (f *field) cueBefore(cue, pos, gap int) (hit, bool) {
 	if pos >= len(f.toks) || pos < 0 {
 		return hit{}, false
 	}
-	for _, h := range f.cues[name] {
-		if h.end <= pos && pos-h.end <= gap && f.toks[h.start].sent == f.toks[pos].sent {
-			return h, true
+	bit := uint32(1) << cue
+	for k := pos - 1; k >= 0 && k >= pos-1-gap; k-- {
+		if f.cueEnd[k]&bit != 0 {
+			h := f.hitEnding(cue, k+1)
+			return h, f.toks[h.start].sent == f.toks[pos].sent
 		}
 	}
 	return hit{}, false
 }
 
-// cueAfter finds a cue hit starting at most gap tokens after pos (pos is
-// the first token after the subject), in sentence sent.
-func (f *field) cueAfter(name string, pos, gap, sent int) (hit, bool) {
-	for _, h := range f.cues[name] {
-		if h.start >= pos && h.start-pos <= gap && f.toks[h.start].sent == sent {
-			return h, true
+// cueAfter finds the nearest cue hit starting at most gap tokens after pos
+// (pos is the first token after the subject), in sentence sent.
+func (f *field) cueAfter(cue, pos, gap, sent int) (hit, bool) {
+	bit := uint32(1) << cue
+	for k := max(pos, 0); k < len(f.toks) && k <= pos+gap; k++ {
+		if f.cueStart[k]&bit != 0 {
+			return f.hitStarting(cue, k), f.toks[k].sent == sent
 		}
 	}
 	return hit{}, false
 }
 
 // cueWithin finds a cue hit within dist tokens of [start, end) in sentence sent.
-func (f *field) cueWithin(name string, start, end, dist, sent int) (hit, bool) {
-	for _, h := range f.cues[name] {
-		if f.toks[h.start].sent != sent {
-			continue
+func (f *field) cueWithin(cue, start, end, dist, sent int) (hit, bool) {
+	bit := uint32(1) << cue
+	for k := start - 1; k >= 0 && k >= start-1-dist; k-- {
+		if f.cueEnd[k]&bit != 0 {
+			h := f.hitEnding(cue, k+1)
+			if f.toks[h.start].sent == sent {
+				return h, true
+			}
+			break
 		}
-		if (h.end <= start && start-h.end <= dist) || (h.start >= end && h.start-end <= dist) {
-			return h, true
-		}
+	}
+	return f.cueAfter(cue, end, dist, sent)
+}
+
+// cueInSentence finds the first cue hit in sentence sent.
+func (f *field) cueInSentence(cue, sent int) (hit, bool) {
+	hs := f.cues[cue]
+	i, _ := slices.BinarySearchFunc(hs, sent, func(h hit, s int) int { return f.toks[h.start].sent - s })
+	if i < len(hs) && f.toks[hs[i].start].sent == sent {
+		return hs[i], true
 	}
 	return hit{}, false
 }
 
 func (f *field) negated(sent int) bool {
-	for _, h := range f.cues["negation"] {
-		if f.toks[h.start].sent == sent {
+	_, ok := f.cueInSentence(cueNegation, sent)
+	return ok
+}
+
+// --- companies and signatories ---
+
+// outlet reports whether entity hit h names the publisher rather than a
+// subject: a title suffix after a separator ("… - LinkedIn", "… | Cisco
+// Blogs") or a feed trailer ("The post … appeared first on Microsoft
+// Security Blog").
+func (f *field) outlet(h hit) bool {
+	if _, ok := f.cueBefore(cueOutletBefore, h.start, 0); ok {
+		return true
+	}
+	if f.name != "title" || h.start == 0 {
+		return false
+	}
+	// The suffix runs to the end of the title (trailing words such as
+	// "Blog" or "News" may follow the name).
+	if len(f.toks)-h.end > 2 {
+		return false
+	}
+	gap := f.src[f.toks[h.start-1].end:f.toks[h.start].start]
+	return strings.Contains(gap, " - ") || strings.Contains(gap, " | ") || strings.Contains(gap, " – ") || strings.Contains(gap, " — ")
+}
+
+// acronymDef is an acronym the item spells out: "Azure Resource Manager
+// (ARM)"; tok is the acronym's token in field f.
+type acronymDef struct {
+	f   *field
+	tok int
+}
+
+// findAcronyms lists, once per item, every "(ACR)" preceded by words whose
+// initials spell ACR.
+func (d *doc) findAcronyms() []acronymDef {
+	if d.defsDone {
+		return d.defs
+	}
+	d.defsDone = true
+	out := d.defs[:0]
+	for _, g := range d.fields {
+		// Parentheses are rare: find them, then the token inside.
+		for from := 0; ; {
+			p := strings.IndexByte(g.src[from:], '(')
+			if p < 0 {
+				break
+			}
+			from += p + 1
+			k, found := slices.BinarySearchFunc(g.toks, from, func(t token, pos int) int { return t.start - pos })
+			if !found {
+				continue
+			}
+			t := g.toks[k]
+			n := t.end - t.start
+			if n < 2 || n > 6 || k < n || t.end >= len(g.src) || g.src[t.end] != ')' || !allUpper(g.src[t.start:t.end]) {
+				continue
+			}
+			spelled := true
+			for i := range n {
+				if g.src[g.toks[k-n+i].start]|0x20 != g.src[t.start+i]|0x20 {
+					spelled = false
+					break
+				}
+			}
+			if spelled {
+				out = append(out, acronymDef{g, k})
+			}
+		}
+	}
+	d.defs = out
+	return out
+}
+
+func allUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// redefined reports whether the item defines the acronym matched by h as
+// something else: "Azure Resource Manager (ARM)" makes every "ARM" of
+// the item that, not the company Arm — but "Hewlett Packard Enterprise
+// (HPE)" defines HPE as itself.
+func (d *doc) redefined(f *field, h hit) bool {
+	if h.end-h.start != 1 {
+		return false
+	}
+	acr := f.src[f.toks[h.start].start:f.toks[h.start].end]
+	if len(acr) < 2 || len(acr) > 6 || !allUpper(acr) {
+		return false
+	}
+	for _, def := range d.findAcronyms() {
+		g, k := def.f, def.tok
+		if g.src[g.toks[k].start:g.toks[k].end] != acr {
+			continue
+		}
+		if !slices.ContainsFunc(g.ents, func(e hit) bool { return e.start < k && e.end > k-len(acr) && e.entry == h.entry }) {
 			return true
 		}
 	}
 	return false
 }
 
-// --- companies and signatories ---
-
 func (d *doc) companies() {
-	seen := map[string]int{}
+	// Evidence is kept for the first three mentions of each name.
+	type seen struct {
+		k    kind
+		name string
+		n    int
+	}
+	var counts []seen
 	for _, f := range d.fields {
 		for _, h := range f.ents {
-			e := d.c.entries[h.entry]
-			switch e.kind {
-			case kSignatory:
-				if !d.published.IsZero() && d.published.Before(e.joined) {
-					continue
-				}
-				tag := "signatory:" + e.name
-				if seen[tag] == 0 {
+			e := &d.c.entries[h.entry]
+			if e.kind != kSignatory && e.kind != kCompany {
+				continue
+			}
+			if e.kind == kSignatory && !d.published.IsZero() && d.published.Before(e.joined) {
+				continue
+			}
+			if f.outlet(h) || d.redefined(f, h) {
+				continue
+			}
+			i := slices.IndexFunc(counts, func(s seen) bool { return s.k == e.kind && s.name == e.name })
+			if i < 0 {
+				i = len(counts)
+				counts = append(counts, seen{k: e.kind, name: e.name})
+				if e.kind == kSignatory {
 					d.tags.Signatories = append(d.tags.Signatories, e.name)
-				}
-				if seen[tag] < 3 {
-					d.evidence(tag, f, h.start, h.end, "dictionary:signatory")
-				}
-				seen[tag]++
-			case kCompany:
-				tag := "company:" + e.name
-				if seen[tag] == 0 {
+				} else {
 					d.tags.Companies = append(d.tags.Companies, e.name)
 				}
-				if seen[tag] < 3 {
-					d.evidence(tag, f, h.start, h.end, "dictionary:company")
-				}
-				seen[tag]++
 			}
+			if counts[i].n < 3 {
+				if e.kind == kSignatory {
+					d.evidence("signatory:"+e.name, f, h.start, h.end, "dictionary:signatory")
+				} else {
+					d.evidence("company:"+e.name, f, h.start, h.end, "dictionary:company")
+				}
+			}
+			counts[i].n++
 		}
 	}
 }
@@ -191,7 +426,7 @@ type actorMention struct {
 var familyStop = wordSet([]string{"the", "a", "an", "this", "that", "super", "tropical", "winter", "snow", "heavy", "massive", "major", "deadly", "severe", "huge", "great", "big", "powerful", "strong", "violent", "christmas", "desert", "dust", "sand", "ice", "freak", "new", "another", "latest", "and", "or", "of", "eurofighter", "sleet", "rain"})
 
 func (d *doc) actorMentions() []actorMention {
-	var out []actorMention
+	out := d.mentions[:0]
 	for _, f := range d.fields {
 		for _, h := range f.ents {
 			e := d.c.entries[h.entry]
@@ -201,7 +436,7 @@ func (d *doc) actorMentions() []actorMention {
 			case kFamily:
 				// "<Word> Typhoon": the word before must be capitalised.
 				i := h.start - 1
-				if i < 0 || f.covered[i] || f.toks[i].sent != f.toks[h.start].sent || familyStop[f.toks[i].norm] {
+				if i < 0 || f.covered[i] || f.toks[i].sent != f.toks[h.start].sent || familyStop[f.norm(i)] {
 					continue
 				}
 				w := f.src[f.toks[i].start:f.toks[i].end]
@@ -209,41 +444,55 @@ func (d *doc) actorMentions() []actorMention {
 				if !unicode.IsUpper(r) || f.toks[i].end+1 != f.toks[h.start].start {
 					continue
 				}
-				name := titleWord(f.toks[i].norm) + " " + e.name
+				name := titleWord(f.norm(i)) + " " + e.name
 				out = append(out, actorMention{f, i, h.end, name, e.country, "family:" + strings.ToLower(e.name)})
 			}
 		}
-		out = append(out, clusterMentions(f)...)
+		out = clusterMentions(out, f)
 	}
 	return out
 }
 
 // clusterMentions finds vendor cluster names by token shape: UNC1234,
 // TA505, UAT-9686, Storm-1849, DEV-0586, APT99.
-func clusterMentions(f *field) []actorMention {
-	var out []actorMention
+func clusterMentions(out []actorMention, f *field) []actorMention {
 	for i, t := range f.toks {
-		if f.covered[i] {
+		// Every shape has a digit at the end of this word or the start of
+		// the next: a cheap, rarely true test first.
+		endDigit := f.lower[t.ne-1]-'0' < 10
+		if !endDigit && (i+1 == len(f.toks) || f.lower[f.toks[i+1].ns]-'0' >= 10) {
 			continue
 		}
-		for _, p := range []string{"unc", "ta", "apt", "uat", "tag"} {
-			rest, ok := strings.CutPrefix(t.norm, p)
-			// TA0001–TA0043 are MITRE ATT&CK tactic IDs, not Proofpoint's
-			// TA-numbered actors (TA453, TA505, TA4557).
-			if p == "ta" && strings.HasPrefix(rest, "00") {
-				continue
+		if f.covered[i] || t.ne-t.ns < 3 {
+			continue
+		}
+		switch f.lower[t.ns] {
+		case 'u', 't', 'a', 'd', 's':
+		default:
+			continue
+		}
+		norm := f.norm(i)
+		if last := norm[len(norm)-1]; last >= '0' && last <= '9' {
+			for _, p := range [...]string{"unc", "ta", "apt", "uat", "tag"} {
+				rest, ok := strings.CutPrefix(norm, p)
+				// TA0001–TA0043 are MITRE ATT&CK tactic IDs, not Proofpoint's
+				// TA-numbered actors (TA453, TA505, TA4557).
+				if p == "ta" && strings.HasPrefix(rest, "00") {
+					continue
+				}
+				if ok && len(rest) >= 2 && digits(rest) {
+					out = append(out, actorMention{f, i, i + 1, strings.ToUpper(norm), "", "shape:cluster"})
+				}
 			}
-			if ok && len(rest) >= 2 && digits(rest) {
-				out = append(out, actorMention{f, i, i + 1, strings.ToUpper(t.norm), "", "shape:cluster"})
-			}
+			continue
 		}
 		if i+1 < len(f.toks) && !f.covered[i+1] && f.toks[i+1].sent == t.sent && f.toks[i+1].start-t.end <= 1 {
-			n := f.toks[i+1].norm
+			n := f.norm(i + 1)
 			switch {
-			case (t.norm == "storm" || t.norm == "dev") && len(n) == 4 && digits(n):
-				out = append(out, actorMention{f, i, i + 2, titleWord(t.norm) + "-" + n, "", "shape:cluster"})
-			case (t.norm == "uat" || t.norm == "unc" || t.norm == "tag") && len(n) >= 2 && digits(n):
-				out = append(out, actorMention{f, i, i + 2, strings.ToUpper(t.norm) + "-" + n, "", "shape:cluster"})
+			case (norm == "storm" || norm == "dev") && len(n) == 4 && digits(n):
+				out = append(out, actorMention{f, i, i + 2, titleWord(norm) + "-" + n, "", "shape:cluster"})
+			case (norm == "uat" || norm == "unc" || norm == "tag") && len(n) >= 2 && digits(n):
+				out = append(out, actorMention{f, i, i + 2, strings.ToUpper(norm) + "-" + n, "", "shape:cluster"})
 			}
 		}
 	}
@@ -260,13 +509,10 @@ func digits(s string) bool {
 }
 
 func (d *doc) actors() {
-	seen := map[string]bool{}
-	for _, m := range d.actorMentions() {
-		tag := "actor:" + m.name
-		if !seen[tag] {
-			seen[tag] = true
+	for _, m := range d.mentions {
+		if !slices.Contains(d.tags.Actors, m.name) {
 			d.tags.Actors = append(d.tags.Actors, m.name)
-			d.evidence(tag, m.f, m.start, m.end, m.rule)
+			d.evidence("actor:"+m.name, m.f, m.start, m.end, m.rule)
 		}
 	}
 }
@@ -297,24 +543,29 @@ var victimBefore = wordSet([]string{"on", "against", "targeting", "targeted", "t
 
 // Verbs that make a country (or capital) the actor: "Russia launches...".
 var stateVerbs = wordSet([]string{"launches", "launched", "launch", "launching", "steals", "stole", "stealing", "steal", "hacked", "hacks", "hack", "using", "uses", "used", "targets", "targeted", "targeting", "infiltrated", "infiltrates", "infiltrating", "spied", "spies", "spying", "attacked", "breached", "compromised", "behind", "exploits", "exploited", "exploiting", "deploys", "deployed", "deploying", "conducted", "conducts", "waged", "wages", "orchestrated", "hijacked"})
-var stateSuspected = wordSet([]string{"suspected", "accused", "blamed"})
+
+// stateSuspected: "Russia is suspected of", and a state denying or
+// denouncing an accusation, which reports the accusation ("North Korea
+// has denounced the 'cyber threat theory'", "China denies hacking").
+var stateSuspected = wordSet([]string{"suspected", "accused", "blamed", "denies", "denied", "deny", "denounced", "denounces", "rejects", "rejected", "dismissed", "dismisses"})
 var stateFillers = wordSet([]string{"is", "are", "was", "were", "has", "have", "had", "been", "being", "reportedly", "allegedly", "likely", "also", "again", "now", "still", "continues", "continue", "continued", "to", "apparently", "actively", "quietly", "itself"})
 
 func (d *doc) attribution() {
 	// A state-linked group that is itself the victim of a leak or hack
 	// ("Kimsuky data breach") makes its nationality cues describe a victim.
-	mentions := d.actorMentions()
+	mentions := d.mentions
 	leakVictim := false
 	for _, m := range mentions {
-		if _, ok := m.f.cueAfter("leak-victim", m.end, 2, m.f.toks[m.start].sent); ok && m.country != "" {
+		if _, ok := m.f.cueAfter(cueLeakVictim, m.end, 2, m.f.toks[m.start].sent); ok && m.country != "" {
 			leakVictim = true
 		}
 	}
-	var sigs []signal
+	sigs := d.sigs[:0]
 	for _, f := range d.fields {
-		sigs = append(sigs, d.stateSignals(f, leakVictim)...)
-		sigs = append(sigs, d.explicitSignals(f)...)
+		sigs = d.stateSignals(sigs, f, leakVictim)
+		sigs = d.explicitSignals(sigs, f)
 	}
+	defer func() { d.sigs = sigs[:0] }()
 	if !leakVictim {
 		for _, m := range mentions {
 			if m.country != "" {
@@ -333,26 +584,39 @@ func (d *doc) attribution() {
 	if len(sigs) == 0 {
 		return
 	}
-	slices.SortStableFunc(sigs, func(a, b signal) int {
-		if a.f != b.f {
-			if a.f.name == "title" {
+	// Order: title first, then by position, then as found. Sorting an
+	// index keeps the swaps cheap.
+	order := d.order[:0]
+	for i := range sigs {
+		order = append(order, int32(i))
+	}
+	d.order = order
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &sigs[a], &sigs[b]
+		if x.f != y.f {
+			if x.f == d.fields[0] {
 				return -1
 			}
 			return 1
 		}
-		return a.start - b.start
+		if x.start != y.start {
+			return x.start - y.start
+		}
+		return int(a - b)
 	})
 	d.tags.StateLinked = true
-	first := sigs[0]
+	first := sigs[order[0]]
 	d.evidence("state_linked:true", first.f, first.start, first.end, first.rule)
 	reporters := d.reporters()
-	best := map[string]int{}
-	for _, s := range sigs {
-		tag := "state:" + s.state
-		if s.state == "" {
-			tag = "state_linked:true"
-		}
-		if i, ok := best[s.state]; ok {
+	// Evidence per state is capped: a long text repeating "Chinese hackers"
+	// explains nothing more with its tenth repetition.
+	const maxEvidence = 3
+	var evCount [8]int
+	unnamed := -1
+	for _, o := range order {
+		s := &sigs[o]
+		i := slices.IndexFunc(d.tags.Attribution, func(a accordwatch.Attribution) bool { return a.State == s.state })
+		if i >= 0 {
 			a := &d.tags.Attribution[i]
 			if strengthRank[s.strength] > strengthRank[a.Strength] {
 				a.Strength = s.strength
@@ -360,27 +624,41 @@ func (d *doc) attribution() {
 			if a.By == "" {
 				a.By = byFor(reporters, s)
 			}
-			if s.rule != sigs[0].rule || tag != "state_linked:true" {
-				d.evidence(tag, s.f, s.start, s.end, s.rule)
+			if (s.rule != first.rule || s.state != "") && (i >= len(evCount) || evCount[i] < maxEvidence) {
+				d.evidence(stateTag(s.state), s.f, s.start, s.end, s.rule)
+				if i < len(evCount) {
+					evCount[i]++
+				}
 			}
 			continue
 		}
-		best[s.state] = len(d.tags.Attribution)
+		if s.state == "" {
+			unnamed = len(d.tags.Attribution)
+		}
+		if n := len(d.tags.Attribution); n < len(evCount) {
+			evCount[n] = 1
+		}
 		d.tags.Attribution = append(d.tags.Attribution, accordwatch.Attribution{State: s.state, Strength: s.strength, By: byFor(reporters, s)})
 		if s.state != "" {
 			d.tags.States = append(d.tags.States, s.state)
 		}
-		d.evidence(tag, s.f, s.start, s.end, s.rule)
+		d.evidence(stateTag(s.state), s.f, s.start, s.end, s.rule)
 	}
 	// An unnamed state adds nothing once a named one is known.
-	if i, ok := best[""]; ok && len(d.tags.States) > 0 {
-		d.tags.Attribution = slices.Delete(d.tags.Attribution, i, i+1)
+	if unnamed >= 0 && len(d.tags.States) > 0 {
+		d.tags.Attribution = slices.Delete(d.tags.Attribution, unnamed, unnamed+1)
 	}
 }
 
+func stateTag(state string) string {
+	if state == "" {
+		return "state_linked:true"
+	}
+	return "state:" + state
+}
+
 // stateSignals applies the country, demonym, capital and agency rules.
-func (d *doc) stateSignals(f *field, leakVictim bool) []signal {
-	var out []signal
+func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 	for _, h := range f.ents {
 		e := d.c.entries[h.entry]
 		if e.kind < kCountry || e.kind > kAgency || !e.attributable {
@@ -392,7 +670,7 @@ func (d *doc) stateSignals(f *field, leakVictim bool) []signal {
 			if i-k < 0 || f.toks[i-k].sent != sent {
 				return ""
 			}
-			return f.toks[i-k].norm
+			return f.norm(i - k)
 		}
 		if prev(1) == "pro" { // "pro-Russian hacktivists" are not the state
 			continue
@@ -409,8 +687,10 @@ func (d *doc) stateSignals(f *field, leakVictim bool) []signal {
 		}
 		// "<Country>-linked", "Kremlin-backed", "Russian-linked".
 		if j < len(f.toks) && f.toks[j].sent == sent && f.toks[j].start-f.toks[j-1].end <= 1 {
-			if st, ok := suffixStrength[f.toks[j].norm]; ok {
-				if _, crim := f.cueAfter("criminal", j+1, 2, sent); !crim {
+			if st, ok := suffixStrength[f.norm(j)]; ok {
+				_, crim := f.cueAfter(cueCriminal, j+1, 2, sent)
+				_, person := f.cueAfter(cueIndividual, j+1, 0, sent) // "Kremlin-connected oligarch"
+				if !crim && !person {
 					add(st, j+1, "state-suffix")
 				}
 				continue
@@ -421,15 +701,22 @@ func (d *doc) stateSignals(f *field, leakVictim bool) []signal {
 		if p := prev(1); p == "the" || p == "a" || p == "an" {
 			gap = 2
 		}
-		if c, ok := f.cueBefore("attrib-attributed", i, gap-1); ok {
+		// "a suspected Russian hacker", "the accused Chinese national": the
+		// cue is about one person, not a state.
+		if _, person := f.cueAfter(cueIndividual, j, 0, sent); person && e.kind == kDemonym {
+			if _, st := f.cueAfter(cueNatState, j, 0, sent); !st {
+				continue
+			}
+		}
+		if c, ok := f.cueBefore(cueAttribAttributed, i, gap-1); ok {
 			out = append(out, signal{e.country, accordwatch.StrengthAttributed, f, c.start, j, "state-attributed-to"})
 			continue
 		}
-		if c, ok := f.cueBefore("attrib-linked", i, gap-1); ok {
+		if c, ok := f.cueBefore(cueAttribLinked, i, gap-1); ok {
 			out = append(out, signal{e.country, accordwatch.StrengthLinked, f, c.start, j, "state-linked-to"})
 			continue
 		}
-		if c, ok := f.cueBefore("attrib-suspected", i, gap-1); ok {
+		if c, ok := f.cueBefore(cueAttribSuspected, i, gap-1); ok {
 			out = append(out, signal{e.country, accordwatch.StrengthSuspected, f, c.start, j, "state-suspected"})
 			continue
 		}
@@ -456,20 +743,20 @@ func (d *doc) stateSignals(f *field, leakVictim bool) []signal {
 // "North Korea's cyber operations", "China's Ink Dragon".
 func (d *doc) stateAsActor(f *field, e centry, i, j, sent int) (signal, bool) {
 	for k := j; k < len(f.toks) && k <= j+3 && f.toks[k].sent == sent; k++ {
-		w := f.toks[k].norm
+		w := f.norm(k)
 		switch {
 		case stateVerbs[w]:
 			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 1, "state-as-actor"}, true
 		case stateSuspected[w]:
 			return signal{e.country, accordwatch.StrengthSuspected, f, i, k + 1, "state-suspected"}, true
 		case w == "s" && k == j:
-			for _, name := range []string{"nat-state", "nat-intrusion"} {
-				if c, ok := f.cueAfter(name, k+1, 2, sent); ok {
+			for _, cue := range [...]int{cueNatState, cueNatIntrusion} {
+				if c, ok := f.cueAfter(cue, k+1, 2, sent); ok {
 					return signal{e.country, accordwatch.StrengthAttributed, f, i, c.end, "state-possessive"}, true
 				}
 			}
-			for _, h := range f.ents {
-				if h.start == k+1 && d.c.entries[h.entry].kind == kActor {
+			for _, h := range f.entsAt(k + 1) {
+				if d.c.entries[h.entry].kind == kActor {
 					return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "state-possessive"}, true
 				}
 			}
@@ -487,10 +774,10 @@ func (d *doc) stateAsActor(f *field, e centry, i, j, sent int) (signal, bool) {
 // "Russian link suspected" — unless the sentence is about crime or one
 // person ("a Russian citizen").
 func (d *doc) nationality(f *field, e centry, i, j, sent, window int) (signal, bool) {
-	if ind, ok := f.cueAfter("individual", j, 0, sent); ok {
+	if ind, ok := f.cueAfter(cueIndividual, j, 0, sent); ok {
 		longer := false
-		for _, name := range []string{"nat-state", "nat-intrusion"} {
-			if c, ok := f.cueAfter(name, j, 0, sent); ok && c.end > ind.end {
+		for _, cue := range [...]int{cueNatState, cueNatIntrusion} {
+			if c, ok := f.cueAfter(cue, j, 0, sent); ok && c.end > ind.end {
 				longer = true
 			}
 		}
@@ -498,21 +785,26 @@ func (d *doc) nationality(f *field, e centry, i, j, sent, window int) (signal, b
 			return signal{}, false
 		}
 	}
-	if _, crim := f.cueWithin("criminal", i, j, 8, sent); crim {
+	if _, crim := f.cueWithin(cueCriminal, i, j, 8, sent); crim {
 		return signal{}, false
 	}
-	for _, r := range []struct{ cue, strength, rule string }{
-		{"nat-state", accordwatch.StrengthAttributed, "nationality-state"},
-		{"nat-intrusion", accordwatch.StrengthLinked, "nationality-intrusion"},
-		{"nat-link", accordwatch.StrengthSuspected, "nationality-link"},
+	for _, r := range [...]struct {
+		cue            int
+		strength, rule string
+	}{
+		{cueNatState, accordwatch.StrengthAttributed, "nationality-state"},
+		{cueNatIntrusion, accordwatch.StrengthLinked, "nationality-intrusion"},
+		{cueNatLink, accordwatch.StrengthSuspected, "nationality-link"},
 	} {
 		if c, ok := f.cueAfter(r.cue, j, window, sent); ok {
 			return signal{e.country, r.strength, f, i, c.end, r.rule}, true
 		}
 	}
-	for _, h := range f.ents {
-		if h.start >= j && h.start-j <= 1 && d.c.entries[h.entry].kind == kActor {
-			return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "nationality-actor"}, true
+	for _, k := range [...]int{j, j + 1} {
+		for _, h := range f.entsAt(k) {
+			if d.c.entries[h.entry].kind == kActor {
+				return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "nationality-actor"}, true
+			}
 		}
 	}
 	return signal{}, false
@@ -520,21 +812,24 @@ func (d *doc) nationality(f *field, e centry, i, j, sent, window int) (signal, b
 
 // explicitSignals: "state-sponsored", "nation-state", "government-backed",
 // with the country named just before when there is one.
-func (d *doc) explicitSignals(f *field) []signal {
-	var out []signal
-	for _, c := range f.cues["state-explicit"] {
+func (d *doc) explicitSignals(out []signal, f *field) []signal {
+	for _, c := range f.cues[cueStateExplicit] {
 		sent := f.toks[c.start].sent
-		if _, generic := f.cueBefore("generic-before", c.start, 1); generic {
+		if _, generic := f.cueBefore(cueGenericBefore, c.start, 1); generic {
 			continue
 		}
 		state, start := "", c.start
-		for _, h := range f.ents {
+		// The nearest state name ending at most 4 tokens before the cue.
+		k, _ := slices.BinarySearchFunc(f.ents, c.start, func(h hit, p int) int { return h.start - p })
+		for k--; k >= 0 && f.ents[k].start >= c.start-12; k-- {
+			h := f.ents[k]
 			e := d.c.entries[h.entry]
 			if e.kind < kCountry || e.kind > kCapital || !e.attributable {
 				continue
 			}
 			if h.end <= c.start && c.start-h.end <= 4 && f.toks[h.start].sent == sent {
 				state, start = e.country, h.start
+				break
 			}
 		}
 		out = append(out, signal{state, accordwatch.StrengthAttributed, f, start, c.end, "state-explicit"})
@@ -551,8 +846,14 @@ type reporter struct {
 	pos  int
 }
 
+// reporters finds them once per item (into pooled storage).
 func (d *doc) reporters() []reporter {
-	var out []reporter
+	if d.repsDone {
+		return d.reps
+	}
+	d.repsDone = true
+	out := d.reps[:0]
+	defer func() { d.reps = out }()
 	for _, f := range d.fields {
 		for _, h := range f.ents {
 			e := d.c.entries[h.entry]
@@ -562,8 +863,8 @@ func (d *doc) reporters() []reporter {
 				continue
 			}
 			sent := f.toks[h.start].sent
-			_, after := f.cueAfter("report-verb", h.end, 2, sent)
-			_, before := f.cueBefore("according-to", h.start, 1)
+			_, after := f.cueAfter(cueReportVerb, h.end, 2, sent)
+			_, before := f.cueBefore(cueAccordingTo, h.start, 1)
 			if after || before {
 				out = append(out, reporter{e.name, f, sent, h.start})
 			}
@@ -572,7 +873,7 @@ func (d *doc) reporters() []reporter {
 	return out
 }
 
-func byFor(reps []reporter, s signal) string {
+func byFor(reps []reporter, s *signal) string {
 	sent := s.f.toks[s.start].sent
 	for _, r := range reps {
 		if r.f == s.f && r.sent == sent && r.name != s.state {
@@ -589,52 +890,54 @@ func byFor(reps []reporter, s signal) string {
 
 // --- roles ---
 
-var rolePriority = []string{"vendor", "victim", "responder", "reporter"}
+// rolePriority orders the role cue lists: at equal distance the first wins.
+var rolePriority = [...]struct {
+	role string
+	cue  int
+}{{"vendor", cueRoleVendor}, {"victim", cueRoleVictim}, {"responder", cueRoleResponder}, {"reporter", cueRoleReporter}}
+
+// roleDist is how far (in tokens) a role cue may stand from the name.
+const roleDist = 6
 
 func (d *doc) roles() {
 	if len(d.tags.Signatories) == 0 {
 		return
 	}
-	d.tags.Roles = map[string]string{}
+	d.tags.Roles = make(map[string]string, len(d.tags.Signatories))
 	type best struct {
 		role       string
 		dist       int
 		f          *field
 		start, end int
 	}
-	found := map[string]best{}
+	found := make([]best, len(d.tags.Signatories))
+	for i := range found {
+		found[i].dist = roleDist + 1
+	}
 	for _, f := range d.fields {
 		for _, h := range f.ents {
 			e := d.c.entries[h.entry]
-			if e.kind != kSignatory || !slices.Contains(d.tags.Signatories, e.name) {
+			if e.kind != kSignatory {
+				continue
+			}
+			si := slices.Index(d.tags.Signatories, e.name)
+			if si < 0 {
 				continue
 			}
 			sent := f.toks[h.start].sent
-			for _, role := range rolePriority {
-				for _, c := range f.cues["role-"+role] {
-					if f.toks[c.start].sent != sent {
-						continue
-					}
-					dist := -1
-					switch {
-					case c.start >= h.end && c.start-h.end <= 6:
-						dist = c.start - h.end
-					case c.end <= h.start && h.start-c.end <= 6:
-						dist = h.start - c.end
-					}
-					if dist < 0 {
-						continue
-					}
-					if b, ok := found[e.name]; !ok || dist < b.dist {
-						found[e.name] = best{role, dist, f, c.start, c.end}
-					}
+			for _, rp := range rolePriority {
+				if c, ok := f.cueBefore(rp.cue, h.start, roleDist); ok && h.start-c.end < found[si].dist {
+					found[si] = best{rp.role, h.start - c.end, f, c.start, c.end}
+				}
+				if c, ok := f.cueAfter(rp.cue, h.end, roleDist, sent); ok && c.start-h.end < found[si].dist {
+					found[si] = best{rp.role, c.start - h.end, f, c.start, c.end}
 				}
 			}
 		}
 	}
-	for _, s := range d.tags.Signatories {
-		b, ok := found[s]
-		if !ok {
+	for i, s := range d.tags.Signatories {
+		b := found[i]
+		if b.f == nil {
 			d.tags.Roles[s] = "reporter"
 			d.derived("role:"+s+":reporter", "role-default")
 			continue
@@ -647,13 +950,18 @@ func (d *doc) roles() {
 // --- attack types ---
 
 func (d *doc) attackTypes() {
-	score := map[string]int{}
-	firstAt := map[string]int{} // order of first appearance, title first
+	const n = len(attackTypes)
+	var score [n]int
+	var firstAt [n]int // order of first appearance, title first
 	type where struct {
 		f          *field
 		start, end int
 	}
-	firstHit := map[string]where{}
+	var firstHit [n]where
+	var titleScore [n]int
+	for i := range firstAt {
+		firstAt[i] = -1
+	}
 	order, titleTakedown := 0, 0
 	for _, f := range d.fields {
 		mult := 1
@@ -662,33 +970,37 @@ func (d *doc) attackTypes() {
 		}
 		for _, h := range f.attacks {
 			e := d.c.entries[h.entry]
-			score[e.name] += e.weight * mult
+			score[e.typ] += e.weight * mult
+			if mult == 2 {
+				titleScore[e.typ] += e.weight
+			}
 			if f.name == "title" && e.name == accordwatch.AttackTakedown {
 				titleTakedown++
 			}
-			if _, ok := firstAt[e.name]; !ok {
-				firstAt[e.name] = order
-				firstHit[e.name] = where{f, h.start, h.end}
+			if firstAt[e.typ] < 0 {
+				firstAt[e.typ] = order
+				firstHit[e.typ] = where{f, h.start, h.end}
 				order++
 			}
 		}
 	}
 	// An explicit "not caused by a cyber attack" settles it.
 	for _, f := range d.fields {
-		if c, ok := firstCue(f, "not-attack"); ok {
+		if c, ok := firstCue(f, cueNotAttack); ok {
 			d.tags.AttackTypes = []string{accordwatch.AttackNone}
 			d.evidence("attack:"+accordwatch.AttackNone, f, c.start, c.end, "not-attack")
 			return
 		}
 	}
+	esp := slices.Index(attackTypes[:], accordwatch.AttackEspionage)
 	// State-linked intrusions without another type are espionage.
-	if d.tags.StateLinked && score[accordwatch.AttackEspionage] == 0 {
+	if d.tags.StateLinked && score[esp] == 0 {
 		for _, f := range d.fields {
-			if c, ok := firstCue(f, "nat-intrusion"); ok {
-				score[accordwatch.AttackEspionage] += 2
-				if _, seen := firstHit[accordwatch.AttackEspionage]; !seen {
-					firstAt[accordwatch.AttackEspionage] = order
-					firstHit[accordwatch.AttackEspionage] = where{f, c.start, c.end}
+			if c, ok := firstCue(f, cueNatIntrusion); ok {
+				score[esp] += 2
+				if firstAt[esp] < 0 {
+					firstAt[esp] = order
+					firstHit[esp] = where{f, c.start, c.end}
 					order++
 				}
 				break
@@ -697,22 +1009,62 @@ func (d *doc) attackTypes() {
 	}
 	// Arrests, charges, sanctions and seizures in the headline are the
 	// event, whatever the attack they answer.
+	takedown := slices.Index(attackTypes[:], accordwatch.AttackTakedown)
 	if titleTakedown > 0 {
-		score[accordwatch.AttackTakedown] += 100
+		score[takedown] += 100
 	}
-	types := make([]string, 0, len(score))
+	types := make([]int, 0, n)
 	for t := range score {
-		types = append(types, t)
+		if firstAt[t] >= 0 {
+			types = append(types, t)
+		}
 	}
-	slices.SortFunc(types, func(a, b string) int {
+	slices.SortFunc(types, func(a, b int) int {
 		if score[a] != score[b] {
 			return score[b] - score[a]
 		}
 		return firstAt[a] - firstAt[b]
 	})
+	policy := slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+	none := slices.Index(attackTypes[:], accordwatch.AttackNone)
+	concrete := func(t int) bool { return t != policy && t != none && t != takedown }
+	var ruleFor [n]string
+	// State-linked activity that the item frames as a report or warning
+	// ("report", "warns", "cyber threat") or leaves untyped ("launched a
+	// cyber attack", "targets ... with custom malware") is espionage —
+	// unless the headline names another concrete type ("zero-day").
+	if d.tags.StateLinked && (len(types) == 0 || types[0] == policy) {
+		pick, rule := -1, ""
+		for _, t := range types {
+			if concrete(t) && titleScore[t] > 0 {
+				pick, rule = t, "state-linked-headline-type"
+				break
+			}
+		}
+		if pick < 0 && score[esp] > 0 {
+			pick, rule = esp, "state-linked-espionage"
+		}
+		if pick < 0 {
+			for _, f := range d.fields {
+				if c, ok := firstCue(f, cueAttackGeneric); ok {
+					if firstAt[esp] < 0 {
+						firstAt[esp] = order
+						firstHit[esp] = where{f, c.start, c.end}
+						order++
+					}
+					pick, rule = esp, "state-linked-activity"
+					break
+				}
+			}
+		}
+		if pick >= 0 {
+			types = slices.Insert(slices.DeleteFunc(types, func(t int) bool { return t == pick }), 0, pick)
+			ruleFor[pick] = rule
+		}
+	}
 	if len(types) == 0 {
 		for _, f := range d.fields {
-			if c, ok := firstCue(f, "attack-generic"); ok {
+			if c, ok := firstCue(f, cueAttackGeneric); ok {
 				d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
 				d.evidence("attack:"+accordwatch.AttackPolicy, f, c.start, c.end, "attack-unspecified")
 				return
@@ -723,36 +1075,43 @@ func (d *doc) attackTypes() {
 		return
 	}
 	primary := types[0]
-	d.tags.AttackTypes = []string{primary}
+	chosen := []int{primary}
 	for _, t := range types[1:] {
-		if len(d.tags.AttackTypes) == 3 || score[t] < 3 {
+		if len(chosen) == 3 || score[t] < 3 {
 			break
 		}
-		if t == accordwatch.AttackNone || primary == accordwatch.AttackNone && (t == accordwatch.AttackPolicy || t == accordwatch.AttackTakedown) {
+		name, pname := attackTypes[t], attackTypes[primary]
+		if name == accordwatch.AttackNone || pname == accordwatch.AttackNone && (name == accordwatch.AttackPolicy || name == accordwatch.AttackTakedown) {
 			continue
 		}
-		d.tags.AttackTypes = append(d.tags.AttackTypes, t)
+		chosen = append(chosen, t)
 	}
-	for _, t := range d.tags.AttackTypes {
+	d.tags.AttackTypes = make([]string, len(chosen))
+	for i, t := range chosen {
+		name := attackTypes[t]
+		d.tags.AttackTypes[i] = name
 		w := firstHit[t]
-		rule := "keyword:" + t + "(score " + strconv.Itoa(score[t]) + ")"
-		if t == accordwatch.AttackTakedown && titleTakedown > 0 {
+		rule := "keyword:" + name + "(score " + strconv.Itoa(score[t]) + ")"
+		if t == takedown && titleTakedown > 0 {
 			rule = "takedown-headline"
 		}
-		d.evidence("attack:"+t, w.f, w.start, w.end, rule)
+		if r := ruleFor[t]; r != "" && i == 0 {
+			rule = r + "(score " + strconv.Itoa(score[t]) + ")"
+		}
+		d.evidence("attack:"+name, w.f, w.start, w.end, rule)
 	}
 }
 
-func firstCue(f *field, name string) (hit, bool) {
-	if hs := f.cues[name]; len(hs) > 0 {
+func firstCue(f *field, cue int) (hit, bool) {
+	if hs := f.cues[cue]; len(hs) > 0 {
 		return hs[0], true
 	}
 	return hit{}, false
 }
 
-func (d *doc) anyCue(name string) (*field, hit, bool) {
+func (d *doc) anyCue(cue int) (*field, hit, bool) {
 	for _, f := range d.fields {
-		if c, ok := firstCue(f, name); ok {
+		if c, ok := firstCue(f, cue); ok {
 			return f, c, true
 		}
 	}
@@ -764,7 +1123,7 @@ func (d *doc) anyCue(name string) (*field, hit, bool) {
 func (d *doc) principles() {
 	primary := d.tags.AttackTypes[0]
 	isAttack := primary != accordwatch.AttackNone && primary != accordwatch.AttackPolicy && primary != accordwatch.AttackTakedown
-	_, _, business := d.anyCue("business")
+	_, _, business := d.anyCue(cueBusiness)
 	var ps []accordwatch.Principle
 	add := func(p accordwatch.Principle) { ps = append(ps, p) }
 
@@ -778,8 +1137,14 @@ func (d *doc) principles() {
 			break
 		}
 	}
-	if !sd && isAttack && primary != accordwatch.AttackEspionage && primary != accordwatch.AttackInfluence {
-		if f, c, ok := d.anyCue("victim-impact"); ok {
+	// Victims alone count when they are a company's users or systems: not
+	// when the story is about government bodies, courts, councils or
+	// universities and names no company, business or product.
+	_, _, public := d.anyCue(cuePublicVictim)
+	_, _, private := d.anyCue(cuePrivateVictim)
+	public = public && !private && len(d.tags.Signatories) == 0 && len(d.tags.Companies) == 0 && primary != accordwatch.AttackVulnerability
+	if !sd && isAttack && !public && primary != accordwatch.AttackEspionage && primary != accordwatch.AttackInfluence {
+		if f, c, ok := d.anyCue(cueVictimImpact); ok {
 			d.evidence("principle:"+string(accordwatch.StrongerDefense), f, c.start, c.end, "victims-impacted")
 			sd = true
 		}
@@ -792,7 +1157,7 @@ func (d *doc) principles() {
 	if d.tags.StateLinked {
 		d.derived("principle:"+string(accordwatch.NoOffense), "state-linked")
 		add(accordwatch.NoOffense)
-	} else if f, c, ok := d.anyCue("spyware"); ok {
+	} else if f, c, ok := d.anyCue(cueSpyware); ok {
 		d.evidence("principle:"+string(accordwatch.NoOffense), f, c.start, c.end, "offensive-tooling")
 		add(accordwatch.NoOffense)
 	}
@@ -800,15 +1165,25 @@ func (d *doc) principles() {
 	// capacity-building: research, advisories, guidance, patches — not
 	// funding rounds or product marketing.
 	if !business || isAttack {
-		if f, c, ok := d.anyCue("capacity"); ok && primary != accordwatch.AttackTakedown {
-			d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "defender-knowledge")
-			add(accordwatch.CapacityBuilding)
+		// Guidance, advisories, tooling count on their own; research words
+		// ("researchers", "detected", "a report") only in the headline
+		// ("…, Permiso Research Finds") or when a named company or
+		// organisation is the source: a vendor's research, not a news
+		// story's passing "researchers say".
+		if primary != accordwatch.AttackTakedown {
+			if f, c, ok := d.anyCue(cueCapacity); ok {
+				d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "defender-guidance")
+				add(accordwatch.CapacityBuilding)
+			} else if f, c, ok := d.anyCue(cueCapacityResearch); ok && (f == d.fields[0] || len(d.reporters()) > 0) {
+				d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "published-research")
+				add(accordwatch.CapacityBuilding)
+			}
 		}
 	}
 
 	// collective-action: joint operations, coordinated advisories,
 	// sanctions with partners, information sharing.
-	if f, c, ok := d.anyCue("collective"); ok {
+	if f, c, ok := d.anyCue(cueCollective); ok {
 		d.evidence("principle:"+string(accordwatch.CollectiveAction), f, c.start, c.end, "joint-action")
 		add(accordwatch.CollectiveAction)
 	}
@@ -833,7 +1208,7 @@ func (d *doc) severity() {
 	total := 0
 	factor := func(n int, f *field, c hit, rule string) {
 		total += n
-		tag := fmt.Sprintf("severity:+%d", n)
+		tag := "severity:+" + strconv.Itoa(n)
 		if f == nil {
 			d.derived(tag, rule)
 			return
@@ -855,11 +1230,11 @@ func (d *doc) severity() {
 		}
 		factor(n, nil, hit{}, "signatory-involved")
 	}
-	for _, x := range []struct {
-		cue  string
+	for _, x := range [...]struct {
+		cue  int
 		n    int
 		rule string
-	}{{"critical-infra", 15, "critical-infrastructure"}, {"exploited", 20, "actively-exploited"}, {"scale", 10, "scale"}} {
+	}{{cueCriticalInfra, 15, "critical-infrastructure"}, {cueExploited, 20, "actively-exploited"}, {cueScale, 10, "scale"}} {
 		if f, c, ok := d.anyCue(x.cue); ok {
 			factor(x.n, f, c, x.rule)
 		}
@@ -867,5 +1242,10 @@ func (d *doc) severity() {
 	if total == 0 {
 		d.derived("severity:0", "no-factors")
 	}
-	d.tags.Severity = min(total, 100)
+	// The factors always sum to the score: past 100 a named cap says so.
+	if total > 100 {
+		d.derived("severity:-"+strconv.Itoa(total-100), "cap-at-100")
+		total = 100
+	}
+	d.tags.Severity = total
 }
