@@ -784,3 +784,22 @@ func BenchmarkNew(b *testing.B) {
 		})
 	}
 }
+
+func TestBTAndArmLookalikes(t *testing.T) {
+	c := newTestClassifier(t)
+	tests := []struct {
+		text string
+		want []string
+	}{
+		{"A British telecom provider was breached by hackers.", nil},
+		{"British Telecom confirmed the outage was not an attack.", []string{"BT"}},
+		{"Attackers abused ARM templates to deploy miners in Azure.", nil},
+		{"Arm patched a flaw in its Mali GPU driver.", []string{"Arm"}},
+	}
+	for _, tt := range tests {
+		got := c.Classify("", tt.text, time.Time{}).Signatories
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%q: got %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
