@@ -3,6 +3,7 @@ package feeds
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -105,9 +106,19 @@ func New(opts Options) *Fetcher {
 	return f
 }
 
-var errTooManyRedirects = errors.New("too many redirects")
+var (
+	errTooManyRedirects = errors.New("too many redirects")
+	errRedirectLoop     = errors.New("redirect loop")
+)
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	// A loop is named as such: "too many redirects" would send the user
+	// looking for a long chain rather than a misconfigured server.
+	for _, v := range via {
+		if v.URL.String() == req.URL.String() {
+			return fmt.Errorf("%w: %s redirects back to %s", errRedirectLoop, redact(via[len(via)-1].URL.String()), redact(req.URL.String()))
+		}
+	}
 	if len(via) > f.opts.MaxRedirects {
 		return fmt.Errorf("%w: stopped after %d", errTooManyRedirects, f.opts.MaxRedirects)
 	}
@@ -129,10 +140,24 @@ type Result struct {
 	RetryAfter time.Duration
 	// Bytes is the size of the (decoded) body read.
 	Bytes int64
+	// MaxAge is how long the server says the response stays fresh: the
+	// Cache-Control max-age of a 200 or 304 minus its Age header. 0 when
+	// absent, already stale, or the server said no-cache or no-store.
+	MaxAge time.Duration
+	// TTL is the RSS <ttl> (minutes) of the feed parsed; 0 when absent or
+	// not RSS.
+	TTL time.Duration
+	// PermanentRedirect is where the feed now lives when this successful
+	// poll was redirected and the chain began with permanent redirects
+	// (301/308): the target of the last permanent hop before any temporary
+	// one (A -301-> B -302-> C gives B). "" otherwise. State.MovedTo is set
+	// to it as well, so the next poll goes there directly.
+	PermanentRedirect string
 }
 
 // FetchError explains why a poll failed. Kind is one of "network",
-// "timeout", "http", "too-large", "parse", "not-a-feed", "file".
+// "timeout", "http", "gone" (HTTP 410), "too-large", "parse", "not-a-feed",
+// "file".
 type FetchError struct {
 	// URL is the feed URL, with any password redacted.
 	URL        string
@@ -175,17 +200,30 @@ func because(cause error, format string, args ...any) error {
 // a local path to a file or a directory (all regular files in it, sorted,
 // items merged and deduplicated by ID). It always returns a Result whose
 // State is prev updated; err is non-nil on failure and is a *FetchError.
+//
+// When prev.MovedTo is set (a permanent redirect seen earlier) that URL is
+// fetched instead; items keep feed.URL as their FeedURL and ID key, so a
+// move never duplicates them. State counts the attempt (Fetches) and 304s
+// (NotModified), sets Gone on HTTP 410 and clears it on the next success.
+// NextCheckAt is left to the caller.
 func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordwatch.FeedState) (Result, error) {
 	now := f.opts.Now()
 	res := Result{State: prev}
 	res.State.URL = feed.URL
 	res.State.LastAttempt = now
+	res.State.Fetches++
+
+	target := feed.URL
+	// A MovedTo recorded for another URL (the feed was edited since) is stale.
+	if prev.MovedTo != "" && (prev.URL == "" || prev.URL == feed.URL) {
+		target = prev.MovedTo
+	}
 
 	var (
 		out fetched
 		err error
 	)
-	switch kind, loc := classifyURL(feed.URL); kind {
+	switch kind, loc := classifyURL(target); kind {
 	case "http":
 		out, err = f.fetchHTTP(ctx, feed, prev, loc)
 	case "file":
@@ -203,7 +241,10 @@ func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordw
 		if !errors.As(err, &fe) {
 			fe = &FetchError{Kind: "network", Err: err}
 		}
-		fe.URL = redact(feed.URL)
+		fe.URL = redact(target)
+		if fe.Kind == "gone" {
+			res.State.Gone = true
+		}
 		res.State.ConsecutiveFailures++
 		res.State.LastError = fe.Reason()
 		return res, fe
@@ -212,8 +253,19 @@ func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordw
 	res.State.LastSuccess = now
 	res.State.ConsecutiveFailures = 0
 	res.State.LastError = ""
+	res.State.Gone = false
+	res.MaxAge = out.maxAge
+	res.TTL = out.ttl
+	if out.permanent != "" {
+		res.PermanentRedirect = out.permanent
+		res.State.MovedTo = out.permanent
+		if out.permanent == feed.URL {
+			res.State.MovedTo = "" // moved back home
+		}
+	}
 	if out.notModified {
 		res.NotModified = true
+		res.State.NotModified++
 		if out.etag != "" {
 			res.State.ETag = out.etag
 		}
@@ -245,6 +297,9 @@ type fetched struct {
 	lastModified string
 	retryAfter   time.Duration
 	bytes        int64
+	maxAge       time.Duration
+	ttl          time.Duration
+	permanent    string
 	title        string
 	items        []accordwatch.Item
 }
@@ -324,7 +379,11 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, feed accordwatch.Feed, prev acc
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
 		out.notModified = true
+		out.maxAge = cacheMaxAge(resp.Header)
+		out.permanent = permanentTarget(resp)
 		return out, nil
+	case resp.StatusCode == http.StatusGone:
+		return out, &FetchError{Kind: "gone", Status: resp.StatusCode, Err: errors.New("gone: the server says this feed was removed (410)")}
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
 		out.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), f.opts.Now())
 		msg := httpStatusText(resp)
@@ -352,13 +411,71 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, feed accordwatch.Feed, prev acc
 
 	final := resp.Request.URL
 	contentType := resp.Header.Get("Content-Type")
-	title, items, err := f.parse(body, contentType, final, feed)
+	p, err := f.parse(body, contentType, final, feed)
 	if err != nil {
 		return out, err
 	}
-	out.title = title
-	out.items = items
+	out.title = p.title
+	out.items = p.items
+	out.ttl = p.ttl
+	out.maxAge = cacheMaxAge(resp.Header)
+	out.permanent = permanentTarget(resp)
 	return out, nil
+}
+
+// maxFreshness bounds MaxAge so absurd values cannot overflow a Duration;
+// the caller caps intervals far below it anyway.
+const maxFreshness = 365 * 24 * time.Hour
+
+// cacheMaxAge is the remaining freshness a response grants (RFC 9111
+// §4.2): max-age minus Age, 0 when absent, stale, no-cache or no-store.
+func cacheMaxAge(h http.Header) time.Duration {
+	maxAge := int64(-1)
+	for _, v := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(v, ",") {
+			name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "no-cache", "no-store":
+				return 0
+			case "max-age":
+				if n, err := strconv.ParseInt(strings.Trim(strings.TrimSpace(val), `"`), 10, 64); err == nil && n >= 0 {
+					maxAge = n
+				}
+			}
+		}
+	}
+	if maxAge <= 0 {
+		return 0
+	}
+	if age, err := strconv.ParseInt(strings.TrimSpace(h.Get("Age")), 10, 64); err == nil && age > 0 {
+		maxAge -= age
+	}
+	if maxAge <= 0 {
+		return 0
+	}
+	return min(time.Duration(min(maxAge, int64(maxFreshness/time.Second)))*time.Second, maxFreshness)
+}
+
+// permanentTarget walks the redirect chain that led to resp (each
+// redirected request carries the response that caused it) and returns the
+// target of the last hop of the leading run of 301/308, or "".
+func permanentTarget(resp *http.Response) string {
+	type hop struct {
+		status int
+		target string
+	}
+	var hops []hop // last hop first
+	for r := resp.Request; r != nil && r.Response != nil; r = r.Response.Request {
+		hops = append(hops, hop{r.Response.StatusCode, r.URL.String()})
+	}
+	moved := ""
+	for i := len(hops) - 1; i >= 0; i-- {
+		if s := hops[i].status; s != http.StatusMovedPermanently && s != http.StatusPermanentRedirect {
+			break
+		}
+		moved = hops[i].target
+	}
+	return moved
 }
 
 // transportError maps a client or body-read error to a FetchError.
@@ -369,10 +486,15 @@ func (f *Fetcher) transportError(parent, ctx context.Context, err error) error {
 			return &FetchError{Kind: "timeout", Err: because(err, "timeout: the poll's deadline passed")}
 		}
 		return &FetchError{Kind: "network", Err: because(err, "canceled")}
+	case errors.Is(err, errRedirectLoop):
+		return &FetchError{Kind: "http", Err: because(err, "%s", loopMessage(err))}
 	case errors.Is(err, errTooManyRedirects):
 		return &FetchError{Kind: "http", Err: because(err, "too many redirects (more than %d)", f.opts.MaxRedirects)}
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
 		return &FetchError{Kind: "timeout", Err: because(err, "timeout after %s", f.opts.Timeout)}
+	}
+	if msg, ok := tlsReason(err); ok {
+		return &FetchError{Kind: "network", Err: because(err, "TLS error: %s", msg)}
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
@@ -394,6 +516,39 @@ func (f *Fetcher) transportError(parent, ctx context.Context, err error) error {
 		return &FetchError{Kind: "network", Err: because(err, "network error: %v", uerr.Err)}
 	}
 	return &FetchError{Kind: "network", Err: because(err, "network error: %v", err)}
+}
+
+// loopMessage is the checkRedirect error's own text, without the
+// url.Error's "Get URL:" prefix.
+func loopMessage(err error) string {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		return uerr.Err.Error()
+	}
+	return err.Error()
+}
+
+// tlsReason describes a TLS failure in words, or reports false.
+func tlsReason(err error) (string, bool) {
+	var certErr *tls.CertificateVerificationError
+	if errors.As(err, &certErr) {
+		// x509 errors all read "x509: certificate …"; the prefix is noise.
+		return strings.TrimPrefix(certErr.Err.Error(), "x509: "), true
+	}
+	// net/http turns a plain-HTTP answer to a TLS hello into this error,
+	// which has no type of its own.
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return "the server answers plain HTTP on an https URL (try http://)", true
+	}
+	var recErr tls.RecordHeaderError
+	if errors.As(err, &recErr) {
+		return "the server did not answer with TLS (is it plain http?)", true
+	}
+	var alert tls.AlertError
+	if errors.As(err, &alert) {
+		return "the server refused the handshake: " + strings.TrimPrefix(alert.Error(), "tls: "), true
+	}
+	return "", false
 }
 
 func httpStatusText(resp *http.Response) string {
@@ -456,16 +611,26 @@ func formatSize(n int64) string {
 	}
 }
 
+// parsed is one parsed feed document.
+type parsed struct {
+	title string
+	items []accordwatch.Item
+	ttl   time.Duration
+}
+
 // parse normalises the encoding, parses the body and normalises the items.
 // base resolves relative links (the final URL after redirects for HTTP).
-func (f *Fetcher) parse(body []byte, contentType string, base *url.URL, feed accordwatch.Feed) (string, []accordwatch.Item, error) {
+func (f *Fetcher) parse(body []byte, contentType string, base *url.URL, feed accordwatch.Feed) (parsed, error) {
 	norm := normalizeEncoding(body, contentType)
 	pf, err := f.parser.Parse(bytes.NewReader(norm))
 	if err != nil {
-		return "", nil, classifyParseError(err, body, contentType, base)
+		return parsed{}, classifyParseError(err, body, contentType, base)
 	}
-	items := normalizeFeed(pf, feed, base, f.opts.Now())
-	return HTMLToText(pf.Title), items, nil
+	return parsed{
+		title: HTMLToText(pf.Title),
+		items: normalizeFeed(pf, feed, base, f.opts.Now()),
+		ttl:   feedTTL(pf),
+	}, nil
 }
 
 // classifyParseError tells "this is not a feed at all" (an HTML page, a WAF

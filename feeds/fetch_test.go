@@ -249,6 +249,7 @@ func TestFetchConditionalGet(t *testing.T) {
 			if ne != "" {
 				w.Header().Set("ETag", ne)
 			}
+			w.Header().Set("Cache-Control", "max-age=300")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -277,6 +278,13 @@ func TestFetchConditionalGet(t *testing.T) {
 	if second.State.ETag != etag || second.State.LastModified != lastMod {
 		t.Errorf("got validators %q %q after 304, want them kept", second.State.ETag, second.State.LastModified)
 	}
+	if first.State.Fetches != 1 || first.State.NotModified != 0 || second.State.Fetches != 2 || second.State.NotModified != 1 {
+		t.Errorf("got Fetches/NotModified %d/%d then %d/%d, want 1/0 then 2/1",
+			first.State.Fetches, first.State.NotModified, second.State.Fetches, second.State.NotModified)
+	}
+	if first.MaxAge != 0 || second.MaxAge != 5*time.Minute {
+		t.Errorf("got MaxAge %v then %v, want 0 (no Cache-Control) then 5m0s (from the 304)", first.MaxAge, second.MaxAge)
+	}
 	if second.State.ItemsSeen != first.State.ItemsSeen || second.State.LastStatus != 304 || second.State.ConsecutiveFailures != 0 {
 		t.Errorf("got ItemsSeen %d status %d failures %d, want %d 304 0", second.State.ItemsSeen, second.State.LastStatus, second.State.ConsecutiveFailures, first.State.ItemsSeen)
 	}
@@ -291,6 +299,9 @@ func TestFetchConditionalGet(t *testing.T) {
 	third, err := f.Fetch(context.Background(), feed, second.State)
 	if err != nil {
 		t.Fatalf("third Fetch: %v", err)
+	}
+	if third.State.Fetches != 3 || third.State.NotModified != 2 {
+		t.Errorf("got Fetches %d NotModified %d, want 3 2", third.State.Fetches, third.State.NotModified)
 	}
 	if !third.NotModified || third.State.ETag != `"v2"` || third.State.LastModified != lastMod {
 		t.Errorf("got NotModified=%v ETag %q LastModified %q, want a 304 updating the ETag to \"v2\"", third.NotModified, third.State.ETag, third.State.LastModified)
@@ -601,7 +612,21 @@ func TestFetchEncodings(t *testing.T) {
 		{"declared UTF-8 beats a wrong HTTP charset", "text/xml; charset=iso-8859-1",
 			`<?xml version="1.0" encoding="UTF-8"?>` + fmt.Sprintf(tmpl, "Café"), "Café"},
 		{"stray invalid byte in UTF-8", "application/rss+xml; charset=utf-8",
-			fmt.Sprintf(tmpl, "bad \xff byte"), "bad \uFFFD byte"},
+			fmt.Sprintf(tmpl, "Café bad \xff byte"), "Café bad \uFFFD byte"},
+		{"header says ISO-8859-1, body is UTF-8", "application/rss+xml; charset=ISO-8859-1",
+			fmt.Sprintf(tmpl, "Café “quoted”"), "Café “quoted”"},
+		{"declaration says ISO-8859-1, body is UTF-8", "application/xml",
+			`<?xml version="1.0" encoding="ISO-8859-1"?>` + fmt.Sprintf(tmpl, "Café"), "Café"},
+		{"header says UTF-8, body is Latin-1", "application/rss+xml; charset=utf-8",
+			latin1(fmt.Sprintf(tmpl, "Café crème")), "Café crème"},
+		{"no charset anywhere, body is Windows-1252", "application/rss+xml",
+			fmt.Sprintf(tmpl, "\x93quoted\x94 \x80 5"), "“quoted” € 5"},
+		{"KOI8-R declared in the prolog", "text/xml",
+			`<?xml version="1.0" encoding="KOI8-R"?>` + fmt.Sprintf(tmpl, "\xf0\xd2\xc9\xd7\xc5\xd4"), "Привет"},
+		{"KOI8-R declared, wrong header charset", "text/xml; charset=utf-8",
+			`<?xml version="1.0" encoding="koi8-r"?>` + fmt.Sprintf(tmpl, "\xf0\xd2\xc9\xd7\xc5\xd4"), "Привет"},
+		{"Windows-1252 declared in the prolog", "application/rss+xml",
+			`<?xml version='1.0' encoding='windows-1252'?>` + fmt.Sprintf(tmpl, "\x93quoted\x94 \x80"), "“quoted” €"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -716,6 +741,9 @@ func TestFetchUnsupportedScheme(t *testing.T) {
 func TestFetchInjectedClient(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	mux.HandleFunc("/grow/{n}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/grow/"+r.PathValue("n")+"0", http.StatusFound)
+	})
 	mux.HandleFunc("/feed", body("application/rss+xml", rss2))
 	srv := serve(t, mux.ServeHTTP)
 	client := srv.Client()
@@ -724,9 +752,13 @@ func TestFetchInjectedClient(t *testing.T) {
 	if res, err := f.Fetch(context.Background(), accordwatch.Feed{URL: srv.URL + "/feed"}, accordwatch.FeedState{}); err != nil || len(res.Items) != 2 {
 		t.Fatalf("got %d items, %v; want 2 items through the injected client", len(res.Items), err)
 	}
-	_, err := f.Fetch(context.Background(), accordwatch.Feed{URL: srv.URL + "/loop"}, accordwatch.FeedState{})
+	_, err := f.Fetch(context.Background(), accordwatch.Feed{URL: srv.URL + "/grow/1"}, accordwatch.FeedState{})
 	if fe := fetchErr(t, err); fe.Reason() != "too many redirects (more than 2)" {
 		t.Errorf("got reason %q, want the redirect cap enforced on an injected client", fe.Reason())
+	}
+	_, err = f.Fetch(context.Background(), accordwatch.Feed{URL: srv.URL + "/loop"}, accordwatch.FeedState{})
+	if fe := fetchErr(t, err); !strings.HasPrefix(fe.Reason(), "redirect loop: ") {
+		t.Errorf("got reason %q, want a redirect loop named on an injected client", fe.Reason())
 	}
 	if client.CheckRedirect != nil {
 		t.Error("got the caller's client modified, want it left alone")

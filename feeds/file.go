@@ -41,7 +41,7 @@ func (f *Fetcher) fetchPath(feed accordwatch.Feed, path string) (fetched, error)
 		if err != nil {
 			return out, err
 		}
-		title, items, err := f.parse(body, "", fileURL(name), feed)
+		p, err := f.parse(body, "", fileURL(name), feed)
 		if err != nil {
 			var fe *FetchError
 			if errors.As(err, &fe) && len(files) > 1 {
@@ -50,9 +50,9 @@ func (f *Fetcher) fetchPath(feed accordwatch.Feed, path string) (fetched, error)
 			return out, err
 		}
 		if out.title == "" {
-			out.title = title
+			out.title = p.title
 		}
-		for _, it := range items {
+		for _, it := range p.items {
 			if !seen[it.ID] {
 				seen[it.ID] = true
 				out.items = append(out.items, it)

@@ -48,12 +48,15 @@ func FuzzNormalize(f *testing.F) {
 	base, _ := url.Parse("https://fuzz.example/feed/")
 	fe := New(Options{Now: func() time.Time { return testNow }})
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
-		_, items, err := fe.parse(body, contentType, base, accordwatch.Feed{URL: "https://fuzz.example/feed/"})
+		p, err := fe.parse(body, contentType, base, accordwatch.Feed{URL: "https://fuzz.example/feed/"})
 		if err != nil {
 			return
 		}
+		if p.ttl < 0 {
+			t.Fatalf("got TTL %v, want >= 0", p.ttl)
+		}
 		seen := map[string]bool{}
-		for _, it := range items {
+		for _, it := range p.items {
 			if len(it.ID) != 64 || seen[it.ID] {
 				t.Fatalf("got ID %q, want a unique 64-char hex ID", it.ID)
 			}
@@ -86,8 +89,8 @@ func BenchmarkParseNormalize(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, items, err := f.parse(body, "application/rss+xml", base, feed); err != nil || len(items) == 0 {
-					b.Fatalf("parse: %d items, %v", len(items), err)
+				if p, err := f.parse(body, "application/rss+xml", base, feed); err != nil || len(p.items) == 0 {
+					b.Fatalf("parse: %d items, %v", len(p.items), err)
 				}
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,10 @@ import (
 // futureSlack is how far ahead of the fetch time a date may lie before it is
 // treated as wrong (clock skew is fine, "published next year" is not).
 const futureSlack = time.Hour
+
+// feedTTLKey carries an RSS channel's <ttl>, which the universal feed drops,
+// in gofeed.Feed.Custom.
+const feedTTLKey = "accordwatch:ttl"
 
 // guidNotPermalink marks, in gofeed.Item.Custom, an RSS guid with
 // isPermaLink="false", which must not be used as the item's link.
@@ -40,7 +45,19 @@ func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 		return nil, err
 	}
 	src, ok := feed.(*rss.Feed)
-	if !ok || len(src.Items) != len(out.Items) {
+	if !ok {
+		return out, nil
+	}
+	if ttl := strings.TrimSpace(src.TTL); ttl != "" {
+		// Copy: gofeed shares the rss feed's Custom map.
+		custom := make(map[string]string, len(out.Custom)+1)
+		for k, v := range out.Custom {
+			custom[k] = v
+		}
+		custom[feedTTLKey] = ttl
+		out.Custom = custom
+	}
+	if len(src.Items) != len(out.Items) {
 		return out, nil
 	}
 	for i, it := range src.Items {
@@ -55,6 +72,16 @@ func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 		}
 	}
 	return out, nil
+}
+
+// feedTTL is the RSS <ttl> in minutes as a Duration; 0 when absent,
+// malformed or not positive. A year at most, so it cannot overflow.
+func feedTTL(pf *gofeed.Feed) time.Duration {
+	n, err := strconv.Atoi(pf.Custom[feedTTLKey])
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return time.Duration(min(n, 365*24*60)) * time.Minute
 }
 
 // normalizeFeed turns gofeed's items into accordwatch items: stable IDs,

@@ -3,6 +3,7 @@ package feeds
 import (
 	"bytes"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -189,20 +190,38 @@ func (w *textWriter) text(s string, keepLines bool) {
 	}
 }
 
-// discoverFeed returns the first <link rel="alternate"> of an RSS, Atom or
-// JSON Feed type in an HTML page, resolved against base, or "".
+// discoverFeed returns the first feed discoverFeeds finds, or "".
 func discoverFeed(page []byte, base *url.URL) string {
+	if links := discoverFeeds(page, base); len(links) > 0 {
+		return links[0]
+	}
+	return ""
+}
+
+// feedLinkTypes are the <link rel="alternate"> types that announce a feed.
+// Plain application/json is not one: WordPress uses it for its REST API.
+var feedLinkTypes = map[string]bool{
+	"application/rss+xml": true, "application/atom+xml": true,
+	"application/feed+json": true, "application/rdf+xml": true,
+}
+
+// discoverFeeds returns, in page order and without repeats, the
+// <link rel="alternate"> of a feed type in an HTML page's head, resolved
+// against the page's <base href> or else base, as canonical links.
+func discoverFeeds(page []byte, base *url.URL) []string {
+	var links []string
 	z := html.NewTokenizer(bytes.NewReader(page))
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return ""
+			return links
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
-			switch atom.Lookup(name) {
+			a := atom.Lookup(name)
+			switch a {
 			case atom.Body:
-				return "" // alternates live in <head>
-			case atom.Link:
+				return links // alternates live in <head>
+			case atom.Link, atom.Base:
 			default:
 				continue
 			}
@@ -216,7 +235,8 @@ func discoverFeed(page []byte, base *url.URL) string {
 				case "rel":
 					rel = strings.ToLower(string(v))
 				case "type":
-					typ = strings.ToLower(strings.TrimSpace(string(v)))
+					typ, _, _ = strings.Cut(strings.ToLower(string(v)), ";")
+					typ = strings.TrimSpace(typ)
 				case "href":
 					href = strings.TrimSpace(string(v))
 				}
@@ -224,14 +244,20 @@ func discoverFeed(page []byte, base *url.URL) string {
 					break
 				}
 			}
-			if !hasToken(rel, "alternate") || href == "" {
+			if a == atom.Base {
+				if u, err := url.Parse(href); err == nil && href != "" {
+					if base != nil {
+						u = base.ResolveReference(u)
+					}
+					base = u
+				}
 				continue
 			}
-			switch typ {
-			case "application/rss+xml", "application/atom+xml", "application/feed+json":
-				if link := CanonicalLink(href, base); link != "" {
-					return link
-				}
+			if !hasToken(rel, "alternate") || href == "" || !feedLinkTypes[typ] {
+				continue
+			}
+			if link := CanonicalLink(href, base); link != "" && !slices.Contains(links, link) {
+				links = append(links, link)
 			}
 		}
 	}
