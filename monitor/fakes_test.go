@@ -2,12 +2,18 @@ package monitor
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/feeds"
 	"github.com/accordwatch/accordwatch/store"
+	"github.com/robfig/cron/v3"
 )
 
 // The scheduler tests run inside a synctest bubble, where real files and
@@ -131,4 +137,95 @@ func (n *countingNotifier) Send(_ context.Context, a accordwatch.Alert, _ accord
 	}
 	n.sent = append(n.sent, a.ID)
 	return "C1/1", nil
+}
+
+func mustSchedule(t *testing.T, spec string) cron.Schedule {
+	t.Helper()
+	s, err := ParseSchedule(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// handlerTransport serves requests in-process: a real feeds.Fetcher over
+// it works inside a synctest bubble, where sockets would stall the clock.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// opsRecorder records ops messages; it fails while fail is set.
+type opsRecorder struct {
+	mu   sync.Mutex
+	msgs []string
+	fail bool
+}
+
+func (o *opsRecorder) NotifyOps(_ context.Context, text string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fail {
+		return errors.New("slack down")
+	}
+	o.msgs = append(o.msgs, text)
+	return nil
+}
+
+func (o *opsRecorder) take() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	m := o.msgs
+	o.msgs = nil
+	return m
+}
+
+type metricsRecorder struct {
+	mu      sync.Mutex
+	results []string
+}
+
+func (m *metricsRecorder) Fetched(result string, _ int64, _ int, _ time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.results = append(m.results, result)
+}
+
+// failingIndex fails any Add that contains an item whose ID is bad or
+// whose title is badTitle.
+type failingIndex struct {
+	nopIndex
+	bad, badTitle string
+	adds          atomic.Int32
+}
+
+func (f *failingIndex) Add(_ context.Context, items []accordwatch.Item) error {
+	f.adds.Add(1)
+	for _, it := range items {
+		if it.ID == f.bad || it.Title == f.badTitle && f.badTitle != "" {
+			return errors.New("document rejected")
+		}
+	}
+	return nil
+}
+
+// countingStore counts commits and the items Diff is asked about.
+type countingStore struct {
+	*memStore
+	commits, diffed atomic.Int32
+}
+
+func (c *countingStore) Diff(items []accordwatch.Item) ([]store.Change, error) {
+	c.diffed.Add(int32(len(items)))
+	return c.memStore.Diff(items)
+}
+
+func (c *countingStore) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	c.commits.Add(1)
+	return c.memStore.Commit(items, alerts)
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,10 +16,11 @@ import (
 	"github.com/accordwatch/accordwatch/feeds"
 	"github.com/accordwatch/accordwatch/notify"
 	"github.com/accordwatch/accordwatch/store"
+	"github.com/robfig/cron/v3"
 )
 
 // Fetcher polls one feed. It always returns the feed's updated state,
-// also on error (see feeds.Fetcher).
+// also on error (see feeds.Fetcher). It must be safe for concurrent use.
 type Fetcher interface {
 	Fetch(ctx context.Context, feed accordwatch.Feed, prev accordwatch.FeedState) (feeds.Result, error)
 }
@@ -28,7 +31,8 @@ type Classifier interface {
 }
 
 // Store is the source of truth. Commit must save items and alerts
-// atomically and skip alert IDs already present.
+// atomically and skip alert IDs already present. It must be safe for
+// concurrent use.
 type Store interface {
 	FeedState(url string) (accordwatch.FeedState, bool, error)
 	SaveFeedState(accordwatch.FeedState) error
@@ -51,7 +55,24 @@ type Notifier interface {
 	Send(ctx context.Context, a accordwatch.Alert, item accordwatch.Item) (ref string, err error)
 }
 
-// Options wire a Pipeline.
+// OpsNotifier tells the operators about feed health: one message when a
+// feed has been failing for Options.UnhealthyAfter, one when it recovers.
+// An error means the message was not delivered; it is retried on the
+// feed's next attempt.
+type OpsNotifier interface {
+	NotifyOps(ctx context.Context, text string) error
+}
+
+// Metrics counts fetch attempts. Fetched is called once per attempt, from
+// many goroutines at once; result is "ok", "not_modified" or
+// "error_<kind>" (the feeds.FetchError kind, "-" written "_", or
+// "internal" for a panic and "pipeline" when the items could not be
+// stored); took is the fetch's duration.
+type Metrics interface {
+	Fetched(result string, bytes int64, items int, took time.Duration)
+}
+
+// Options wire a Pipeline. Zero durations and counts take the defaults.
 type Options struct {
 	Fetcher    Fetcher
 	Classifier Classifier
@@ -61,6 +82,31 @@ type Options struct {
 	Rules      []accordwatch.Rule
 	// Concurrency bounds feeds fetched at once; default 8.
 	Concurrency int
+	// PerHost bounds fetches to one host at once; default 2. Local files
+	// count as one host.
+	PerHost int
+	// DefaultSchedule is for feeds without their own; default "@every 15m".
+	DefaultSchedule string
+	// MinInterval is the shortest time between two polls of a feed,
+	// whatever the schedule says (a feed's own MinInterval may raise it);
+	// default 5m. MaxInterval is the longest, whatever the server asks
+	// for; default 24h. MaxBackoff caps the exponential backoff of a
+	// failing feed; default 6h, never beyond MaxInterval.
+	MinInterval time.Duration
+	MaxInterval time.Duration
+	MaxBackoff  time.Duration
+	// UnhealthyAfter is how long a feed fails without interruption before
+	// one message goes to Ops; default 6h.
+	UnhealthyAfter time.Duration
+	// Ops receives feed-health messages; nil = log only.
+	Ops OpsNotifier
+	// Metrics counts attempts; nil = none.
+	Metrics Metrics
+	// GroupItems and GroupWait shape the single writer's commits: new items
+	// of many feeds go to the index and the store together, up to
+	// GroupItems items or GroupWait after the first; defaults 1000, 200ms.
+	GroupItems int
+	GroupWait  time.Duration
 	// MaxRetryWait is the longest Retry-After a drain waits out in place;
 	// longer ones leave the alert pending for a later drain. Default 30s.
 	MaxRetryWait time.Duration
@@ -68,9 +114,12 @@ type Options struct {
 	Logger       *slog.Logger
 }
 
-// Pipeline is one fetch-to-outbox pass over feeds, plus outbox delivery.
+// Pipeline is fetch-to-outbox processing of feeds, plus outbox delivery.
 type Pipeline struct {
-	o Options
+	o       Options
+	lim     limits
+	defSche cron.Schedule
+	seen    *seenCache
 	// drainMu serialises deliveries: two drains racing over the same
 	// pending alert would post it twice.
 	drainMu sync.Mutex
@@ -84,6 +133,30 @@ func New(o Options) (*Pipeline, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
 	}
+	if o.PerHost <= 0 {
+		o.PerHost = 2
+	}
+	if o.DefaultSchedule == "" {
+		o.DefaultSchedule = "@every 15m"
+	}
+	if o.MinInterval <= 0 {
+		o.MinInterval = 5 * time.Minute
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = 24 * time.Hour
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 6 * time.Hour
+	}
+	if o.UnhealthyAfter <= 0 {
+		o.UnhealthyAfter = 6 * time.Hour
+	}
+	if o.GroupItems <= 0 {
+		o.GroupItems = 1000
+	}
+	if o.GroupWait <= 0 {
+		o.GroupWait = 200 * time.Millisecond
+	}
 	if o.MaxRetryWait == 0 {
 		o.MaxRetryWait = 30 * time.Second
 	}
@@ -93,7 +166,30 @@ func New(o Options) (*Pipeline, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pipeline{o: o}, nil
+	if o.MinInterval > o.MaxInterval {
+		return nil, fmt.Errorf("monitor: minimum interval %s is above the maximum %s", o.MinInterval, o.MaxInterval)
+	}
+	def, err := ParseSchedule(o.DefaultSchedule)
+	if err != nil {
+		return nil, fmt.Errorf("monitor: default schedule: %w", err)
+	}
+	p := &Pipeline{o: o, defSche: def, seen: newSeenCache()}
+	p.lim = limits{min: o.MinInterval, max: o.MaxInterval, maxBackoff: min(o.MaxBackoff, o.MaxInterval)}
+	return p, nil
+}
+
+// scheduleOf is the feed's own schedule, or the default when it has none
+// or (for feeds never validated, e.g. from --feeds) an invalid one.
+func (p *Pipeline) scheduleOf(f accordwatch.Feed) cron.Schedule {
+	if strings.TrimSpace(f.Schedule) == "" {
+		return p.defSche
+	}
+	s, err := ParseSchedule(f.Schedule)
+	if err != nil {
+		p.o.Logger.Warn("invalid feed schedule; using the default", "feed_url", f.URL, "err", err, "default", p.o.DefaultSchedule)
+		return p.defSche
+	}
+	return s
 }
 
 // FeedReport is what one poll of one feed did.
@@ -105,78 +201,344 @@ type FeedReport struct {
 	Changed     int
 	Alerts      int
 	NotModified bool
+	// NextCheckAt is when the feed is due again (also saved in its state).
+	NextCheckAt time.Time
+	// MovedTo is where a permanent redirect moved the feed, if anywhere;
+	// later polls go there.
+	MovedTo string
 	// Err is why the feed failed; other feeds are unaffected.
 	Err error
 }
 
+// attempt carries one poll of one feed through the pipeline's stages:
+// fetch and prepare on a worker, commit on the writer, finish on either.
+type attempt struct {
+	feed accordwatch.Feed
+	prev accordwatch.FeedState
+	res  feeds.Result
+	// err is the fetch's failure; procErr a failure after a good fetch.
+	err     error
+	procErr error
+	took    time.Duration
+	// todo are the new and changed items, classified.
+	todo []accordwatch.Item
+	rep  FeedReport
+	// done receives the final report when the writer finished the attempt.
+	done func(FeedReport)
+}
+
 // PollFeed fetches one feed and carries its new and changed items through
-// classify, index and the alert rules into the store. Index, rules and
-// commit run in that order and are each idempotent, so a crash before the
-// commit simply redoes the work on the next poll; after it, nothing is
-// redone and nothing re-alerts.
+// classify, index and the alert rules into the store, then records the
+// feed's state (health and next check). Index, rules and commit run in
+// that order and are each idempotent, so a crash before the commit simply
+// redoes the work on the next poll; after it, nothing is redone and
+// nothing re-alerts.
 func (p *Pipeline) PollFeed(ctx context.Context, feed accordwatch.Feed) FeedReport {
-	rep := FeedReport{Feed: feed}
-	log := p.o.Logger.With("feed", feed.Name, "feed_url", feed.URL)
+	a := p.fetch(ctx, feed)
+	p.prepare(a)
+	if len(a.todo) > 0 && a.procErr == nil {
+		p.commitGroup(ctx, []*attempt{a})
+	}
+	return p.safeFinish(ctx, a)
+}
+
+// fetch loads the feed's state and fetches it; a panic in the fetcher
+// becomes this feed's error.
+func (p *Pipeline) fetch(ctx context.Context, feed accordwatch.Feed) (a *attempt) {
+	a = &attempt{feed: feed, rep: FeedReport{Feed: feed}}
 	prev, _, err := p.o.Store.FeedState(feed.URL)
-	if err != nil {
-		rep.Err = err
-		return rep
-	}
 	prev.URL = feed.URL
-	res, ferr := p.o.Fetcher.Fetch(ctx, feed, prev)
-	res.State.URL = feed.URL
-	rep.Title = res.State.Title
-	if err := p.o.Store.SaveFeedState(res.State); err != nil {
-		log.Error("save feed state", "err", err)
-	}
-	if ferr != nil {
-		rep.Err = ferr
-		log.Warn("feed failed", "reason", res.State.LastError, "failures", res.State.ConsecutiveFailures)
-		return rep
-	}
-	rep.NotModified = res.NotModified
-	rep.Fetched = len(res.Items)
-	if len(res.Items) == 0 {
-		return rep
-	}
-	changes, err := p.o.Store.Diff(res.Items)
+	a.prev = prev
+	a.res.State = prev
 	if err != nil {
-		rep.Err = err
-		return rep
+		a.err = err
+		return a
 	}
-	var todo []accordwatch.Item
-	for i, it := range res.Items {
-		switch changes[i] {
+	start := time.Now()
+	defer func() {
+		a.took = time.Since(start)
+		if r := recover(); r != nil {
+			p.o.Logger.Error("panic while fetching feed", "feed_url", feed.URL, "panic", r)
+			a.res = feeds.Result{State: prev}
+			a.err = fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	a.res, a.err = p.o.Fetcher.Fetch(ctx, feed, prev)
+	return a
+}
+
+// prepare sorts the fetched items into new, changed and unchanged and
+// classifies the first two. It runs on the fetch workers, in parallel:
+// the classifier is safe for concurrent use and Diff only reads.
+func (p *Pipeline) prepare(a *attempt) {
+	if a.err != nil || len(a.res.Items) == 0 {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p.o.Logger.Error("panic while classifying feed", "feed_url", a.feed.URL, "panic", r)
+			a.todo, a.procErr = nil, fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	ask := p.seen.unknown(a.feed.URL, a.res.Items)
+	if len(ask) == 0 {
+		return
+	}
+	asked := make([]accordwatch.Item, len(ask))
+	for j, i := range ask {
+		asked[j] = a.res.Items[i]
+	}
+	changes, err := p.o.Store.Diff(asked)
+	if err != nil {
+		a.procErr = err
+		return
+	}
+	for j, it := range asked {
+		switch changes[j] {
 		case store.New:
-			rep.New++
+			a.rep.New++
 		case store.Changed:
-			rep.Changed++
+			a.rep.Changed++
 		default:
 			continue
 		}
 		it.Tags = p.o.Classifier.Classify(it.Title, it.Text, it.Published)
-		todo = append(todo, it)
+		a.todo = append(a.todo, it)
 	}
-	if len(todo) == 0 {
-		return rep
+}
+
+// commitGroup indexes the new items of several feeds, runs the alert
+// rules over them and commits items and alerts in one transaction. When
+// the group fails it is retried feed by feed, so one feed whose items
+// cannot be indexed or stored never fails the others. It returns how many
+// alerts were added.
+func (p *Pipeline) commitGroup(ctx context.Context, group []*attempt) int {
+	n, err := p.commitAll(ctx, group)
+	if err == nil {
+		return n
 	}
-	if err := p.o.Index.Add(ctx, todo); err != nil {
-		rep.Err = fmt.Errorf("index %d items: %w", len(todo), err)
-		return rep
+	if len(group) == 1 {
+		group[0].procErr = err
+		return 0
 	}
-	alerts, err := p.match(ctx, todo)
+	total := 0
+	for _, a := range group {
+		n, err := p.commitAll(ctx, []*attempt{a})
+		if err != nil {
+			a.procErr = err
+			continue
+		}
+		total += n
+	}
+	return total
+}
+
+func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n, err = 0, fmt.Errorf("internal error: %v", r)
+		}
+	}()
+	var items []accordwatch.Item
+	owner := map[string]*attempt{}
+	for _, a := range group {
+		a.rep.Alerts = 0
+		items = append(items, a.todo...)
+		for _, it := range a.todo {
+			owner[it.ID] = a
+		}
+	}
+	if err := p.o.Index.Add(ctx, items); err != nil {
+		return 0, fmt.Errorf("index %d items: %w", len(items), err)
+	}
+	alerts, err := p.match(ctx, items)
 	if err != nil {
-		rep.Err = err
-		return rep
+		return 0, err
 	}
-	added, err := p.o.Store.Commit(todo, alerts)
+	added, err := p.o.Store.Commit(items, alerts)
 	if err != nil {
-		rep.Err = err
+		return 0, err
+	}
+	for _, al := range added {
+		if a := owner[al.ItemID]; a != nil {
+			a.rep.Alerts++
+		}
+	}
+	return len(added), nil
+}
+
+// safeFinish is finish with a panic (in an ops notifier, say) turned into
+// the feed's error, so the dispatcher always hears back.
+func (p *Pipeline) safeFinish(ctx context.Context, a *attempt) (rep FeedReport) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.o.Logger.Error("panic while recording feed state", "feed_url", a.feed.URL, "panic", r)
+			rep = FeedReport{Feed: a.feed, Err: fmt.Errorf("internal error: %v", r),
+				NextCheckAt: p.o.Now().UTC().Add(p.lim.maxBackoff)}
+		}
+	}()
+	return p.finish(ctx, a)
+}
+
+// finish records the attempt in the feed's state — health, redirect, next
+// check — tells ops when the feed crossed the unhealthy line or
+// recovered, counts the attempt and saves the state. It runs after the
+// items were committed, so validators for a body whose items were not
+// stored are never saved.
+func (p *Pipeline) finish(ctx context.Context, a *attempt) FeedReport {
+	now := p.o.Now().UTC()
+	feed := a.feed
+	log := p.o.Logger.With("feed", feed.Name, "feed_url", feed.URL)
+	st := a.res.State
+	st.URL = feed.URL
+	if st.LastAttempt.IsZero() || !st.LastAttempt.After(a.prev.LastAttempt) {
+		st.LastAttempt = now // the fetcher never ran or panicked
+	}
+	failErr := a.err
+	if a.err != nil && st.ConsecutiveFailures <= a.prev.ConsecutiveFailures {
+		st.ConsecutiveFailures = a.prev.ConsecutiveFailures + 1
+		st.LastError = a.err.Error()
+	}
+	if a.err == nil && a.procErr != nil {
+		// The items were not stored: keep the old validators so the next
+		// poll fetches them again instead of getting a 304.
+		failErr = a.procErr
+		st.ETag, st.LastModified = a.prev.ETag, a.prev.LastModified
+		st.LastSuccess = a.prev.LastSuccess
+		st.ConsecutiveFailures = a.prev.ConsecutiveFailures + 1
+		st.LastError = "could not store the items: " + a.procErr.Error()
+	}
+	failed := failErr != nil
+	if !failed && !a.res.NotModified {
+		p.seen.remember(feed.URL, a.res.Items)
+	}
+	var fe *feeds.FetchError
+	if errors.As(a.err, &fe) && fe.Kind == "gone" {
+		st.Gone = true
+	} else if !failed {
+		st.Gone = false
+	}
+
+	maxAge, ttl, movedTo := hintsOf(a.res)
+	if movedTo != "" && movedTo != feed.URL {
+		if movedTo != a.prev.MovedTo {
+			log.Warn("feed moved permanently; polling the new URL", "old_url", redact(feed.URL), "new_url", redact(movedTo))
+		}
+		st.MovedTo = movedTo
+	}
+
+	if failed && st.UnhealthySince.IsZero() {
+		st.UnhealthySince = st.LastAttempt
+	}
+	out := outcome{retryAfter: a.res.RetryAfter, maxAge: maxAge, ttl: ttl, gone: st.Gone}
+	if failed {
+		out.failures = max(st.ConsecutiveFailures, 1)
+	}
+	st.NextCheckAt = nextCheck(now, p.scheduleOf(feed), jitterFrac(feed.URL), feed.MinInterval, out, p.lim)
+	p.health(ctx, log, feed, &st, failed, now)
+
+	if err := p.o.Store.SaveFeedState(st); err != nil {
+		log.Error("save feed state", "err", err)
+	}
+	if p.o.Metrics != nil {
+		p.o.Metrics.Fetched(metricResult(a), a.res.Bytes, len(a.res.Items), a.took)
+	}
+
+	rep := a.rep
+	rep.Feed = feed
+	rep.Title = st.Title
+	rep.NextCheckAt = st.NextCheckAt
+	rep.MovedTo = st.MovedTo
+	rep.Err = failErr
+	if failed {
+		rep.Alerts = 0
+		log.Warn("feed failed", "reason", st.LastError, "failures", st.ConsecutiveFailures, "next_check_at", st.NextCheckAt)
 		return rep
 	}
-	rep.Alerts = len(added)
-	log.Info("feed polled", "fetched", rep.Fetched, "new", rep.New, "changed", rep.Changed, "alerts", rep.Alerts)
+	rep.NotModified = a.res.NotModified
+	rep.Fetched = len(a.res.Items)
+	lvl := slog.LevelDebug
+	if rep.New+rep.Changed > 0 {
+		lvl = slog.LevelInfo
+	}
+	log.Log(ctx, lvl, "feed polled", "fetched", rep.Fetched, "new", rep.New, "changed", rep.Changed,
+		"alerts", rep.Alerts, "not_modified", rep.NotModified, "next_check_at", st.NextCheckAt)
 	return rep
+}
+
+// health sends the one "unhealthy" message of a run of failures once it
+// has lasted UnhealthyAfter, and the one "recovered" message after it. A
+// message that could not be sent is retried on the next attempt, and the
+// state keeps the run (UnhealthySince) until its recovery was announced.
+func (p *Pipeline) health(ctx context.Context, log *slog.Logger, feed accordwatch.Feed, st *accordwatch.FeedState, failed bool, now time.Time) {
+	name := feed.Name
+	if name == "" {
+		name = st.Title
+	}
+	if name == "" {
+		name = redact(feed.URL)
+	}
+	if failed {
+		if st.OpsNotified || now.Sub(st.UnhealthySince) < p.o.UnhealthyAfter {
+			return
+		}
+		text := fmt.Sprintf("Feed %s (%s) has failed since %s: %s; %d attempts; next try %s",
+			name, redact(feed.URL), st.UnhealthySince.UTC().Format(time.RFC3339), st.LastError,
+			st.ConsecutiveFailures, st.NextCheckAt.UTC().Format(time.RFC3339))
+		if p.o.Ops == nil {
+			// No ops channel: the one message is this log line.
+			log.Error("feed unhealthy", "since", st.UnhealthySince, "reason", st.LastError, "failures", st.ConsecutiveFailures)
+			st.OpsNotified = true
+			return
+		}
+		if err := p.o.Ops.NotifyOps(ctx, text); err != nil {
+			log.Warn("ops message not sent; will retry on the next attempt", "err", err)
+			return
+		}
+		st.OpsNotified = true
+		return
+	}
+	if !st.OpsNotified {
+		st.UnhealthySince = time.Time{}
+		return
+	}
+	took := now.Sub(st.UnhealthySince).Round(time.Minute)
+	if p.o.Ops == nil {
+		log.Info("feed recovered", "after", took)
+	} else {
+		text := fmt.Sprintf("Feed %s (%s) recovered after %s of failures", name, redact(feed.URL), took)
+		if err := p.o.Ops.NotifyOps(ctx, text); err != nil {
+			log.Warn("ops message not sent; will retry on the next attempt", "err", err)
+			return
+		}
+	}
+	st.OpsNotified = false
+	st.UnhealthySince = time.Time{}
+}
+
+// metricResult names an attempt's outcome for Metrics.
+func metricResult(a *attempt) string {
+	var fe *feeds.FetchError
+	switch {
+	case errors.As(a.err, &fe):
+		return "error_" + strings.ReplaceAll(fe.Kind, "-", "_")
+	case a.err != nil:
+		return "error_internal"
+	case a.procErr != nil:
+		return "error_pipeline"
+	case a.res.NotModified:
+		return "not_modified"
+	}
+	return "ok"
+}
+
+// redact hides a password in a feed URL: ops messages go to Slack.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 // match runs every rule over just these items and makes one alert per
@@ -332,39 +694,34 @@ type PassReport struct {
 	Drain DrainReport
 }
 
-// RunOnce polls every feed (at most Concurrency at a time; one failing
-// feed never stops the others) and then drains the outbox.
+// RunOnce polls every enabled feed once — at most Concurrency at a time
+// and PerHost per host; one failing feed never stops the others — and
+// then drains the outbox. Reports are in the order of list.
 func (p *Pipeline) RunOnce(ctx context.Context, list []accordwatch.Feed) (PassReport, error) {
-	rep := PassReport{Feeds: make([]FeedReport, len(list))}
-	sem := make(chan struct{}, p.o.Concurrency)
-	var wg sync.WaitGroup
-	for i, f := range list {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				rep.Feeds[i] = FeedReport{Feed: f, Err: ctx.Err()}
-				return
-			}
-			defer func() { <-sem }()
-			rep.Feeds[i] = p.safePoll(ctx, f)
-		}()
-	}
-	wg.Wait()
-	d, err := p.Drain(ctx)
-	rep.Drain = d
-	return rep, err
-}
-
-// safePoll turns a panic in one feed's processing into that feed's error.
-func (p *Pipeline) safePoll(ctx context.Context, f accordwatch.Feed) (rep FeedReport) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.o.Logger.Error("panic while polling feed", "feed_url", f.URL, "panic", r)
-			rep = FeedReport{Feed: f, Err: fmt.Errorf("internal error: %v", r)}
+	var rep PassReport
+	var entries []*entry
+	for _, f := range list {
+		if f.Disabled {
+			continue
 		}
-	}()
-	return p.PollFeed(ctx, f)
+		st, _, err := p.o.Store.FeedState(f.URL)
+		if err != nil {
+			return rep, err
+		}
+		entries = append(entries, p.newEntry(f, st.MovedTo, time.Time{}, len(entries)))
+	}
+	rep.Feeds = make([]FeedReport, len(entries))
+	got := make([]bool, len(entries))
+	d := newDispatcher(p, nil)
+	d.run(ctx, nil, entries, false, func(e *entry, r FeedReport) {
+		rep.Feeds[e.seq], got[e.seq] = r, true
+	})
+	for i, e := range entries {
+		if !got[i] {
+			rep.Feeds[i] = FeedReport{Feed: e.feed, Err: ctx.Err()}
+		}
+	}
+	dr, err := p.Drain(ctx)
+	rep.Drain = dr
+	return rep, err
 }

@@ -174,3 +174,38 @@ func TestOneAlertPerItemAndChannel(t *testing.T) {
 		t.Errorf("got %+v, want the #policy alert from policy-team", got)
 	}
 }
+
+func TestKnownItemsAreNotReadBackFromTheStore(t *testing.T) {
+	cs := &countingStore{memStore: newMemStore()}
+	version := "v1"
+	p, err := New(Options{
+		Fetcher: funcFetcher(func(context.Context, accordwatch.Feed) (feeds.Result, error) {
+			return feeds.Result{Items: []accordwatch.Item{{ID: "i1", ContentHash: "h"}, {ID: "i2", ContentHash: version}}}, nil
+		}),
+		Classifier: nopClassifier{}, Store: cs, Index: nopIndex{}, Notifier: &countingNotifier{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := accordwatch.Feed{URL: "u"}
+	steps := []struct {
+		version             string
+		wantDiffed, wantNew int32
+		wantChanged         int
+	}{
+		{"v1", 2, 2, 0}, // first poll: everything is asked about
+		{"v1", 0, 0, 0}, // same items: the store is not asked
+		{"v2", 1, 0, 1}, // one edited item: only it is asked about
+	}
+	for i, s := range steps {
+		version = s.version
+		cs.diffed.Store(0)
+		rep := p.PollFeed(t.Context(), feed)
+		if got := cs.diffed.Load(); got != s.wantDiffed {
+			t.Errorf("step %d: got %d items diffed, want %d", i, got, s.wantDiffed)
+		}
+		if rep.New != int(s.wantNew) || rep.Changed != s.wantChanged {
+			t.Errorf("step %d: got %d new, %d changed; want %d, %d", i, rep.New, rep.Changed, s.wantNew, s.wantChanged)
+		}
+	}
+}

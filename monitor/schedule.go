@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -48,88 +49,212 @@ func ValidateSchedule(spec string) error {
 	return err
 }
 
-// Scheduler runs each feed on its own schedule, in UTC.
+// Scheduler polls each enabled feed on its own schedule, in UTC, through
+// one dispatcher (see dispatcher), and runs the periodic jobs — the
+// outbox drain every 30 seconds and whatever AddJob registers — on
+// robfig/cron. A feed's next check is saved in its state after every
+// attempt, so a restart resumes where it stopped: no burst of early
+// polls, no skipped ones.
 type Scheduler struct {
 	p      *Pipeline
-	cron   *cron.Cron
 	feeds  []accordwatch.Feed
 	logger *slog.Logger
+	cron   *cron.Cron
+	chain  cron.Chain
+	jobs   []job
 	// drainEvery retries pending alerts between polls.
 	drainEvery string
-	// running tracks catch-up polls started outside cron, which cron's
-	// Stop does not wait for.
-	running sync.WaitGroup
+	drain      cron.Job
+
+	mu       sync.Mutex
+	started  bool
+	stop     chan struct{}
+	stopOnce sync.Once
+	// dispatched is closed when the dispatcher has returned.
+	dispatched chan struct{}
+	// kicks tracks drains started outside cron (after new alerts), which
+	// cron's Stop does not wait for.
+	kicks sync.WaitGroup
 }
 
-// NewScheduler builds the schedules. Each job is wrapped as
-// SkipIfStillRunning(Recover(job)): an overlapping run of the same feed is
-// skipped, and a panic is logged without killing the process. The order
-// matters in v3.0.1 — with Recover outside, one panic would disable the
-// job forever (LIBRARIES.md §2.3).
+// job is a periodic job registered with AddJob.
+type job struct {
+	sched cron.Schedule
+	name  string
+	fn    func(context.Context)
+}
+
+// NewScheduler checks every enabled feed's schedule and builds the
+// scheduler. Periodic jobs are wrapped as SkipIfStillRunning(Recover(job)):
+// an overlapping run is skipped, and a panic is logged without killing the
+// process. The order matters in v3.0.1 — with Recover outside, one panic
+// would disable the job forever (LIBRARIES.md §2.3).
 func NewScheduler(p *Pipeline, list []accordwatch.Feed, logger *slog.Logger) (*Scheduler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	seen := map[string]bool{}
+	var active []accordwatch.Feed
+	for _, f := range list {
+		if f.Disabled {
+			continue
+		}
+		if f.Schedule != "" {
+			if _, err := ParseSchedule(f.Schedule); err != nil {
+				return nil, fmt.Errorf("feed %q: %w", f.Name, err)
+			}
+		}
+		if seen[f.URL] {
+			// One entry per URL: two would poll the same feed at once.
+			logger.Warn("feed listed twice; polling it once", "feed_url", f.URL)
+			continue
+		}
+		seen[f.URL] = true
+		active = append(active, f)
+	}
 	cl := cronLogger{logger.With("component", "cron")}
-	c := cron.New(
-		cron.WithLocation(time.UTC),
-		cron.WithParser(specParser),
-		cron.WithLogger(cl),
-		cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
-	)
-	return &Scheduler{p: p, cron: c, feeds: list, logger: logger, drainEvery: "@every 30s"}, nil
+	s := &Scheduler{
+		p: p, feeds: active, logger: logger, drainEvery: "@every 30s",
+		cron:       cron.New(cron.WithLocation(time.UTC), cron.WithParser(specParser), cron.WithLogger(cl)),
+		chain:      cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
+		stop:       make(chan struct{}),
+		dispatched: make(chan struct{}),
+	}
+	return s, nil
 }
 
-// Start registers the jobs under ctx (the jobs' lifetime) and starts the
-// clock. Feeds that are overdue — never polled, or their next run after
-// the last attempt is already past — are polled right away, so a restart
-// neither skips a poll nor bursts every feed.
-func (s *Scheduler) Start(ctx context.Context) error {
-	for _, f := range s.feeds {
-		sched, err := ParseSchedule(f.Schedule)
-		if err != nil {
-			return fmt.Errorf("feed %q: %w", f.Name, err)
+// AddJob registers a periodic job (a cron spec, evaluated in UTC unless it
+// starts with "CRON_TZ=Zone "), run under Start's context. Call it before
+// Start.
+func (s *Scheduler) AddJob(spec, name string, fn func(ctx context.Context)) error {
+	sched, err := parseJobSpec(spec)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return fmt.Errorf("job %s: scheduler already started", name)
+	}
+	s.jobs = append(s.jobs, job{sched: sched, name: name, fn: fn})
+	return nil
+}
+
+// parseJobSpec parses a periodic job's spec; unlike feed schedules it may
+// carry a time-zone prefix (the digest runs in local time), but never the
+// bare prefix that panics the parser.
+func parseJobSpec(spec string) (s cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("schedule %q: invalid", spec)
 		}
-		job := cron.FuncJob(func() {
-			s.p.PollFeed(ctx, f)
-			if _, err := s.p.Drain(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Error("drain outbox", "err", err)
-			}
-		})
-		id := s.cron.Schedule(sched, job)
+	}()
+	s, err = specParser.Parse(strings.TrimSpace(spec))
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	return s, nil
+}
+
+// Start loads each feed's next check and starts the dispatcher and the
+// periodic jobs under ctx (their lifetime). A feed is first due at its
+// stored next check; a feed never polled is due now plus its jitter, so a
+// thousand new feeds do not all start on the same second.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("scheduler already started")
+	}
+	now := s.p.o.Now()
+	entries := make([]*entry, 0, len(s.feeds))
+	for i, f := range s.feeds {
 		st, _, err := s.p.o.Store.FeedState(f.URL)
 		if err != nil {
 			return err
 		}
-		if st.LastAttempt.IsZero() || !sched.Next(st.LastAttempt).After(s.p.o.Now()) {
-			wrapped := s.cron.Entry(id).WrappedJob
-			s.running.Add(1)
-			go func() {
-				defer s.running.Done()
-				wrapped.Run()
-			}()
-		}
+		entries = append(entries, s.p.newEntry(f, st.MovedTo, s.firstCheck(f, st, now), i))
 	}
-	_, err := s.cron.AddFunc(s.drainEvery, func() {
+
+	drainJob := cron.FuncJob(func() {
 		if _, err := s.p.Drain(ctx); err != nil && ctx.Err() == nil {
 			s.logger.Error("drain outbox", "err", err)
 		}
 	})
+	s.drain = s.chain.Then(drainJob)
+	sched, err := parseJobSpec(s.drainEvery)
 	if err != nil {
 		return err
 	}
+	s.cron.Schedule(sched, s.drain)
+	for _, j := range s.jobs {
+		s.cron.Schedule(j.sched, s.chain.Then(cron.FuncJob(func() { j.fn(ctx) })))
+	}
+
+	s.started = true
+	go func() {
+		defer close(s.dispatched)
+		d := newDispatcher(s.p, s.kickDrain)
+		d.run(ctx, s.stop, entries, true, nil)
+	}()
 	s.cron.Start()
+	s.logger.Info("scheduler started", "feeds", len(entries), "concurrency", s.p.o.Concurrency, "per_host", s.p.o.PerHost)
 	return nil
 }
 
-// Stop stops scheduling; the returned context is done when running jobs
-// have finished (cancel their ctx to hurry them).
+// startSpread bounds how far apart due feeds are started after a start.
+const startSpread = 10 * time.Second
+
+// firstCheck is when a feed is first due after a start.
+func (s *Scheduler) firstCheck(f accordwatch.Feed, st accordwatch.FeedState, now time.Time) time.Time {
+	sched := s.p.scheduleOf(f)
+	next := st.NextCheckAt
+	if next.IsZero() && !st.LastAttempt.IsZero() {
+		// State saved before next checks were recorded.
+		next = sched.Next(st.LastAttempt)
+	}
+	if next.IsZero() || next.Before(now) {
+		// Never polled, or overdue: due now, spread over a few seconds so
+		// a thousand feeds do not start on the same tick — but not over
+		// the whole jitter window: someone who just started the daemon
+		// expects items in seconds, not in a minute and a half.
+		spread := min(jitterFor(1, period(sched, now)), startSpread)
+		return now.Add(time.Duration(jitterFrac(f.URL) * float64(spread)))
+	}
+	// A clock jump or a stale state must not park a feed for longer than
+	// the longest interval.
+	if limit := now.Add(s.p.lim.max); next.After(limit) {
+		return limit
+	}
+	return next
+}
+
+// kickDrain delivers new alerts right away instead of at the next tick;
+// through the same wrapped job, so it never overlaps a running drain.
+func (s *Scheduler) kickDrain() {
+	s.kicks.Add(1)
+	go func() {
+		defer s.kicks.Done()
+		s.drain.Run()
+	}()
+}
+
+// Stop stops dispatching and the periodic jobs; the returned context is
+// done when running polls and jobs have finished (cancel Start's ctx to
+// hurry them).
 func (s *Scheduler) Stop() context.Context {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
 	cronDone := s.cron.Stop()
 	ctx, done := context.WithCancel(context.Background())
 	go func() {
 		<-cronDone.Done()
-		s.running.Wait()
+		if started {
+			<-s.dispatched
+		}
+		s.kicks.Wait()
 		done()
 	}()
 	return ctx

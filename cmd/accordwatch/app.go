@@ -18,6 +18,7 @@ import (
 	"github.com/accordwatch/accordwatch/config"
 	"github.com/accordwatch/accordwatch/feeds"
 	"github.com/accordwatch/accordwatch/index"
+	"github.com/accordwatch/accordwatch/metrics"
 	"github.com/accordwatch/accordwatch/monitor"
 	"github.com/accordwatch/accordwatch/notify"
 	"github.com/accordwatch/accordwatch/store"
@@ -73,6 +74,7 @@ type app struct {
 	classifier *classify.Classifier
 	notifier   *notify.Notifier
 	pipeline   *monitor.Pipeline
+	metrics    *metrics.Registry
 	command    string
 }
 
@@ -125,13 +127,14 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 	}
 	a.notifier, err = notify.New(notify.Options{
 		BotToken: cfg.Slack.BotToken, WebhookURL: cfg.Slack.WebhookURL, Channel: cfg.Slack.Channel,
-		APIURL: cfg.Slack.APIURL, AlertsFile: filepath.Join(cfg.DataDir, alertsFile),
+		APIURL: cfg.Slack.APIURL, AlertsFile: filepath.Join(cfg.DataDir, alertsFile), OpsChannel: cfg.Slack.OpsChannel,
 		Logger: log,
 	})
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("slack: %w", err)
 	}
+	a.metrics = metrics.New(metrics.Options{FeedHealth: healthSource{cfg: cfg, st: st}.counts})
 	fetcher := feeds.New(feeds.Options{
 		Timeout:  cfg.Fetch.Timeout.Duration,
 		MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20, UserAgent: cfg.Fetch.UserAgent,
@@ -139,6 +142,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 	a.pipeline, err = monitor.New(monitor.Options{
 		Fetcher: fetcher, Classifier: a.classifier, Store: st, Index: a.index, Notifier: a.notifier,
 		Rules: cfg.RuleList(), Concurrency: cfg.Fetch.Concurrency, MaxRetryWait: cfg.Alerting.MaxRetryWait.Duration,
+		PerHost: cfg.Polling.PerHost, DefaultSchedule: cfg.DefaultSchedule, MinInterval: cfg.Polling.MinInterval.Duration, MaxInterval: cfg.Polling.MaxInterval.Duration,
+		MaxBackoff: cfg.Polling.MaxBackoff.Duration, UnhealthyAfter: cfg.Polling.UnhealthyAfter.Duration,
+		Ops: a.notifier, Metrics: a.metrics,
 		Logger: log.With("component", "monitor"),
 	})
 	if err != nil {

@@ -58,9 +58,10 @@ func serveCmd(e *env) *cobra.Command {
 			if err := a.writeOwner(ln.Addr().String()); err != nil {
 				return err
 			}
+			health := healthSource{cfg: cfg, st: a.store}
 			srv := &http.Server{
 				Handler: web.Handler(web.Options{
-					Searcher: a.index, Items: a.store, Version: version,
+					Searcher: a.index, Items: a.store, Version: version, Feeds: health, Metrics: a.metrics.Handler(),
 					Token: accordwatch.Secret(e.getenv("ACCORDWATCH_API_TOKEN")), Logger: log.With("component", "web"),
 				}),
 				ReadHeaderTimeout: 10 * time.Second,
@@ -71,7 +72,11 @@ func serveCmd(e *env) *cobra.Command {
 
 			jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 			defer cancelJobs()
-			sched, err := monitor.NewScheduler(a.pipeline, cfg.FeedList(), log.With("component", "schedule"))
+			feedList, err := allFeeds(cfg, a.store)
+			if err != nil {
+				return err
+			}
+			sched, err := monitor.NewScheduler(a.pipeline, enabled(feedList), log.With("component", "schedule"))
 			if err != nil {
 				return err
 			}
@@ -119,20 +124,27 @@ func runCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list := cfg.FeedList()
+			var list []accordwatch.Feed
 			if feedPath != "" {
 				if list, err = feeds.ExpandPath(feedPath); err != nil {
 					return fmt.Errorf("--feeds %s: %w", feedPath, err)
 				}
-			}
-			if len(list) == 0 {
-				return errors.New("no feeds to poll")
 			}
 			a, err := openApp(cmd.Context(), cfg, e.logger(), "run --once")
 			if err != nil {
 				return err
 			}
 			defer a.Close()
+			if feedPath == "" {
+				all, err := allFeeds(cfg, a.store)
+				if err != nil {
+					return err
+				}
+				list = enabled(all)
+			}
+			if len(list) == 0 {
+				return errors.New("no feeds to poll: add some to config.yaml, import an OPML file (feeds import) or use --feeds PATH")
+			}
 			rep, err := a.pipeline.RunOnce(cmd.Context(), list)
 			printPass(e, rep)
 			if err != nil {

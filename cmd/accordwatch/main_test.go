@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -203,6 +204,22 @@ rules:
 	}
 	if strings.Contains(all, "utm_source") {
 		t.Error("tracking parameters were not stripped from the link")
+	}
+
+	// Feed health a user can act on: the broken feed first, with its reason.
+	code, out, _ = run(t, nil, "", "feeds", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "FAILING x1") || !strings.Contains(out, "404") || !strings.Contains(out, "3 feeds, 1 failing") {
+		t.Errorf("feeds: exit %d\n%s", code, out)
+	}
+	if lines := strings.Split(out, "\n"); len(lines) < 2 || !strings.HasPrefix(lines[1], "Gone") {
+		t.Errorf("the failing feed is not listed first:\n%s", out)
+	}
+	code, out, _ = run(t, nil, "", "feeds", "--json", "--config", cfg)
+	var fl struct {
+		Feeds []accordwatch.FeedHealth `json:"feeds"`
+	}
+	if err := json.Unmarshal([]byte(out), &fl); code != 0 || err != nil || len(fl.Feeds) != 3 {
+		t.Errorf("feeds --json: exit %d err %v\n%s", code, err, out)
 	}
 
 	// Stored and searchable by field, with aliases resolved.
@@ -412,9 +429,22 @@ func TestServeAnswersSearchAndShutsDownCleanly(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	code, _, errOut := run(t, nil, "", "run", "--once", "--config", cfg)
+	code, out, errOut := run(t, nil, "", "run", "--once", "--config", cfg)
 	if code == 0 || !strings.Contains(errOut, fmt.Sprintf("in use by pid %d", os.Getpid())) {
 		t.Errorf("second owner: got exit %d, stderr %q; want the pid that holds the data dir", code, errOut)
+	}
+	resp, err = http.Get("http://" + o.Listen + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metricsBody), `accordwatch_feed_fetches_total{result="ok"}`) {
+		t.Errorf("/metrics lacks fetch counters:\n%.500s", metricsBody)
+	}
+	code, out, _ = run(t, nil, "", "feeds", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "News") || !strings.Contains(out, " ok ") {
+		t.Errorf("feeds through serve: exit %d\n%s", code, out)
 	}
 	resp, err = http.Get("http://" + o.Listen + "/api/search?q=" + url.QueryEscape("state:russia AND ("))
 	if err != nil || resp.StatusCode != http.StatusBadRequest {

@@ -68,7 +68,11 @@ func TestSIGTERMShutsServeDownCleanly(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dataDir, ownerFile)); !os.IsNotExist(err) {
 				t.Errorf("owner file still there after shutdown (stat: %v)", err)
 			}
-			// The store closed cleanly: another process can own it now.
+			// The store and index closed cleanly: another process can own
+			// them now and sees what was stored.
+			if code, out, errOut := run(t, nil, "", "run", "--once", "--config", cfg); code != 0 {
+				t.Fatalf("after shutdown, run --once: exit %d\n%s%s", code, out, errOut)
+			}
 			code, out, errOut := run(t, nil, "", "search", "--config", cfg, "--json", "state:china")
 			if code != 0 || !strings.Contains(out, "Cisco") {
 				t.Errorf("after shutdown: exit %d, %s%s", code, out, errOut)

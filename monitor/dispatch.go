@@ -1,0 +1,236 @@
+package monitor
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+// entry is one feed in a dispatcher.
+type entry struct {
+	feed accordwatch.Feed
+	host string
+	next time.Time
+	// seq orders entries due at the same time and is RunOnce's report slot.
+	seq   int
+	index int // position in the heap
+}
+
+// newEntry makes a dispatcher entry; movedTo is the feed's state's.
+func (p *Pipeline) newEntry(f accordwatch.Feed, movedTo string, next time.Time, seq int) *entry {
+	return &entry{feed: f, host: hostOf(f.URL, movedTo), next: next, seq: seq}
+}
+
+// hostOf is the key of the per-host cap: the host the feed's requests go
+// to (its new home after a permanent redirect), or "(local)" for files,
+// which share one disk.
+func hostOf(raw, movedTo string) string {
+	if movedTo != "" {
+		raw = movedTo
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "(local)"
+	}
+	return strings.ToLower(u.Host)
+}
+
+// entryHeap is a min-heap of entries by next check.
+type entryHeap []*entry
+
+func (h entryHeap) Len() int { return len(h) }
+func (h entryHeap) Less(i, j int) bool {
+	if h[i].next.Equal(h[j].next) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].next.Before(h[j].next)
+}
+func (h entryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *entryHeap) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *entryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.index = -1
+	return e
+}
+
+// event is a poll telling the dispatcher how far it got. A poll sends
+// hostFree after its fetch, slotFree once its items are handed to the
+// writer (or it finished), and done with its report at the very end.
+type event struct {
+	e                        *entry
+	hostFree, slotFree, done bool
+	rep                      FeedReport
+}
+
+// dispatcher hands due feeds to a bounded set of pollers: one timer for
+// the earliest next check, at most Concurrency polls holding a worker
+// slot and PerHost fetches per host, and a feed is never dispatched while
+// its previous poll runs (it is out of the heap until done). Parsed items
+// funnel into one writer.
+type dispatcher struct {
+	p       *Pipeline
+	queue   entryHeap
+	ready   []*entry // due, waiting for a slot; in due order
+	workers int
+	hosts   map[string]int
+	running int
+	events  chan event
+	w       *writer
+}
+
+func newDispatcher(p *Pipeline, onAlerts func()) *dispatcher {
+	return &dispatcher{
+		p:      p,
+		hosts:  map[string]int{},
+		events: make(chan event),
+		w:      newWriter(p, onAlerts),
+	}
+}
+
+// run dispatches entries until stop is closed or ctx is done — or, when
+// reschedule is false, until every entry ran once. onDone gets each
+// finished poll's report (on the dispatcher's goroutine). run returns
+// when no poll is left running and the writer has stopped.
+func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*entry, reschedule bool, onDone func(*entry, FeedReport)) {
+	for _, e := range entries {
+		heap.Push(&d.queue, e)
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		d.w.run(ctx)
+	}()
+	defer func() {
+		close(d.w.in)
+		<-writerDone
+	}()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	done := ctx.Done()
+	stopping := false
+	for {
+		var wake <-chan time.Time
+		if !stopping {
+			now := d.p.o.Now()
+			for len(d.queue) > 0 && !d.queue[0].next.After(now) {
+				d.ready = append(d.ready, heap.Pop(&d.queue).(*entry))
+			}
+			d.start(ctx)
+			if len(d.queue) > 0 {
+				timer.Reset(d.queue[0].next.Sub(now))
+				wake = timer.C
+			}
+		}
+		idle := stopping || (!reschedule && len(d.queue) == 0 && len(d.ready) == 0)
+		if idle && d.running == 0 {
+			return
+		}
+		select {
+		case ev := <-d.events:
+			if ev.hostFree {
+				if d.hosts[ev.e.host]--; d.hosts[ev.e.host] <= 0 {
+					delete(d.hosts, ev.e.host)
+				}
+			}
+			if ev.slotFree {
+				d.workers--
+			}
+			if ev.done {
+				d.running--
+				if onDone != nil {
+					onDone(ev.e, ev.rep)
+				}
+				if reschedule && !stopping {
+					ev.e.next = ev.rep.NextCheckAt
+					ev.e.host = hostOf(ev.e.feed.URL, ev.rep.MovedTo)
+					heap.Push(&d.queue, ev.e)
+				}
+			}
+		case <-wake:
+		case <-stop:
+			stopping, stop = true, nil
+		case <-done:
+			stopping, done = true, nil
+		}
+		timer.Stop()
+	}
+}
+
+// start dispatches ready entries while worker slots are free, skipping
+// (not blocking on) feeds whose host is at its cap.
+func (d *dispatcher) start(ctx context.Context) {
+	kept := d.ready[:0]
+	for i, e := range d.ready {
+		if d.workers >= d.p.o.Concurrency {
+			kept = append(kept, d.ready[i:]...)
+			break
+		}
+		if d.hosts[e.host] >= d.p.o.PerHost {
+			kept = append(kept, e)
+			continue
+		}
+		d.workers++
+		d.hosts[e.host]++
+		d.running++
+		go d.poll(ctx, e)
+	}
+	clear(d.ready[len(kept):])
+	d.ready = kept
+}
+
+// poll runs one feed: fetch and prepare here, commit on the writer when
+// there are new items, finish wherever the attempt ends. Every path sends
+// hostFree, slotFree and done exactly once, panics included.
+func (d *dispatcher) poll(ctx context.Context, e *entry) {
+	hostHeld, slotHeld, handedOff := true, true, false
+	defer func() {
+		if r := recover(); r != nil {
+			d.p.o.Logger.Error("panic while polling feed", "feed_url", e.feed.URL, "panic", r)
+		}
+		if handedOff {
+			if slotHeld {
+				d.events <- event{e: e, slotFree: true}
+			}
+			return
+		}
+		if hostHeld || slotHeld {
+			d.events <- event{e: e, hostFree: hostHeld, slotFree: slotHeld, done: true,
+				rep: FeedReport{Feed: e.feed, Err: errInternal, NextCheckAt: d.p.o.Now().UTC().Add(d.p.lim.maxBackoff)}}
+		}
+	}()
+	a := d.p.fetch(ctx, e.feed)
+	d.events <- event{e: e, hostFree: true}
+	hostHeld = false
+	d.p.prepare(a)
+	if len(a.todo) > 0 && a.procErr == nil {
+		a.done = func(rep FeedReport) { d.events <- event{e: e, done: true, rep: rep} }
+		d.w.in <- a
+		handedOff = true
+		d.events <- event{e: e, slotFree: true}
+		slotHeld = false
+		return
+	}
+	rep := d.p.safeFinish(ctx, a)
+	slotHeld = false
+	d.events <- event{e: e, slotFree: true, done: true, rep: rep}
+}
+
+// errInternal is a poll's error when it panicked outside the guarded
+// stages (which report the panic value themselves).
+var errInternal = errors.New("internal error while polling; see the log")
