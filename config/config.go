@@ -30,15 +30,18 @@ type Config struct {
 	// Listen is the HTTP address of serve's API.
 	Listen string `yaml:"listen"`
 	// DefaultSchedule applies to feeds without their own.
-	DefaultSchedule string         `yaml:"default_schedule"`
-	Fetch           Fetch          `yaml:"fetch"`
-	Polling         Polling        `yaml:"polling"`
-	Feeds           []Feed         `yaml:"feeds"`
-	Slack           Slack          `yaml:"slack"`
-	Rules           []Rule         `yaml:"rules"`
-	Dictionaries    []string       `yaml:"dictionaries"`
-	Alerting        Alerting       `yaml:"alerting"`
-	Location        *time.Location `yaml:"-"`
+	DefaultSchedule string   `yaml:"default_schedule"`
+	Fetch           Fetch    `yaml:"fetch"`
+	Polling         Polling  `yaml:"polling"`
+	Feeds           []Feed   `yaml:"feeds"`
+	Slack           Slack    `yaml:"slack"`
+	Rules           []Rule   `yaml:"rules"`
+	Dictionaries    []string `yaml:"dictionaries"`
+	Alerting        Alerting `yaml:"alerting"`
+	// MemoryLimitMB is the Go runtime's soft memory limit for the daemon
+	// (GOMEMLIMIT wins when set); 0 means the default, 128.
+	MemoryLimitMB int            `yaml:"memory_limit_mb"`
+	Location      *time.Location `yaml:"-"`
 	// Path is the file this config came from ("" for embedded defaults).
 	Path string `yaml:"-"`
 }
@@ -302,6 +305,9 @@ func applyDefaults(cfg *Config, baseDir string) {
 	if cfg.Slack.APIURL == "" {
 		cfg.Slack.APIURL = DefaultAPIURL
 	}
+	if cfg.MemoryLimitMB == 0 {
+		cfg.MemoryLimitMB = 128
+	}
 	if cfg.Alerting.MaxRetryWait.Duration == 0 {
 		cfg.Alerting.MaxRetryWait.Duration = 30 * time.Second
 	}
@@ -510,6 +516,9 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	}
 	if p := cfg.Polling; p.MaxBackoff.Duration < p.MinInterval.Duration || p.MaxBackoff.Duration > p.MaxInterval.Duration {
 		v.add("polling.max_backoff", "must be between min_interval and max_interval, got %s", p.MaxBackoff.Duration)
+	}
+	if cfg.MemoryLimitMB < 32 {
+		v.add("memory_limit_mb", "must be at least 32, got %d", cfg.MemoryLimitMB)
 	}
 	if cfg.Polling.PerHost < 1 || cfg.Polling.PerHost > 64 {
 		v.add("polling.per_host", "must be between 1 and 64, got %d", cfg.Polling.PerHost)

@@ -20,7 +20,7 @@ import (
 // version is set aside and rebuilt, because bleve cannot change analyzers
 // or field types of an existing index.
 const (
-	mappingVersion    = "1"
+	mappingVersion    = "2"
 	mappingVersionKey = "accordwatch.mapping_version"
 )
 
@@ -146,6 +146,9 @@ func newMapping() *mapping.IndexMappingImpl {
 	text := bleve.NewTextFieldMapping()
 	text.Analyzer = en.AnalyzerName
 	text.DocValues = false // Store and IncludeTermVectors stay on: highlights and phrases need them
+	// Free text is compiled into title and text queries, never _all, so
+	// copying both into _all would only double the index (version 2).
+	text.IncludeInAll = false
 
 	kw := bleve.NewKeywordFieldMapping()
 	kw.Store = false

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"compress/flate"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,9 @@ var (
 	// bucketFeedList holds feeds added outside config.yaml (OPML import,
 	// feeds add), keyed by URL.
 	bucketFeedList = []byte("feedlist")
+	// bucketHashes maps an item ID to its first-fetched time and content
+	// hash, so Diff and saves need not read (and decompress) whole items.
+	bucketHashes = []byte("hashes")
 )
 
 // schemaVersion guards against opening a file written by an incompatible
@@ -67,7 +72,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return s, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta, bucketFeedList} {
+		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta, bucketFeedList, bucketHashes} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -111,13 +116,12 @@ func (c Change) String() string {
 func (s *Store) Diff(items []accordwatch.Item) ([]Change, error) {
 	out := make([]Change, len(items))
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketItems)
 		for i, it := range items {
-			old := b.Get([]byte(it.ID))
+			_, hash, ok := seenItem(tx, it.ID)
 			switch {
-			case old == nil:
+			case !ok:
 				out[i] = New
-			case !bytes.Equal(hashOf(old), []byte(it.ContentHash)):
+			case hash != it.ContentHash:
 				out[i] = Changed
 			}
 		}
@@ -129,15 +133,58 @@ func (s *Store) Diff(items []accordwatch.Item) ([]Change, error) {
 	return out, nil
 }
 
-// hashOf pulls content_hash out of a stored item without a full decode.
-func hashOf(raw []byte) []byte {
-	var h struct {
-		ContentHash string `json:"content_hash"`
+// seenItem returns a stored item's first-fetched time and content hash
+// from the small hashes bucket, falling back to the item itself for items
+// written before that bucket existed.
+func seenItem(tx *bolt.Tx, id string) (fetched time.Time, hash string, ok bool) {
+	if v := tx.Bucket(bucketHashes).Get([]byte(id)); len(v) >= 8 {
+		return time.Unix(0, int64(binary.BigEndian.Uint64(v[:8]))).UTC(), string(v[8:]), true
 	}
-	if json.Unmarshal(raw, &h) != nil {
-		return nil
+	raw := tx.Bucket(bucketItems).Get([]byte(id))
+	if raw == nil {
+		return time.Time{}, "", false
 	}
-	return []byte(h.ContentHash)
+	var it accordwatch.Item
+	if decodeItem(raw, &it) != nil {
+		return time.Time{}, "", true
+	}
+	return it.Fetched, it.ContentHash, true
+}
+
+// Stored items are JSON compressed with DEFLATE behind a one-byte marker:
+// news text and evidence compress about 3:1, and the store file is
+// memory-mapped, so its size is resident memory. Plain JSON (from older
+// files) still reads.
+const itemDeflate = 0x01
+
+func encodeItem(it accordwatch.Item) ([]byte, error) {
+	raw, err := json.Marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw)/3 + 16)
+	buf.WriteByte(itemDeflate)
+	zw, err := flate.NewWriter(&buf, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeItem(raw []byte, it *accordwatch.Item) error {
+	if len(raw) > 0 && raw[0] == itemDeflate {
+		zr := flate.NewReader(bytes.NewReader(raw[1:]))
+		defer zr.Close()
+		return json.NewDecoder(zr).Decode(it)
+	}
+	return json.Unmarshal(raw, it)
 }
 
 // SaveItems writes items in one transaction. A changed item keeps the time
@@ -159,17 +206,19 @@ func putItems(tx *bolt.Tx, items []accordwatch.Item) error {
 		if it.ID == "" {
 			return errors.New("item without ID")
 		}
-		if old := b.Get([]byte(it.ID)); old != nil {
-			var prev accordwatch.Item
-			if json.Unmarshal(old, &prev) == nil && !prev.Fetched.IsZero() {
-				it.Fetched = prev.Fetched
-			}
+		if fetched, _, ok := seenItem(tx, it.ID); ok && !fetched.IsZero() {
+			it.Fetched = fetched
 		}
-		raw, err := json.Marshal(it)
+		raw, err := encodeItem(it)
 		if err != nil {
 			return fmt.Errorf("encode item %s: %w", it.ID, err)
 		}
 		if err := b.Put([]byte(it.ID), raw); err != nil {
+			return err
+		}
+		seen := make([]byte, 8, 8+len(it.ContentHash))
+		binary.BigEndian.PutUint64(seen, uint64(it.Fetched.UnixNano()))
+		if err := tx.Bucket(bucketHashes).Put([]byte(it.ID), append(seen, it.ContentHash...)); err != nil {
 			return err
 		}
 	}
@@ -184,7 +233,7 @@ func (s *Store) Item(id string) (it accordwatch.Item, ok bool, err error) {
 			return nil
 		}
 		ok = true
-		return json.Unmarshal(raw, &it)
+		return decodeItem(raw, &it)
 	})
 	if err != nil {
 		return it, false, fmt.Errorf("read item %s: %w", id, err)
@@ -198,7 +247,7 @@ func (s *Store) EachItem(fn func(accordwatch.Item) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketItems).ForEach(func(k, v []byte) error {
 			var it accordwatch.Item
-			if err := json.Unmarshal(v, &it); err != nil {
+			if err := decodeItem(v, &it); err != nil {
 				return fmt.Errorf("decode item %s: %w", k, err)
 			}
 			return fn(it)

@@ -1,12 +1,15 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
+	bolt "go.etcd.io/bbolt"
 )
 
 func openTemp(t *testing.T) (*Store, string) {
@@ -170,5 +173,44 @@ func TestFeedRegistry(t *testing.T) {
 	}
 	if _, _, err := s2.AddFeeds([]accordwatch.Feed{{Name: "no url"}}); err == nil {
 		t.Error("a feed without URL was accepted")
+	}
+}
+
+func TestItemsAreCompressedAndOldPlainJSONStillReads(t *testing.T) {
+	s, _ := openTemp(t)
+	long := accordwatch.Item{ID: "big", ContentHash: "h1", Fetched: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		Text: strings.Repeat("Microsoft said Russian state hackers exploited a flaw. ", 200)}
+	if err := s.SaveItems([]accordwatch.Item{long}); err != nil {
+		t.Fatal(err)
+	}
+	var rawLen int
+	s.db.View(func(tx *bolt.Tx) error {
+		rawLen = len(tx.Bucket(bucketItems).Get([]byte("big")))
+		return nil
+	})
+	if rawLen == 0 || rawLen > len(long.Text)/4 {
+		t.Errorf("stored %d bytes for %d bytes of text, want it compressed", rawLen, len(long.Text))
+	}
+	got, ok, err := s.Item("big")
+	if err != nil || !ok || got.Text != long.Text {
+		t.Fatalf("round trip: ok %v err %v", ok, err)
+	}
+	// An item written as plain JSON by an older version, with no entry in
+	// the hashes bucket, still reads, diffs and keeps its first-seen time.
+	old := accordwatch.Item{ID: "old", ContentHash: "h0", Fetched: time.Date(2025, 5, 5, 0, 0, 0, 0, time.UTC), Title: "legacy"}
+	raw, _ := json.Marshal(old)
+	s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketItems).Put([]byte("old"), raw) })
+	if it, ok, _ := s.Item("old"); !ok || it.Title != "legacy" {
+		t.Errorf("plain JSON item: got %+v", it)
+	}
+	ch, _ := s.Diff([]accordwatch.Item{{ID: "old", ContentHash: "h0"}, {ID: "old", ContentHash: "h9"}})
+	if ch[0] != Unchanged || ch[1] != Changed {
+		t.Errorf("diff on a legacy item: got %v", ch)
+	}
+	if err := s.SaveItems([]accordwatch.Item{{ID: "old", ContentHash: "h9", Fetched: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if it, _, _ := s.Item("old"); !it.Fetched.Equal(old.Fetched) {
+		t.Errorf("first-seen lost on edit of a legacy item: %v", it.Fetched)
 	}
 }

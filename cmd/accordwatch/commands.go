@@ -42,6 +42,7 @@ func serveCmd(e *env) *cobra.Command {
 				cfg.Listen = listen
 			}
 			log := e.logger()
+			e.applyMemoryLimit(cfg)
 			ctx := cmd.Context()
 			a, err := openApp(ctx, cfg, log, "serve")
 			if err != nil {
@@ -130,6 +131,7 @@ func runCmd(e *env) *cobra.Command {
 					return fmt.Errorf("--feeds %s: %w", feedPath, err)
 				}
 			}
+			e.applyMemoryLimit(cfg)
 			a, err := openApp(cmd.Context(), cfg, e.logger(), "run --once")
 			if err != nil {
 				return err

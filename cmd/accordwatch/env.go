@@ -23,6 +23,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// setMemoryLimit is debug.SetMemoryLimit in the real binary, nil in
+	// tests.
+	setMemoryLimit func(int64) int64
 
 	// Global flags.
 	configPath string
@@ -142,4 +145,15 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit from the config
+// unless GOMEMLIMIT is set: the store and index are memory-mapped, so
+// heap growth left to GOGC alone pushes the daemon's RSS well past what
+// its work needs (see BENCHMARKS.md).
+func (e *env) applyMemoryLimit(cfg *config.Config) {
+	if e.setMemoryLimit == nil || e.getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	e.setMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 }

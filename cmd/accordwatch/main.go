@@ -9,12 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	code := mainWith(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, debug.SetMemoryLimit)
 	stop()
 	os.Exit(code)
 }
@@ -22,7 +23,13 @@ func main() {
 // Main runs the command line and returns the exit code; tests call it
 // directly with their own streams and environment.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	root := newRoot(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv})
+	return mainWith(ctx, args, stdin, stdout, stderr, getenv, nil)
+}
+
+// mainWith is Main plus the process-wide settings only the real binary may
+// change (tests share one process).
+func mainWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, setMemoryLimit func(int64) int64) int {
+	root := newRoot(&env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, setMemoryLimit: setMemoryLimit})
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
