@@ -14,6 +14,9 @@ type SearchRequest struct {
 	Sort  string `json:"sort,omitempty"`
 	Size  int    `json:"size,omitempty"`
 	From  int    `json:"from,omitempty"`
+	// After is the opaque cursor of the previous page (SearchResult.Next)
+	// for deep paging; when set, From is ignored.
+	After string `json:"after,omitempty"`
 }
 
 // SearchHit is one result, with enough stored fields to display it.
@@ -50,9 +53,13 @@ type FacetCount struct {
 
 // SearchResult is a page of hits.
 type SearchResult struct {
-	Query  string                  `json:"q"`
-	Total  uint64                  `json:"total"`
-	Hits   []SearchHit             `json:"hits"`
+	Query string      `json:"q"`
+	Total uint64      `json:"total"`
+	Hits  []SearchHit `json:"hits"`
+	// Facets counts hits by signatory, state, actor, principle, attack,
+	// feed, and "day" (YYYY-MM-DD, in date order).
 	Facets map[string][]FacetCount `json:"facets,omitempty"`
 	TookMS float64                 `json:"took_ms"`
+	// Next is the cursor for the page after this one ("" on the last).
+	Next string `json:"next,omitempty"`
 }
