@@ -36,6 +36,7 @@ type Config struct {
 	Feeds           []Feed   `yaml:"feeds"`
 	Slack           Slack    `yaml:"slack"`
 	Rules           []Rule   `yaml:"rules"`
+	Watch           []Watch  `yaml:"watch"`
 	Dictionaries    []string `yaml:"dictionaries"`
 	Alerting        Alerting `yaml:"alerting"`
 	// MemoryLimitMB is the Go runtime's soft memory limit for the daemon
@@ -98,6 +99,46 @@ type Rule struct {
 	Query       string `yaml:"query"`
 	Channel     string `yaml:"channel"`
 	MinSeverity int    `yaml:"min_severity"`
+	// RepeatInterval: follow-ups of an incident go to its thread, and are
+	// broadcast to the channel too once this long passed; default 24h.
+	RepeatInterval Duration `yaml:"repeat_interval"`
+	// RateCap is the most new-incident messages per hour on the channel;
+	// the rest become one summary message. 0 = no cap.
+	RateCap int `yaml:"rate_cap"`
+}
+
+// Watch subscribes a channel to signatories, actors, states or keywords
+// without writing a query; it becomes a rule.
+type Watch struct {
+	Channel     string   `yaml:"channel"`
+	Signatories []string `yaml:"signatories"`
+	Actors      []string `yaml:"actors"`
+	States      []string `yaml:"states"`
+	Keywords    []string `yaml:"keywords"`
+	MinSeverity int      `yaml:"min_severity"`
+	RateCap     int      `yaml:"rate_cap"`
+}
+
+// Query is the watch-list as a query in the query language.
+func (w Watch) Query() string {
+	var parts []string
+	add := func(field string, vals []string) {
+		for _, v := range vals {
+			if v = strings.TrimSpace(v); v == "" {
+				continue
+			}
+			if field == "" {
+				parts = append(parts, strconv.Quote(v))
+			} else {
+				parts = append(parts, field+":"+strconv.Quote(v))
+			}
+		}
+	}
+	add("signatory", w.Signatories)
+	add("actor", w.Actors)
+	add("state", w.States)
+	add("", w.Keywords)
+	return strings.Join(parts, " OR ")
 }
 
 // Alerting tunes delivery.
@@ -592,6 +633,29 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 		if r.MinSeverity < 0 || r.MinSeverity > 100 {
 			v.add(p+".min_severity", "must be between 0 and 100, got %d", r.MinSeverity)
 		}
+		if r.RateCap < 0 {
+			v.add(p+".rate_cap", "must be 0 (no cap) or more, got %d", r.RateCap)
+		}
+		if r.RepeatInterval.Duration < 0 {
+			v.add(p+".repeat_interval", "must be positive")
+		}
+	}
+	for i, w := range cfg.Watch {
+		p := fmt.Sprintf("watch[%d]", i)
+		if strings.TrimSpace(w.Channel) == "" {
+			v.add(p+".channel", "is required")
+		}
+		q := w.Query()
+		if q == "" {
+			v.add(p, "lists no signatories, actors, states or keywords")
+		} else if checks.Query != nil {
+			if err := checks.Query(q); err != nil {
+				v.add(p, "%v", err)
+			}
+		}
+		if w.MinSeverity < 0 || w.MinSeverity > 100 {
+			v.add(p+".min_severity", "must be between 0 and 100, got %d", w.MinSeverity)
+		}
 	}
 }
 
@@ -608,11 +672,16 @@ func (c *Config) FeedList() []accordwatch.Feed {
 	return out
 }
 
-// RuleList returns the alert rules as domain values.
+// RuleList returns the alert rules, watch-lists included, as domain values.
 func (c *Config) RuleList() []accordwatch.Rule {
-	out := make([]accordwatch.Rule, len(c.Rules))
-	for i, r := range c.Rules {
-		out[i] = accordwatch.Rule{Name: r.Name, Query: r.Query, Channel: r.Channel, MinSeverity: r.MinSeverity}
+	out := make([]accordwatch.Rule, 0, len(c.Rules)+len(c.Watch))
+	for _, r := range c.Rules {
+		out = append(out, accordwatch.Rule{Name: r.Name, Query: r.Query, Channel: r.Channel, MinSeverity: r.MinSeverity,
+			RepeatInterval: r.RepeatInterval.Duration, RateCap: r.RateCap})
+	}
+	for _, w := range c.Watch {
+		out = append(out, accordwatch.Rule{Name: "watch " + w.Channel, Query: w.Query(), Channel: w.Channel,
+			MinSeverity: w.MinSeverity, RateCap: w.RateCap})
 	}
 	return out
 }

@@ -72,7 +72,8 @@ func Open(path string, opts Options) (*Store, error) {
 		return s, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta, bucketFeedList, bucketHashes} {
+		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta, bucketFeedList, bucketHashes,
+			bucketIncidents, bucketSignatures, bucketThreads, bucketSilences} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -126,7 +126,7 @@ func checkConfigCmd(e *env) *cobra.Command {
 				}
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%s: OK — %d feeds, %d rules, data_dir %s\n", cfg.Path, len(cfg.FeedList()), len(cfg.Rules), cfg.DataDir)
+			fmt.Fprintf(e.stdout, "%s: OK — %d feeds, %d rules (%d watch-lists), data_dir %s\n", cfg.Path, len(cfg.FeedList()), len(cfg.RuleList()), len(cfg.Watch), cfg.DataDir)
 			switch {
 			case cfg.Slack.BotToken.IsSet():
 				fmt.Fprintf(e.stdout, "slack: bot token set; alerts go to %s\n", orDefault(cfg.Slack.Channel, "each rule's channel"))
