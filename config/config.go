@@ -146,6 +146,12 @@ type Alerting struct {
 	// MaxRetryWait bounds how long a pass waits on Slack's Retry-After
 	// before leaving the alert in the outbox for the next pass.
 	MaxRetryWait Duration `yaml:"max_retry_wait"`
+	// IncidentWindow is how long after its last report a story can still
+	// gain sources; default 72h.
+	IncidentWindow Duration `yaml:"incident_window"`
+	// Similarity (0..1) is how alike two headlines must be to be the same
+	// incident; 0 = the clusterer's tuned default.
+	Similarity float64 `yaml:"similarity"`
 }
 
 // Duration is a time.Duration written as "30s" or "15m" in YAML.
@@ -348,6 +354,9 @@ func applyDefaults(cfg *Config, baseDir string) {
 	}
 	if cfg.MemoryLimitMB == 0 {
 		cfg.MemoryLimitMB = 128
+	}
+	if cfg.Alerting.IncidentWindow.Duration == 0 {
+		cfg.Alerting.IncidentWindow.Duration = 72 * time.Hour
 	}
 	if cfg.Alerting.MaxRetryWait.Duration == 0 {
 		cfg.Alerting.MaxRetryWait.Duration = 30 * time.Second
@@ -557,6 +566,9 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	}
 	if p := cfg.Polling; p.MaxBackoff.Duration < p.MinInterval.Duration || p.MaxBackoff.Duration > p.MaxInterval.Duration {
 		v.add("polling.max_backoff", "must be between min_interval and max_interval, got %s", p.MaxBackoff.Duration)
+	}
+	if s := cfg.Alerting.Similarity; s < 0 || s > 1 {
+		v.add("alerting.similarity", "must be between 0 and 1, got %g", s)
 	}
 	if cfg.MemoryLimitMB < 32 {
 		v.add("memory_limit_mb", "must be at least 32, got %d", cfg.MemoryLimitMB)
