@@ -39,7 +39,8 @@ type Options struct {
 	// Metrics serves /metrics when set (Prometheus text format).
 	Metrics http.Handler
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every endpoint except /healthz.
+	// every endpoint except /healthz. The HTML pages also accept the
+	// session cookie that the sign-in form (POST /login) sets.
 	Token   accordwatch.Secret
 	Version string
 	Logger  *slog.Logger
@@ -55,9 +56,22 @@ func Handler(o Options) http.Handler {
 	if o.SearchTimeout == 0 {
 		o.SearchTimeout = 10 * time.Second
 	}
-	s := &server{o: o, started: time.Now()}
+	pg, err := loadPages()
+	if err != nil {
+		// The templates are embedded and covered by tests, so this is a
+		// programming error, not a runtime condition.
+		panic("web: " + err.Error())
+	}
+	s := &server{o: o, started: time.Now(), pages: pg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /{$}", s.pageAuth(s.searchPage))
+	mux.Handle("GET /items/{id}", s.pageAuth(s.itemPage))
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /static/style.css", s.stylesheet)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/", s.notFound)
 	mux.Handle("GET /api/search", s.auth(http.HandlerFunc(s.search)))
 	mux.Handle("GET /api/items/{id}", s.auth(http.HandlerFunc(s.item)))
 	if o.Feeds != nil {
@@ -72,13 +86,13 @@ func Handler(o Options) http.Handler {
 type server struct {
 	o       Options
 	started time.Time
+	pages   *pages
 }
 
 func (s *server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.o.Token.IsSet() {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.o.Token.Reveal())) != 1 {
+			if !s.bearerOK(r) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="accordwatch"`)
 				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
 				return
@@ -86,6 +100,12 @@ func (s *server) auth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// bearerOK reports whether the request carries the right bearer token.
+func (s *server) bearerOK(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.o.Token.Reveal())) == 1
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {

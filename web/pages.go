@@ -1,0 +1,465 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/index"
+)
+
+// pageSize is the number of hits on one search page unless ?size= says.
+const pageSize = 20
+
+// searchView is the data of search.page.
+type searchView struct {
+	frame
+	Q, Sort  string
+	Error    string
+	Caret    string
+	Examples []example
+	Total    string
+	TotalN   uint64
+	Took     string
+	Hits     []hitView
+	Facets   []facetView
+	Days     []dayView
+	Pager    pagerView
+}
+
+type example struct{ Query, Href string }
+
+type hitView struct {
+	Href, Title    string
+	Link, LinkText string
+	Feed           string
+	Date, DateTime string
+	Severity       int
+	Band           string
+	Snippet        template.HTML
+	Chips          []chip
+}
+
+// chip is one tag; following it ANDs field:"value" onto the query.
+type chip struct{ Field, Label, Value, Href string }
+
+type facetView struct {
+	Field, Label string
+	Values       []facetValue
+}
+
+type facetValue struct {
+	Value  string
+	Count  int
+	Href   string
+	Active bool
+}
+
+type dayView struct {
+	Day   string
+	Count int
+	Width int // 0–20, the bar's length in 5% steps
+	Href  string
+}
+
+type pagerView struct {
+	Prev, Next string
+	Pages      []pageLink
+}
+
+type pageLink struct {
+	N       int
+	Href    string
+	Current bool
+	Gap     bool
+}
+
+// facetOrder is the sidebar order, with labels; "day" is drawn separately.
+var facetOrder = []struct{ field, label string }{
+	{"signatory", "Signatory"},
+	{"state", "State"},
+	{"actor", "Actor"},
+	{"attack", "Attack type"},
+	{"principle", "Principle"},
+	{"feed", "Feed"},
+}
+
+var examples = []string{
+	`state:russia signatory:microsoft since:30d`,
+	`"volt typhoon" OR actor:"volt typhoon"`,
+	`attack:ransomware severity:>=70 -state:china`,
+}
+
+func (s *server) frame(r *http.Request, title, page string) frame {
+	return frame{Title: title, Page: page, CSS: s.pages.cssURL, Version: s.o.Version, SignOut: s.o.Token.IsSet()}
+}
+
+// searchPage serves GET /: the query box, results, facets and pager.
+// User mistakes (syntax, paging parameters) are 400 pages, never 500s.
+func (s *server) searchPage(w http.ResponseWriter, r *http.Request) {
+	qs := r.URL.Query()
+	v := searchView{frame: s.frame(r, "Search", "search"), Q: strings.TrimSpace(qs.Get("q"))}
+	if v.Q != "" {
+		v.Title = v.Q
+	}
+	for _, e := range examples {
+		v.Examples = append(v.Examples, example{Query: e, Href: searchURL(e, "", 1, "")})
+	}
+	// Without an explicit choice: newest for the empty query (a feed view),
+	// relevance for a typed one. The select shows what was used.
+	v.Sort = qs.Get("sort")
+	switch v.Sort {
+	case accordwatch.SortNewest, accordwatch.SortRelevance:
+	case "":
+		v.Sort = accordwatch.SortRelevance
+		if v.Q == "" {
+			v.Sort = accordwatch.SortNewest
+		}
+	default:
+		v.Sort = accordwatch.SortNewest
+		v.Error = `sort must be "newest" or "relevance"`
+		s.render(w, http.StatusBadRequest, "search.page", v)
+		return
+	}
+	size, err := intParam(qs.Get("size"), pageSize, 1, 100)
+	if err != nil {
+		v.Error = "size: " + err.Error()
+		s.render(w, http.StatusBadRequest, "search.page", v)
+		return
+	}
+	page, err := intParam(qs.Get("page"), 1, 1, 10000)
+	if err != nil {
+		v.Error = "page: " + err.Error()
+		s.render(w, http.StatusBadRequest, "search.page", v)
+		return
+	}
+	req := accordwatch.SearchRequest{Query: v.Q, Sort: v.Sort, Size: size, From: (page - 1) * size, After: qs.Get("after")}
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.SearchTimeout)
+	defer cancel()
+	res, err := s.o.Searcher.Search(ctx, req)
+	if err != nil {
+		var pe *index.ParseError
+		switch {
+		case errors.As(err, &pe):
+			v.Error = err.Error()
+			v.Caret = caret(v.Q, pe.Pos)
+			s.render(w, http.StatusBadRequest, "search.page", v)
+		case errors.Is(err, index.ErrBadRequest):
+			v.Error = err.Error()
+			s.render(w, http.StatusBadRequest, "search.page", v)
+		case errors.Is(err, context.DeadlineExceeded):
+			s.errorPage(w, r, http.StatusServiceUnavailable, "Search timed out", "The search took too long. Narrow it with a field or a date range (since:7d).")
+		default:
+			s.o.Logger.Error("search page", "q", v.Q, "err", err)
+			s.errorPage(w, r, http.StatusInternalServerError, "Search failed", "The search failed; the server log has the details.")
+		}
+		return
+	}
+	s.fillResults(&v, res, size, page)
+	s.render(w, http.StatusOK, "search.page", v)
+}
+
+func (s *server) fillResults(v *searchView, res accordwatch.SearchResult, size, page int) {
+	v.TotalN = res.Total
+	v.Total = thousands(res.Total)
+	v.Took = strconv.FormatFloat(res.TookMS, 'f', 1, 64)
+	for _, h := range res.Hits {
+		hv := hitView{
+			Href:     itemURL(h.ID, v.Q),
+			Title:    h.Title,
+			Link:     webLink(h.Link),
+			LinkText: h.Link,
+			Feed:     h.Feed,
+			Severity: h.Severity,
+			Band:     band(h.Severity),
+			Snippet:  highlight(h.Snippet),
+		}
+		if hv.Title == "" {
+			hv.Title = "(untitled)"
+		}
+		if !h.Published.IsZero() {
+			hv.Date = h.Published.UTC().Format("2006-01-02")
+			hv.DateTime = h.Published.UTC().Format(time.RFC3339)
+		}
+		hv.Chips = chips(v.Q, v.Sort, h.Signatories, h.States, h.Actors, h.AttackTypes, h.Principles)
+		v.Hits = append(v.Hits, hv)
+	}
+	for _, f := range facetOrder {
+		counts := res.Facets[f.field]
+		if len(counts) == 0 {
+			continue
+		}
+		fv := facetView{Field: f.field, Label: f.label}
+		for _, c := range counts {
+			cl := clause(f.field, c.Value)
+			fv.Values = append(fv.Values, facetValue{
+				Value: c.Value, Count: c.Count,
+				Href:   searchURL(addClause(v.Q, cl), v.Sort, 1, ""),
+				Active: hasClause(v.Q, cl),
+			})
+		}
+		v.Facets = append(v.Facets, fv)
+	}
+	if days := res.Facets["day"]; len(days) > 0 {
+		most := 0
+		for _, d := range days {
+			most = max(most, d.Count)
+		}
+		for _, d := range days {
+			cl := "published:[" + d.Value + " TO " + d.Value + "]"
+			width := 0
+			if most > 0 {
+				width = (d.Count*20 + most - 1) / most // round up so 1 is visible
+			}
+			v.Days = append(v.Days, dayView{Day: d.Value, Count: d.Count, Width: width, Href: searchURL(addClause(v.Q, cl), v.Sort, 1, "")})
+		}
+	}
+	v.Pager = pager(v.Q, v.Sort, page, size, res)
+}
+
+// chips builds the tag chips of a hit in a fixed order of kinds.
+func chips(q, sort string, signatories, states, actors, attacks, principles []string) []chip {
+	var out []chip
+	add := func(field, label string, vals []string) {
+		for _, val := range vals {
+			out = append(out, chip{Field: field, Label: label, Value: val, Href: searchURL(addClause(q, clause(field, val)), sort, 1, "")})
+		}
+	}
+	add("signatory", "signatory", signatories)
+	add("state", "state", states)
+	add("actor", "actor", actors)
+	add("attack", "attack", attacks)
+	add("principle", "principle", principles)
+	return out
+}
+
+// pager shows pages around the current one by number (?page=), and a Next
+// link that uses the result's cursor when there is one, since search-after
+// stays fast however deep the page.
+func pager(q, sort string, page, size int, res accordwatch.SearchResult) pagerView {
+	var p pagerView
+	last := int((res.Total + uint64(size) - 1) / uint64(size))
+	if last <= 1 && res.Next == "" && page == 1 {
+		return p
+	}
+	if page > 1 {
+		p.Prev = searchURL(q, sort, page-1, "")
+	}
+	switch {
+	case res.Next != "":
+		p.Next = searchURL(q, sort, page+1, res.Next)
+	case page < last:
+		p.Next = searchURL(q, sort, page+1, "")
+	}
+	lo, hi := max(1, page-2), max(min(last, page+2), page)
+	if lo > 1 {
+		p.Pages = append(p.Pages, pageLink{N: 1, Href: searchURL(q, sort, 1, "")})
+		if lo > 2 {
+			p.Pages = append(p.Pages, pageLink{Gap: true})
+		}
+	}
+	for n := lo; n <= hi; n++ {
+		p.Pages = append(p.Pages, pageLink{N: n, Href: searchURL(q, sort, n, ""), Current: n == page})
+	}
+	if hi < last {
+		p.Pages = append(p.Pages, pageLink{Gap: true})
+	}
+	return p
+}
+
+// itemView is the data of item.page.
+type itemView struct {
+	frame
+	Back string
+	Item itemData
+}
+
+type itemData struct {
+	Title, Link, LinkText, Feed string
+	Date, DateTime              string
+	Severity                    int
+	Band                        string
+	Chips                       []chip
+	Evidence                    []evidenceRow
+	Attribution                 []accordwatch.Attribution
+	Roles                       []roleRow
+	Text                        string
+}
+
+type evidenceRow struct{ Tag, Match, Where, Rule string }
+
+type roleRow struct{ Name, Role string }
+
+// itemPage serves GET /items/{id}: the item and the evidence for each tag.
+func (s *server) itemPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	it, ok, err := s.o.Items.Item(id)
+	if err != nil {
+		s.o.Logger.Error("item page", "item_id", id, "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "Could not read the item", "The store failed; the server log has the details.")
+		return
+	}
+	if !ok {
+		s.errorPage(w, r, http.StatusNotFound, "No such item", "There is no item with that id. It may have been pruned.")
+		return
+	}
+	v := itemView{frame: s.frame(r, it.Title, "item")}
+	if q := r.URL.Query().Get("q"); q != "" {
+		v.Back = searchURL(q, "", 1, "")
+	}
+	d := itemData{
+		Title:       it.Title,
+		Link:        webLink(it.Link),
+		LinkText:    it.Link,
+		Feed:        it.FeedName,
+		Severity:    it.Tags.Severity,
+		Band:        band(it.Tags.Severity),
+		Attribution: it.Tags.Attribution,
+		Text:        it.Text,
+	}
+	if d.Title == "" {
+		d.Title = "(untitled)"
+		v.Title = d.Title
+	}
+	if !it.Published.IsZero() {
+		d.Date = it.Published.UTC().Format("2006-01-02 15:04 UTC")
+		d.DateTime = it.Published.UTC().Format(time.RFC3339)
+	}
+	principles := make([]string, len(it.Tags.Principles))
+	for i, p := range it.Tags.Principles {
+		principles[i] = string(p)
+	}
+	d.Chips = chips("", "", it.Tags.Signatories, it.Tags.States, it.Tags.Actors, it.Tags.AttackTypes, principles)
+	for _, c := range it.Tags.Companies {
+		d.Chips = append(d.Chips, chip{Field: "company", Label: "company", Value: c, Href: searchURL(clause("company", c), "", 1, "")})
+	}
+	if it.Tags.StateLinked {
+		d.Chips = append(d.Chips, chip{Field: "state_linked", Label: "state-linked", Value: "yes", Href: searchURL("state_linked:true", "", 1, "")})
+	}
+	for _, e := range it.Tags.Evidence {
+		where := e.Field
+		if e.Offset >= 0 && e.Field != "tags" {
+			where += "@" + strconv.Itoa(e.Offset)
+		}
+		d.Evidence = append(d.Evidence, evidenceRow{Tag: e.Tag, Match: e.Match, Where: where, Rule: e.Rule})
+	}
+	names := make([]string, 0, len(it.Tags.Roles))
+	for n := range it.Tags.Roles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		d.Roles = append(d.Roles, roleRow{Name: n, Role: it.Tags.Roles[n]})
+	}
+	v.Item = d
+	s.render(w, http.StatusOK, "item.page", v)
+}
+
+type errorView struct {
+	frame
+	Heading, Message string
+}
+
+func (s *server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, msg string) {
+	s.render(w, status, "error.page", errorView{frame: s.frame(r, heading, "error"), Heading: heading, Message: msg})
+}
+
+// notFound serves every path no other route claims.
+func (s *server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusNotFound, "Page not found", "Nothing lives at this address.")
+}
+
+func (s *server) stylesheet(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(s.pages.css)
+}
+
+// Browsers cannot send an Authorization header from a link, so the pages
+// also accept a session cookie that POST /login sets after checking the
+// token. The cookie holds an HMAC of the token, not the token itself, and
+// changing the token invalidates every cookie. The JSON API accepts only
+// the header.
+const sessionCookie = "accordwatch_session"
+
+func (s *server) sessionValue() string {
+	m := hmac.New(sha256.New, []byte(s.o.Token.Reveal()))
+	m.Write([]byte("accordwatch web session v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// pageAuth lets a page through with the bearer header or the session
+// cookie; otherwise it shows the sign-in form with status 401.
+func (s *server) pageAuth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.o.Token.IsSet() || s.bearerOK(r) {
+			next(w, r)
+			return
+		}
+		if c, err := r.Cookie(sessionCookie); err == nil && hmac.Equal([]byte(c.Value), []byte(s.sessionValue())) {
+			next(w, r)
+			return
+		}
+		s.render(w, http.StatusUnauthorized, "login.page", loginView{frame: s.frame(r, "Sign in", "login"), Next: r.URL.RequestURI()})
+	})
+}
+
+type loginView struct {
+	frame
+	Next   string
+	Failed bool
+}
+
+// login serves POST /login: token in the form body (never the URL, so it
+// stays out of logs and history), then back to the page asked for.
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, http.StatusBadRequest, "Bad sign-in form", "The form could not be read.")
+		return
+	}
+	next := localPath(r.PostForm.Get("next"))
+	if !s.o.Token.IsSet() {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	if !hmac.Equal([]byte(r.PostForm.Get("token")), []byte(s.o.Token.Reveal())) {
+		s.render(w, http.StatusUnauthorized, "login.page", loginView{frame: s.frame(r, "Sign in", "login"), Next: next, Failed: true})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: s.sessionValue(), Path: "/",
+		MaxAge: int((30 * 24 * time.Hour).Seconds()), HttpOnly: true,
+		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
+		// Lax, not Strict: a link from Slack to an item should open signed in;
+		// the pages only read, so a cross-site GET can change nothing.
+		SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logout serves POST /logout by expiring the cookie.
+func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// localPath keeps a redirect target on this site: a path, not "//host" or
+// "/\host" (which browsers treat as another host) or a full URL.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, `/\`) || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}

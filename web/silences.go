@@ -1,0 +1,80 @@
+package web
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/index"
+)
+
+// SilenceStore keeps silences.
+type SilenceStore interface {
+	AddSilence(accordwatch.Silence) error
+	Silences() ([]accordwatch.Silence, error)
+	ExpireSilence(id string, now time.Time) (accordwatch.Silence, bool, error)
+}
+
+// SilencesHandler serves /api/silences for `accordwatch silence` while the
+// daemon owns the store: GET lists, POST adds (the query is checked),
+// POST /api/silences/{id}/expire ends one. token, when set, is required
+// as a bearer token.
+func SilencesHandler(st SilenceStore, token accordwatch.Secret) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/silences", func(w http.ResponseWriter, r *http.Request) {
+		l, err := st.Silences()
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "could not read silences")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"silences": l})
+	})
+	mux.HandleFunc("POST /api/silences", func(w http.ResponseWriter, r *http.Request) {
+		var sl accordwatch.Silence
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&sl); err != nil {
+			writeError(w, http.StatusBadRequest, "body: "+err.Error())
+			return
+		}
+		if _, err := index.Parse(sl.Query); err != nil || strings.TrimSpace(sl.Query) == "" {
+			msg := "query is required"
+			if err != nil {
+				msg = "query: " + err.Error()
+			}
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
+		if sl.ID == "" || !sl.Expires.After(sl.Created) {
+			writeError(w, http.StatusBadRequest, "a silence needs an id and an expiry after its creation")
+			return
+		}
+		if err := st.AddSilence(sl); err != nil {
+			writeError(w, http.StatusInternalServerError, "could not store the silence")
+			return
+		}
+		writeJSON(w, http.StatusCreated, sl)
+	})
+	mux.HandleFunc("POST /api/silences/{id}/expire", func(w http.ResponseWriter, r *http.Request) {
+		sl, ok, err := st.ExpireSilence(r.PathValue("id"), time.Now().UTC())
+		switch {
+		case err != nil:
+			writeError(w, http.StatusInternalServerError, "could not expire the silence")
+		case !ok:
+			writeError(w, http.StatusNotFound, "no silence with that id")
+		default:
+			writeJSON(w, http.StatusOK, sl)
+		}
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token.IsSet() {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token.Reveal())) != 1 {
+				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
