@@ -13,6 +13,7 @@ import (
 // fileRecord is one line of the alerts file.
 type fileRecord struct {
 	Time        time.Time               `json:"time"`
+	Kind        string                  `json:"kind"`
 	Rule        string                  `json:"rule"`
 	Channel     string                  `json:"channel,omitempty"`
 	ItemID      string                  `json:"item_id"`
@@ -24,13 +25,22 @@ type fileRecord struct {
 	Actors      []string                `json:"actors"`
 	AttackTypes []string                `json:"attack_types"`
 	Principles  []accordwatch.Principle `json:"principles"`
+	IncidentID  string                  `json:"incident_id,omitempty"`
+	Sources     int                     `json:"sources,omitempty"`
+	// Summary is set for KindSummary, whose item is empty.
+	Summary []accordwatch.SummaryEntry `json:"summary,omitempty"`
 }
 
 // sendFile logs the alert and appends it as one JSON line to the alerts
-// file, so the daemon is useful without Slack credentials.
-func (n *Notifier) sendFile(a accordwatch.Alert, item accordwatch.Item) error {
+// file, so the daemon is useful without Slack credentials. Follow-ups and
+// summaries are records of their kind; there are no threads to keep.
+func (n *Notifier) sendFile(kind string, a accordwatch.Alert, item accordwatch.Item) error {
 	rec := fileRecord{
-		Time:        time.Now().UTC(),
+		Time:        n.now().UTC(),
+		Kind:        kind,
+		IncidentID:  a.IncidentID,
+		Sources:     a.Sources,
+		Summary:     a.Summary,
 		Rule:        a.Rule,
 		Channel:     n.channelFor(a),
 		ItemID:      item.ID,
@@ -43,7 +53,7 @@ func (n *Notifier) sendFile(a accordwatch.Alert, item accordwatch.Item) error {
 		AttackTypes: nonNil(item.Tags.AttackTypes),
 		Principles:  nonNil(item.Tags.Principles),
 	}
-	n.log.Info("alert", "rule", a.Rule, "channel", rec.Channel, "item_id", item.ID,
+	n.log.Info("alert", "kind", kind, "rule", a.Rule, "channel", rec.Channel, "item_id", item.ID,
 		"title", item.Title, "link", item.Link, "severity", rec.Severity)
 	if n.alertsFile == "" {
 		return nil

@@ -72,12 +72,12 @@ func TestSendFile(t *testing.T) {
 	it := normalItem()
 	want := []fileRecord{
 		{
-			Rule: "state-linked", Channel: "C7", ItemID: it.ID, Title: it.Title, Link: it.Link, Severity: 87,
+			Kind: "incident", Rule: "state-linked", Channel: "C7", ItemID: it.ID, Title: it.Title, Link: it.Link, Severity: 87,
 			Signatories: it.Tags.Signatories, States: it.Tags.States, Actors: it.Tags.Actors,
 			AttackTypes: it.Tags.AttackTypes, Principles: it.Tags.Principles,
 		},
 		{
-			Rule: "everything", Channel: "#default", ItemID: "bare", Title: "Bare <item>",
+			Kind: "incident", Rule: "everything", Channel: "#default", ItemID: "bare", Title: "Bare <item>",
 			Signatories: []string{}, States: []string{}, Actors: []string{},
 			AttackTypes: []string{}, Principles: []accordwatch.Principle{},
 		},

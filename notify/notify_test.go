@@ -29,20 +29,30 @@ const (
 	okTS      = "1700000000.000100"
 )
 
-// fakeSlack is a minimal Slack Web API: chat.postMessage only, form-encoded
-// with the token in the body, as slack-go sends it. slacktest is not used
-// because it does not record HTTP posts.
+// fakeSlack is a minimal Slack Web API: chat.postMessage and chat.update,
+// form-encoded with the token in the body, as slack-go sends them. It
+// records every call. slacktest is not used because it does not record
+// HTTP posts.
 type fakeSlack struct {
 	token string
-	// respond, when set, answers instead of the default {"ok":true,...}.
-	respond func(w http.ResponseWriter, form url.Values)
+	// respond, when set, answers chat.postMessage instead of the default
+	// {"ok":true,...}; respondUpdate does the same for chat.update.
+	respond       func(w http.ResponseWriter, form url.Values)
+	respondUpdate func(w http.ResponseWriter, form url.Values)
 
 	mu    sync.Mutex
-	posts []url.Values
+	calls []slackCall
+}
+
+// slackCall is one recorded Web API request.
+type slackCall struct {
+	Method string // "chat.postMessage" or "chat.update"
+	Form   url.Values
 }
 
 func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/api/chat.postMessage" {
+	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
+	if r.Method != http.MethodPost || !ok || (method != "chat.postMessage" && method != "chat.update") {
 		http.NotFound(w, r)
 		return
 	}
@@ -55,7 +65,7 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	f.posts = append(f.posts, r.PostForm)
+	f.calls = append(f.calls, slackCall{Method: method, Form: r.PostForm})
 	f.mu.Unlock()
 
 	w.Header().Set("Content-Type", "application/json")
@@ -63,17 +73,37 @@ func (f *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
 		return
 	}
-	if f.respond != nil {
-		f.respond(w, r.PostForm)
+	respond := f.respond
+	if method == "chat.update" {
+		respond = f.respondUpdate
+	}
+	if respond != nil {
+		respond(w, r.PostForm)
+		return
+	}
+	if method == "chat.update" {
+		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q,"text":"x"}`, r.PostForm.Get("channel"), r.PostForm.Get("ts"))
 		return
 	}
 	fmt.Fprintf(w, `{"ok":true,"channel":"C1","ts":%q}`, okTS)
 }
 
+// Posts returns the form of every recorded call, in order.
 func (f *fakeSlack) Posts() []url.Values {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]url.Values(nil), f.posts...)
+	out := make([]url.Values, 0, len(f.calls))
+	for _, c := range f.calls {
+		out = append(out, c.Form)
+	}
+	return out
+}
+
+// Calls returns every recorded call, in order.
+func (f *fakeSlack) Calls() []slackCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]slackCall(nil), f.calls...)
 }
 
 // newBot starts a fake Slack and a bot-mode Notifier talking to it.
@@ -117,6 +147,11 @@ func normalItem() accordwatch.Item {
 			AttackTypes: []string{accordwatch.AttackEspionage, accordwatch.AttackVulnerability},
 			Principles:  []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense},
 			Severity:    87,
+			Evidence: []accordwatch.Evidence{
+				{Tag: "signatory:Microsoft", Field: "title", Match: "Microsoft", Offset: 0, Rule: "signatory-name"},
+				{Tag: "principle:stronger-defense", Field: "tags", Offset: -1, Rule: "signatory-victim:Cisco"},
+				{Tag: "principle:no-offense", Field: "tags", Offset: -1, Rule: "state-linked"},
+			},
 		},
 	}
 }
@@ -140,8 +175,12 @@ func hostileItem() accordwatch.Item {
 			States:      []string{"<!subteam^S1>"},
 			Actors:      []string{"<@U42>", "Sandworm & co"},
 			AttackTypes: []string{"<http://x.example>"},
-			Principles:  []accordwatch.Principle{"<!channel>"},
+			Principles:  []accordwatch.Principle{"<!channel>", accordwatch.CapacityBuilding},
 			Severity:    12,
+			Evidence: []accordwatch.Evidence{
+				{Tag: "principle:<!channel>", Field: "text", Match: "<@U1> & <!here>", Rule: "<!subteam^S2> rule"},
+				{Tag: "principle:capacity-building", Field: "text", Match: strings.Repeat("<!here> patch now ", 20), Rule: "defender-guidance"},
+			},
 		},
 	}
 }
@@ -179,7 +218,7 @@ func TestSendBotGolden(t *testing.T) {
 					t.Errorf("form %s = %q, want %q", k, got, want)
 				}
 			}
-			for _, k := range []string{"link_names", "parse", "thread_ts"} {
+			for _, k := range []string{"link_names", "parse", "thread_ts", "reply_broadcast"} {
 				if form.Has(k) {
 					t.Errorf("form has %s=%q, want it unset", k, form.Get(k))
 				}
@@ -259,8 +298,15 @@ func textObjects(v any, where string) []textObj {
 }
 
 // checkBlocks asserts Slack's limits and the escaping invariants on a
-// rendered message.
+// rendered incident message, which starts with a header.
 func checkBlocks(t *testing.T, fallback string, blocks []any) {
+	t.Helper()
+	checkMessage(t, fallback, blocks, true)
+}
+
+// checkMessage asserts Slack's limits and the escaping invariants on any
+// rendered message; withHeader also requires the plain_text header first.
+func checkMessage(t *testing.T, fallback string, blocks []any, withHeader bool) {
 	t.Helper()
 	if len(blocks) == 0 || len(blocks) > maxBlocks {
 		t.Errorf("got %d blocks, want 1..%d", len(blocks), maxBlocks)
@@ -270,11 +316,13 @@ func checkBlocks(t *testing.T, fallback string, blocks []any) {
 	}
 	objs := textObjects(blocks, "")
 	objs = append(objs, textObj{where: "text", typ: "fallback", text: fallback, limit: maxText})
-	if len(objs) < 3 {
-		t.Fatalf("found %d text objects, want at least header, section, fallback", len(objs))
-	}
-	if objs[0].typ != "plain_text" || !strings.HasSuffix(objs[0].where, "header.text") {
-		t.Errorf("first text object is %s %s, want the plain_text header", objs[0].where, objs[0].typ)
+	if withHeader {
+		if len(objs) < 3 {
+			t.Fatalf("found %d text objects, want at least header, section, fallback", len(objs))
+		}
+		if objs[0].typ != "plain_text" || !strings.HasSuffix(objs[0].where, "header.text") {
+			t.Errorf("first text object is %s %s, want the plain_text header", objs[0].where, objs[0].typ)
+		}
 	}
 	for _, b := range blocks {
 		if f, ok := b.(map[string]any)["fields"].([]any); ok && len(f) > maxFields {
@@ -451,6 +499,8 @@ func TestNew(t *testing.T) {
 // token or the webhook URL and checks each error string and the log.
 func TestSecretsNotLeaked(t *testing.T) {
 	const hookSecret = "WEBHOOKSECRETxyz123"
+	const jsonPath = "JSONHOOKPATHsecret987"
+	const hmacKey = "HMACKEYsecret555"
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
@@ -462,12 +512,18 @@ func TestSecretsNotLeaked(t *testing.T) {
 		http.Error(w, "no_service", http.StatusNotFound)
 	}))
 	t.Cleanup(hook404.Close)
+	echo404 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no such hook: "+r.URL.String(), http.StatusNotFound)
+	}))
+	t.Cleanup(echo404.Close)
 
 	fake := &fakeSlack{token: testToken, respond: func(w http.ResponseWriter, _ url.Values) {
 		fmt.Fprint(w, `{"ok":false,"error":"invalid_blocks","errors":["invalid block"],"needed":"chat:write","provided":"none"}`)
 	}}
 	slackSrv := httptest.NewServer(fake)
 	t.Cleanup(slackSrv.Close)
+	slackOK := httptest.NewServer(&fakeSlack{token: testToken})
+	t.Cleanup(slackOK.Close)
 
 	tests := []struct {
 		name       string
@@ -479,6 +535,10 @@ func TestSecretsNotLeaked(t *testing.T) {
 		{"webhook bad url", Options{WebhookURL: accordwatch.Secret("http://[::1/services/T0/B0/" + hookSecret)}, true},
 		{"bot unreachable", Options{BotToken: testToken, Channel: "#a", APIURL: closedURL + "/api/"}, true},
 		{"bot slack error", Options{BotToken: testToken, Channel: "#a", APIURL: slackSrv.URL + "/api/"}, false},
+		{"json unreachable", Options{JSONWebhookURL: accordwatch.Secret(closedURL + "/in/" + jsonPath + "?k=" + jsonPath), JSONWebhookSecret: hmacKey}, true},
+		{"json 404 echoing its url", Options{JSONWebhookURL: accordwatch.Secret(echo404.URL + "/in/" + jsonPath), JSONWebhookSecret: hmacKey}, false},
+		{"json after slack", Options{BotToken: testToken, Channel: "#a", APIURL: slackOK.URL + "/api/",
+			JSONWebhookURL: accordwatch.Secret(closedURL + "/in/" + jsonPath), JSONWebhookSecret: hmacKey}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -502,7 +562,7 @@ func TestSecretsNotLeaked(t *testing.T) {
 				texts = append(texts, e.Error(), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e))
 			}
 			for _, s := range texts {
-				for _, secret := range []string{testToken, hookSecret} {
+				for _, secret := range []string{testToken, hookSecret, jsonPath, hmacKey} {
 					if strings.Contains(s, secret) {
 						t.Errorf("error text leaks a secret: %s", s)
 					}
@@ -513,7 +573,7 @@ func TestSecretsNotLeaked(t *testing.T) {
 	if logs.Len() == 0 {
 		t.Fatal("no log output captured; the log check would prove nothing")
 	}
-	for _, secret := range []string{testToken, hookSecret} {
+	for _, secret := range []string{testToken, hookSecret, jsonPath, hmacKey} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log leaks a secret:\n%s", logs.String())
 		}

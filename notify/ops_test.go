@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,11 @@ func TestNotifyOpsBotGoesToTheOpsChannelEscaped(t *testing.T) {
 	if !strings.Contains(p.Get("blocks"), `"verbatim":true`) {
 		t.Errorf("ops text must be verbatim mrkdwn: %s", p.Get("blocks"))
 	}
+	blocks := blocksOf(t, p)
+	checkMessage(t, p.Get("text"), blocks, false)
+	golden(t, filepath.Join("testdata", "ops.golden"), map[string]any{
+		"channel": p.Get("channel"), "text": p.Get("text"), "blocks": blocks,
+	})
 }
 
 func TestNotifyOpsDefaultsToAlertChannelAndReportsErrors(t *testing.T) {

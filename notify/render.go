@@ -232,10 +232,65 @@ func fieldsFor(t accordwatch.Tags) []*slack.TextBlockObject {
 
 	ps := make([]string, 0, len(t.Principles))
 	for _, p := range t.Principles {
-		ps = append(ps, principleLabel(p))
+		line := principleLabel(p)
+		if why := principleWhy(t, p); why != "" {
+			line += ": " + why
+		}
+		ps = append(ps, line)
 	}
-	add("Principles", strings.Join(ps, ", "))
+	add("Principles", strings.Join(ps, "\n"))
 	return fields
+}
+
+// maxWhyMatch bounds the quoted feed words in a principle's "why".
+const maxWhyMatch = 60
+
+// principleWhy is a one-line reason for principle p from the classifier's
+// evidence: the rule that tagged it as a short phrase, plus the words that
+// matched when they came from the item's text. Unescaped; "" without
+// evidence.
+func principleWhy(t accordwatch.Tags, p accordwatch.Principle) string {
+	tag := "principle:" + string(p)
+	for _, ev := range t.Evidence {
+		if ev.Tag != tag {
+			continue
+		}
+		why := rulePhrase(ev.Rule)
+		if m := strings.Join(strings.Fields(ev.Match), " "); m != "" && ev.Field != "tags" {
+			if utf8.RuneCountInString(m) > maxWhyMatch {
+				m = string([]rune(m)[:maxWhyMatch-1]) + ellipsis
+			}
+			why += " (“" + m + "”)"
+		}
+		return why
+	}
+	return ""
+}
+
+// rulePhrase turns a classifier rule name into words a reader follows;
+// unknown rules are shown by name.
+func rulePhrase(rule string) string {
+	if s, ok := strings.CutPrefix(rule, "signatory-victim:"); ok {
+		return s + " was targeted"
+	}
+	if s, ok := strings.CutPrefix(rule, "signatory-vendor:"); ok {
+		return s + " products are affected"
+	}
+	switch rule {
+	case "state-linked":
+		return "state-linked activity"
+	case "offensive-tooling":
+		return "offensive tooling or spyware"
+	case "victims-impacted":
+		return "users or systems were hit"
+	case "defender-guidance":
+		return "guidance or fixes for defenders"
+	case "published-research":
+		return "published threat research"
+	case "joint-action":
+		return "joint action with partners"
+	}
+	return rule
 }
 
 // stateLines describes each attributed state with its attribution, e.g.
@@ -274,7 +329,8 @@ func stateLines(t accordwatch.Tags) []string {
 	return out
 }
 
-// contextText is "<feed> · <published UTC> · rule <rule>", escaped.
+// contextText is "<feed> · <published UTC> · rule <rule> · N sources",
+// escaped; the source count only when there is more than one.
 func contextText(a accordwatch.Alert, item accordwatch.Item) string {
 	var parts []string
 	if item.FeedName != "" {
@@ -286,5 +342,152 @@ func contextText(a accordwatch.Alert, item accordwatch.Item) string {
 	if a.Rule != "" {
 		parts = append(parts, "rule "+a.Rule)
 	}
+	if a.Sources > 1 {
+		parts = append(parts, fmt.Sprintf("%d sources", a.Sources))
+	}
 	return Escape(strings.Join(parts, " · "))
+}
+
+// linkedTitle is "<url|title>" (or the bare title when the link is not
+// http(s)), escaped, the title within n runes.
+func linkedTitle(title, link string, n int) string {
+	title = strings.Join(strings.Fields(title), " ")
+	if title == "" {
+		title = untitled
+	}
+	label := fit(Escape(title), n)
+	if u := slackURL(link); u != "" {
+		return "<" + u + "|" + label + ">"
+	}
+	return label
+}
+
+// tagSummary is the item's tags on one line: signatories with roles,
+// states, actors, attack types. Unescaped.
+func tagSummary(t accordwatch.Tags) string {
+	var parts []string
+	for _, s := range t.Signatories {
+		if role := t.Roles[s]; role != "" {
+			s += " (" + role + ")"
+		}
+		parts = append(parts, s)
+	}
+	parts = append(parts, stateLines(t)...)
+	parts = append(parts, t.Actors...)
+	for _, at := range t.AttackTypes {
+		if at != accordwatch.AttackNone {
+			parts = append(parts, at)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// maxTagLine bounds a one-line tag summary in compact messages.
+const maxTagLine = 300
+
+// renderFollowup is the compact message for a later report of an incident:
+// "Also reported by <feed>: <linked title>" and a context line with the
+// report's severity, its tags and the rule. The notifier does not see the
+// incident's earlier reports, so the tags are this report's own. degraded
+// (no thread to reply in) starts the message with "Follow-up:".
+func renderFollowup(a accordwatch.Alert, item accordwatch.Item, degraded bool) message {
+	feed := strings.TrimSpace(item.FeedName)
+	if feed == "" {
+		feed = "another source"
+	}
+	prefix := ""
+	if degraded {
+		prefix = "Follow-up: "
+	}
+	lead := prefix + "Also reported by " + fit(Escape(feed), maxHeader) + ": "
+	text := lead + linkedTitle(item.Title, item.Link, maxTitle)
+
+	ctx := []string{fmt.Sprintf("%s %d", severityMarker(item.Tags.Severity), item.Tags.Severity)}
+	if tags := tagSummary(item.Tags); tags != "" {
+		ctx = append(ctx, fit(Escape(tags), maxTagLine))
+	}
+	if a.Rule != "" {
+		ctx = append(ctx, "rule "+fit(Escape(a.Rule), maxTitle))
+	}
+	if a.Sources > 1 {
+		ctx = append(ctx, fmt.Sprintf("%d sources", a.Sources))
+	}
+	blocks := []slack.Block{
+		slack.NewSectionBlock(mrkdwn(text, maxText), nil, nil),
+		slack.NewContextBlock("", mrkdwn(strings.Join(ctx, " · "), maxText)),
+	}
+	title := strings.Join(strings.Fields(item.Title), " ")
+	if title == "" {
+		title = untitled
+	}
+	return message{Text: fit(lead+Escape(title), maxText), Blocks: blocks}
+}
+
+// Summary message bounds: entries are packed into sections of maxText
+// runes, at most maxSummarySections of them, which keeps the whole message
+// well under the ~13k characters where Slack starts to answer
+// msg_blocks_too_long.
+const (
+	maxSummarySections = 3
+	maxSummaryTitle    = 200
+)
+
+// renderSummary is one message for the alerts a rate cap held back on
+// channel: a lead line, then one line per entry (severity, linked title,
+// rule), and "… and K more" for what does not fit.
+func renderSummary(a accordwatch.Alert, channel string) message {
+	n := len(a.Summary)
+	noun := "alerts"
+	if n == 1 {
+		noun = "alert"
+	}
+	ch := strings.TrimSpace(channel)
+	switch {
+	case ch == "": // a webhook's channel has no name here
+		ch = "this channel"
+	case !strings.HasPrefix(ch, "#"):
+		ch = "#" + ch
+	}
+	lead := fmt.Sprintf("%d more %s held back by the rate cap on %s in the last hour:", n, noun, Escape(ch))
+	blocks := []slack.Block{slack.NewSectionBlock(mrkdwn("*"+lead+"*", maxText), nil, nil)}
+
+	var cur []string
+	curLen, sections, shown := 0, 0, 0
+	flush := func() {
+		if len(cur) > 0 {
+			blocks = append(blocks, slack.NewSectionBlock(mrkdwn(strings.Join(cur, "\n"), maxText), nil, nil))
+			sections++
+			cur, curLen = nil, 0
+		}
+	}
+	for _, e := range a.Summary {
+		line := fmt.Sprintf("%s %d · %s", severityMarker(e.Severity), e.Severity, linkedTitle(e.Title, e.Link, maxSummaryTitle))
+		if e.Rule != "" {
+			line += " · rule " + fit(Escape(e.Rule), maxSummaryTitle)
+		}
+		l := utf8.RuneCountInString(line) + 1
+		if curLen+l > maxText {
+			flush()
+			if sections == maxSummarySections {
+				break
+			}
+		}
+		if l > maxText { // a single absurd line: never happens with the caps above
+			line = fit(line, maxText)
+		}
+		cur = append(cur, line)
+		curLen += l
+		shown++
+	}
+	flush()
+	if rest := n - shown; rest > 0 {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn(fmt.Sprintf("… and %d more", rest), maxText)))
+	}
+	return message{Text: fit(lead, maxText), Blocks: blocks}
+}
+
+// renderOps is an operational message: the text escaped, in one section.
+func renderOps(text string) message {
+	esc := fit(Escape(text), maxText)
+	return message{Text: esc, Blocks: []slack.Block{slack.NewSectionBlock(mrkdwn(esc, maxText), nil, nil)}}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,15 +37,24 @@ func isWebhookCode(s string) bool {
 // sendWebhook posts the alert to the incoming webhook. We POST ourselves
 // rather than use slack.PostWebhook*: those discard the 400 body that says
 // what was wrong (invalid_blocks, no_text), and the non-custom variants use
-// http.DefaultClient, which has no timeout.
-func (n *Notifier) sendWebhook(ctx context.Context, a accordwatch.Alert, item accordwatch.Item) error {
+// http.DefaultClient, which has no timeout. A webhook cannot thread, so a
+// follow-up goes out as its own message starting "Follow-up:".
+func (n *Notifier) sendWebhook(ctx context.Context, kind string, a accordwatch.Alert, item accordwatch.Item) error {
 	if err := n.wait(ctx, webhookKey); err != nil {
 		return err
 	}
-	msg := render(a, item)
+	var msg message
+	switch kind {
+	case accordwatch.KindFollowup:
+		msg = renderFollowup(a, item, true)
+	case accordwatch.KindSummary:
+		msg = renderSummary(a, n.channelFor(a))
+	default:
+		msg = render(a, item)
+	}
 	err := n.postWebhook(ctx, msg.Text, msg.Blocks)
 	if err == nil {
-		n.log.Debug("slack webhook alert posted", "rule", a.Rule, "item_id", item.ID)
+		n.log.Debug("slack webhook alert posted", "kind", kind, "rule", a.Rule, "item_id", item.ID)
 	}
 	return err
 }
@@ -116,7 +126,7 @@ func retryAfter(h string, now time.Time) time.Duration {
 
 const redactedURL = "<webhook>"
 
-// sanitize keeps the token and the webhook URL out of an error's text. The
+// sanitize keeps the token and the webhook URLs out of an error's text. The
 // HTTP client's *url.Error quotes the full request URL, and for a webhook
 // the URL is the credential.
 func (n *Notifier) sanitize(err error) error {
@@ -153,9 +163,24 @@ func (n *Notifier) secrets() []string {
 			}
 		}
 	}
+	if n.jsonURL.IsSet() {
+		out = append(out, n.jsonURL.Reveal())
+		if u, err := url.Parse(n.jsonURL.Reveal()); err == nil {
+			if len(u.Path) > 1 {
+				out = append(out, u.Path)
+			}
+			if u.RawQuery != "" {
+				out = append(out, u.RawQuery)
+			}
+		}
+	}
 	if n.token.IsSet() {
 		out = append(out, n.token.Reveal())
 	}
+	if n.jsonSecret.IsSet() {
+		out = append(out, n.jsonSecret.Reveal())
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
 

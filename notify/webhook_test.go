@@ -83,7 +83,7 @@ func TestSendWebhook(t *testing.T) {
 	if got := n.Mode(); got != ModeWebhook {
 		t.Errorf("Mode() = %q, want %q", got, ModeWebhook)
 	}
-	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "bot token") {
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "threads and updates need SLACK_BOT_TOKEN") {
 		t.Errorf("construction log = %q, want a warning that threads need a bot token", logs.String())
 	}
 
