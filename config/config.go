@@ -39,6 +39,7 @@ type Config struct {
 	Watch           []Watch  `yaml:"watch"`
 	Dictionaries    []string `yaml:"dictionaries"`
 	Alerting        Alerting `yaml:"alerting"`
+	Webhook         Webhook  `yaml:"-"`
 	// MemoryLimitMB is the Go runtime's soft memory limit for the daemon
 	// (GOMEMLIMIT wins when set); 0 means the default, 128.
 	MemoryLimitMB int            `yaml:"memory_limit_mb"`
@@ -91,6 +92,19 @@ type Slack struct {
 	// SLACK_WEBHOOK_URL; they are never read from the file.
 	BotToken   accordwatch.Secret `yaml:"-"`
 	WebhookURL accordwatch.Secret `yaml:"-"`
+	// AppToken (SLACK_APP_TOKEN, xapp-…) turns on /accord over Socket
+	// Mode; SigningSecret (SLACK_SIGNING_SECRET) the signed HTTP endpoint
+	// /slack/commands.
+	AppToken      accordwatch.Secret `yaml:"-"`
+	SigningSecret accordwatch.Secret `yaml:"-"`
+}
+
+// Webhook is the generic JSON webhook for users not on Slack; both values
+// come from the environment (ACCORDWATCH_WEBHOOK_URL,
+// ACCORDWATCH_WEBHOOK_SECRET).
+type Webhook struct {
+	URL    accordwatch.Secret `yaml:"-"`
+	Secret accordwatch.Secret `yaml:"-"`
 }
 
 // Rule is an alert rule as written in the file.
@@ -222,10 +236,13 @@ func (ps Problems) Error() string {
 
 // secretKeys may never appear in the file: each names its variable.
 var secretKeys = map[string]string{
-	"bot_token":   "SLACK_BOT_TOKEN",
-	"token":       "SLACK_BOT_TOKEN",
-	"webhook_url": "SLACK_WEBHOOK_URL",
-	"webhook":     "SLACK_WEBHOOK_URL",
+	"bot_token":      "SLACK_BOT_TOKEN",
+	"token":          "SLACK_BOT_TOKEN",
+	"webhook_url":    "SLACK_WEBHOOK_URL",
+	"webhook":        "SLACK_WEBHOOK_URL",
+	"app_token":      "SLACK_APP_TOKEN",
+	"signing_secret": "SLACK_SIGNING_SECRET",
+	"secret":         "ACCORDWATCH_WEBHOOK_SECRET",
 }
 
 // Load reads and validates the file at path.
@@ -305,6 +322,10 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	if v := getenv("SLACK_API_URL"); v != "" {
 		cfg.Slack.APIURL = v
 	}
+	cfg.Slack.AppToken = accordwatch.Secret(getenv("SLACK_APP_TOKEN"))
+	cfg.Slack.SigningSecret = accordwatch.Secret(getenv("SLACK_SIGNING_SECRET"))
+	cfg.Webhook.URL = accordwatch.Secret(getenv("ACCORDWATCH_WEBHOOK_URL"))
+	cfg.Webhook.Secret = accordwatch.Secret(getenv("ACCORDWATCH_WEBHOOK_SECRET"))
 }
 
 func applyDefaults(cfg *Config, baseDir string) {
@@ -618,6 +639,11 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 		u, err := url.Parse(cfg.Slack.APIURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			v.add("slack.api_url", "must be an http(s) URL (from the file or SLACK_API_URL)")
+		}
+	}
+	if w := cfg.Webhook.URL.Reveal(); w != "" {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("webhook", "ACCORDWATCH_WEBHOOK_URL must be an http(s) URL")
 		}
 	}
 	if w := cfg.Slack.WebhookURL.Reveal(); w != "" {

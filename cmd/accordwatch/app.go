@@ -17,6 +17,7 @@ import (
 	"github.com/accordwatch/accordwatch/classify"
 	"github.com/accordwatch/accordwatch/config"
 	"github.com/accordwatch/accordwatch/feeds"
+	"github.com/accordwatch/accordwatch/incident"
 	"github.com/accordwatch/accordwatch/index"
 	"github.com/accordwatch/accordwatch/metrics"
 	"github.com/accordwatch/accordwatch/monitor"
@@ -128,6 +129,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 	a.notifier, err = notify.New(notify.Options{
 		BotToken: cfg.Slack.BotToken, WebhookURL: cfg.Slack.WebhookURL, Channel: cfg.Slack.Channel,
 		APIURL: cfg.Slack.APIURL, AlertsFile: filepath.Join(cfg.DataDir, alertsFile), OpsChannel: cfg.Slack.OpsChannel,
+		JSONWebhookURL: cfg.Webhook.URL, JSONWebhookSecret: cfg.Webhook.Secret,
 		Logger: log,
 	})
 	if err != nil {
@@ -145,7 +147,9 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		PerHost: cfg.Polling.PerHost, DefaultSchedule: cfg.DefaultSchedule, MinInterval: cfg.Polling.MinInterval.Duration, MaxInterval: cfg.Polling.MaxInterval.Duration,
 		MaxBackoff: cfg.Polling.MaxBackoff.Duration, UnhealthyAfter: cfg.Polling.UnhealthyAfter.Duration,
 		Ops: a.notifier, Metrics: a.metrics,
-		Logger: log.With("component", "monitor"),
+		Incidents:      incident.New(incident.Options{Window: cfg.Alerting.IncidentWindow.Duration, Threshold: cfg.Alerting.Similarity}),
+		IncidentWindow: cfg.Alerting.IncidentWindow.Duration,
+		Logger:         log.With("component", "monitor"),
 	})
 	if err != nil {
 		a.Close()

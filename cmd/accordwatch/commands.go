@@ -21,6 +21,7 @@ import (
 	"github.com/accordwatch/accordwatch/feeds"
 	"github.com/accordwatch/accordwatch/index"
 	"github.com/accordwatch/accordwatch/monitor"
+	"github.com/accordwatch/accordwatch/notify"
 	"github.com/accordwatch/accordwatch/web"
 	"github.com/spf13/cobra"
 )
@@ -60,13 +61,20 @@ func serveCmd(e *env) *cobra.Command {
 				return err
 			}
 			health := healthSource{cfg: cfg, st: a.store}
-			srv := &http.Server{
-				Handler: web.Handler(web.Options{
-					Searcher: a.index, Items: a.store, Version: version, Feeds: health, Metrics: a.metrics.Handler(),
-					Token: accordwatch.Secret(e.getenv("ACCORDWATCH_API_TOKEN")), Logger: log.With("component", "web"),
-				}),
-				ReadHeaderTimeout: 10 * time.Second,
+			token := accordwatch.Secret(e.getenv("ACCORDWATCH_API_TOKEN"))
+			mux := http.NewServeMux()
+			mux.Handle("/api/silences", web.SilencesHandler(a.store, token))
+			mux.Handle("/api/silences/", web.SilencesHandler(a.store, token))
+			if cfg.Slack.SigningSecret.IsSet() {
+				// Slack signs these requests; the bearer token does not apply.
+				mux.Handle("POST /slack/commands", notify.SlashHandler(cfg.Slack.SigningSecret, a.index, log.With("component", "slash")))
+				log.Info("slash command endpoint enabled", "path", "/slack/commands")
 			}
+			mux.Handle("/", web.Handler(web.Options{
+				Searcher: a.index, Items: a.store, Version: version, Feeds: health, Metrics: a.metrics.Handler(),
+				Token: token, Logger: log.With("component", "web"),
+			}))
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 			httpErr := make(chan error, 1)
 			go func() { httpErr <- srv.Serve(ln) }()
 			log.Info("serving API", "addr", ln.Addr().String())
@@ -83,6 +91,14 @@ func serveCmd(e *env) *cobra.Command {
 			}
 			if err := sched.Start(jobs); err != nil {
 				return err
+			}
+			if cfg.Slack.AppToken.IsSet() {
+				go func() {
+					err := notify.RunSocketMode(jobs, cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL, a.index, log.With("component", "socketmode"))
+					if err != nil && jobs.Err() == nil {
+						log.Error("Slack Socket Mode stopped; /accord is unavailable", "err", err)
+					}
+				}()
 			}
 			select {
 			case <-ctx.Done():

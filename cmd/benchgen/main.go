@@ -1,0 +1,156 @@
+// Command benchgen generates deterministic synthetic news items for
+// accordwatch's search benchmarks, builds an index from them, and runs the
+// macro benchmark of issue 5 (indexing rate, disk, peak RSS, open time and
+// query latencies on a large index).
+//
+//	benchgen -n 1000000 -out items.jsonl        # JSON Lines ("-" = stdout)
+//	benchgen -n 1000000 -index DIR              # build an index in DIR
+//	benchgen -bench -n 1000000 [-index DIR]     # build once (cached), then measure
+//
+// In -bench mode DIR defaults to $ACCORDWATCH_BENCH_DIR/index-<n>; an
+// index there that already holds n items is reused, so reruns only
+// measure queries.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/index"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "benchgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		n     = flag.Int("n", 1_000_000, "number of items")
+		seed  = flag.Uint64("seed", 1, "random seed")
+		endS  = flag.String("end", "2026-03-01", "newest publication day (UTC); items span -years before it")
+		years = flag.Int("years", 3, "years of publication dates")
+		out   = flag.String("out", "", "write items as JSON Lines to this file (- = stdout)")
+		dir   = flag.String("index", "", "build (or, with -bench, reuse) an index in this directory")
+		chunk = flag.Int("chunk", 10_000, "items per index.Add call")
+		bench = flag.Bool("bench", false, "build the index if needed, then measure queries")
+		runs  = flag.Int("runs", 200, "runs of each query in -bench mode")
+		prof  = flag.String("cpuprofile", "", "write a CPU profile to this file")
+	)
+	flag.Parse()
+	if *prof != "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	end, err := time.Parse(time.DateOnly, *endS)
+	if err != nil {
+		return fmt.Errorf("-end: %w", err)
+	}
+	end = end.Add(24*time.Hour - time.Second)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	gen := newGenerator(*seed, end, *years)
+
+	switch {
+	case *out != "":
+		return writeJSONL(*out, gen, *n)
+	case *bench:
+		if *dir == "" {
+			base := os.Getenv("ACCORDWATCH_BENCH_DIR")
+			if base == "" {
+				return errors.New("-bench needs -index DIR or ACCORDWATCH_BENCH_DIR")
+			}
+			*dir = filepath.Join(base, "index-"+strconv.Itoa(*n))
+		}
+		return benchmark(ctx, os.Stdout, gen, *dir, *n, *chunk, *runs, end)
+	case *dir != "":
+		st, err := build(ctx, gen, *dir, *n, *chunk, end, os.Stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("indexed %d items in %s: %.0f items/s\n", *n, st.elapsed.Round(time.Second), st.rate())
+		return nil
+	}
+	return errors.New("give -out FILE, -index DIR or -bench")
+}
+
+func writeJSONL(path string, gen *generator, n int) error {
+	var w io.Writer = os.Stdout
+	if path != "-" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	enc := json.NewEncoder(bw)
+	for range n {
+		if err := enc.Encode(gen.item()); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+type buildStats struct {
+	elapsed, adding time.Duration
+	n               int
+}
+
+func (s buildStats) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
+
+// build indexes n generated items in calls of chunk items, as a reindex
+// from the store would.
+func build(ctx context.Context, gen *generator, dir string, n, chunk int, end time.Time, progress io.Writer) (buildStats, error) {
+	ix, err := index.Open(dir, index.Options{Now: func() time.Time { return end }})
+	if err != nil {
+		return buildStats{}, err
+	}
+	defer ix.Close()
+	st := buildStats{n: n}
+	start := time.Now()
+	buf := make([]accordwatch.Item, 0, chunk)
+	for done := 0; done < n; {
+		buf = buf[:0]
+		for range min(chunk, n-done) {
+			buf = append(buf, gen.item())
+		}
+		t := time.Now()
+		if err := ix.Add(ctx, buf); err != nil {
+			return st, err
+		}
+		st.adding += time.Since(t)
+		done += len(buf)
+		el := time.Since(start)
+		fmt.Fprintf(progress, "\rindexed %d/%d items, %.0f items/s", done, n, float64(done)/el.Seconds())
+	}
+	fmt.Fprintln(progress)
+	if err := ix.Close(); err != nil {
+		return st, err
+	}
+	st.elapsed = time.Since(start)
+	return st, nil
+}
