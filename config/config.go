@@ -40,6 +40,7 @@ type Config struct {
 	Dictionaries    []string `yaml:"dictionaries"`
 	Alerting        Alerting `yaml:"alerting"`
 	Webhook         Webhook  `yaml:"-"`
+	Digest          Digest   `yaml:"digest"`
 	// MemoryLimitMB is the Go runtime's soft memory limit for the daemon
 	// (GOMEMLIMIT wins when set); 0 means the default, 128.
 	MemoryLimitMB int            `yaml:"memory_limit_mb"`
@@ -97,6 +98,25 @@ type Slack struct {
 	// /slack/commands.
 	AppToken      accordwatch.Secret `yaml:"-"`
 	SigningSecret accordwatch.Secret `yaml:"-"`
+}
+
+// Digest configures the weekly report.
+type Digest struct {
+	// Schedule is a cron spec in the configured time zone; default
+	// "0 9 * * MON".
+	Schedule string `yaml:"schedule"`
+	// Channel receives the digest; default slack.channel.
+	Channel string `yaml:"channel"`
+	// BaseURL is the web UI's public address, for links in the digest.
+	BaseURL string `yaml:"base_url"`
+	// Sections are saved searches shown with their count and top hits.
+	Sections []DigestSection `yaml:"sections"`
+}
+
+// DigestSection is a user's saved search in the digest.
+type DigestSection struct {
+	Name  string `yaml:"name"`
+	Query string `yaml:"query"`
 }
 
 // Webhook is the generic JSON webhook for users not on Slack; both values
@@ -373,6 +393,12 @@ func applyDefaults(cfg *Config, baseDir string) {
 	if cfg.Slack.APIURL == "" {
 		cfg.Slack.APIURL = DefaultAPIURL
 	}
+	if cfg.Digest.Schedule == "" {
+		cfg.Digest.Schedule = "0 9 * * MON"
+	}
+	if cfg.Digest.Channel == "" {
+		cfg.Digest.Channel = cfg.Slack.Channel
+	}
 	if cfg.MemoryLimitMB == 0 {
 		cfg.MemoryLimitMB = 128
 	}
@@ -587,6 +613,29 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	}
 	if p := cfg.Polling; p.MaxBackoff.Duration < p.MinInterval.Duration || p.MaxBackoff.Duration > p.MaxInterval.Duration {
 		v.add("polling.max_backoff", "must be between min_interval and max_interval, got %s", p.MaxBackoff.Duration)
+	}
+	if checks.Schedule != nil {
+		if err := checks.Schedule(cfg.Digest.Schedule); err != nil {
+			v.add("digest.schedule", "%v", err)
+		}
+	}
+	if b := cfg.Digest.BaseURL; b != "" {
+		if u, err := url.Parse(b); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add("digest.base_url", "must be an http(s) URL, got %q", b)
+		}
+	}
+	for i, sec := range cfg.Digest.Sections {
+		p := fmt.Sprintf("digest.sections[%d]", i)
+		if strings.TrimSpace(sec.Name) == "" {
+			v.add(p+".name", "is required")
+		}
+		if strings.TrimSpace(sec.Query) == "" {
+			v.add(p+".query", "is required")
+		} else if checks.Query != nil {
+			if err := checks.Query(sec.Query); err != nil {
+				v.add(p+".query", "%v", err)
+			}
+		}
 	}
 	if s := cfg.Alerting.Similarity; s < 0 || s > 1 {
 		v.add("alerting.similarity", "must be between 0 and 1, got %g", s)

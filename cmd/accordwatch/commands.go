@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -65,6 +66,7 @@ func serveCmd(e *env) *cobra.Command {
 			mux := http.NewServeMux()
 			mux.Handle("/api/silences", web.SilencesHandler(a.store, token))
 			mux.Handle("/api/silences/", web.SilencesHandler(a.store, token))
+			mux.Handle("GET /api/digest", digestHandler(cfg, a.index, health, token, log))
 			if cfg.Slack.SigningSecret.IsSet() {
 				// Slack signs these requests; the bearer token does not apply.
 				mux.Handle("POST /slack/commands", notify.SlashHandler(cfg.Slack.SigningSecret, a.index, log.With("component", "slash")))
@@ -89,9 +91,20 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			digestSpec, runDigest, err := digestJob(a, cfg, log)
+			if err != nil {
+				return err
+			}
+			if err := sched.AddJob(digestSpec, "digest", runDigest); err != nil {
+				return err
+			}
 			if err := sched.Start(jobs); err != nil {
 				return err
 			}
+			// Catch-up: a digest missed while the daemon was down goes out once now.
+			var catchUp sync.WaitGroup
+			catchUp.Go(func() { runDigest(jobs) })
+			defer catchUp.Wait()
 			if cfg.Slack.AppToken.IsSet() {
 				go func() {
 					err := notify.RunSocketMode(jobs, cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL, a.index, log.With("component", "socketmode"))
