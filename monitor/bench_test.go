@@ -259,9 +259,9 @@ func (t *timedStore) SaveFeedState(st accordwatch.FeedState) error {
 	return t.Store.SaveFeedState(st)
 }
 
-func (t *timedStore) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+func (t *timedStore) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 	defer t.add(&t.commit, time.Now())
-	return t.Store.Commit(items, alerts)
+	return t.Store.CommitBatch(b)
 }
 
 func (t *timedStore) Diff(items []accordwatch.Item) ([]store.Change, error) {

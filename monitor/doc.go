@@ -1,10 +1,22 @@
 // Package monitor runs accordwatch's pipeline — fetch, classify, index,
-// store, match alert rules, deliver through the outbox — and the
-// schedules that trigger it. The pipeline (pipeline.go, writer.go) is
-// testable without a scheduler: fetch workers parse and classify in
-// parallel, and one writer commits the new items of many feeds in grouped
-// index batches and store transactions. schedule.go polls feeds through a
-// dispatcher (dispatch.go: one timer over a heap of next checks, a bounded
-// worker pool with a per-host cap) whose intervals follow pure rules
-// (interval.go), and owns robfig/cron, used for the periodic jobs.
+// group into incidents, match alert rules, store, deliver through the
+// outbox — and the schedules that trigger it. It owns robfig/cron.
+//
+// The pipeline (pipeline.go, writer.go) is testable without a scheduler:
+// fetch workers parse and classify in parallel, and one writer commits the
+// new items of many feeds in grouped index batches and store
+// transactions. alerting.go decides, in that same transaction, which
+// incident each new item joins (through an incident.Clusterer) and what
+// each channel is told: one incident message per channel and incident,
+// follow-ups for later sources, silenced and rate-capped alerts recorded
+// but held back. drain.go delivers the outbox by kind — incident messages
+// record their Slack thread, follow-ups are threaded under it and update
+// it, rate-capped alerts become one summary per channel — and marks an
+// alert sent only after the notifier accepted it.
+//
+// schedule.go polls feeds through a dispatcher (dispatch.go: one timer
+// over a heap of next checks, a bounded worker pool with a per-host cap)
+// whose intervals follow pure rules (interval.go), runs the outbox drain
+// (on new alerts, at start, when a deferred alert is due, and every 30 s)
+// and the periodic jobs on robfig/cron.
 package monitor

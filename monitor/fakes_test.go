@@ -3,8 +3,11 @@ package monitor
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -34,14 +37,19 @@ type nopClassifier struct{}
 func (nopClassifier) Classify(string, string, time.Time) accordwatch.Tags { return accordwatch.Tags{} }
 
 type memStore struct {
-	mu     sync.Mutex
-	states map[string]accordwatch.FeedState
-	items  map[string]accordwatch.Item
-	alerts map[string]accordwatch.Alert
+	mu        sync.Mutex
+	states    map[string]accordwatch.FeedState
+	items     map[string]accordwatch.Item
+	alerts    map[string]accordwatch.Alert
+	incidents map[string]accordwatch.Incident
+	members   map[string]store.Member
+	threads   map[string]store.Thread
+	silences  []accordwatch.Silence
 }
 
 func newMemStore() *memStore {
-	return &memStore{states: map[string]accordwatch.FeedState{}, items: map[string]accordwatch.Item{}, alerts: map[string]accordwatch.Alert{}}
+	return &memStore{states: map[string]accordwatch.FeedState{}, items: map[string]accordwatch.Item{}, alerts: map[string]accordwatch.Alert{},
+		incidents: map[string]accordwatch.Incident{}, members: map[string]store.Member{}, threads: map[string]store.Thread{}}
 }
 
 func (m *memStore) FeedState(url string) (accordwatch.FeedState, bool, error) {
@@ -72,12 +80,23 @@ func (m *memStore) Diff(items []accordwatch.Item) ([]store.Change, error) {
 	return out, nil
 }
 
-func (m *memStore) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+func (m *memStore) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, it := range items {
+	for _, it := range b.Items {
 		m.items[it.ID] = it
 	}
+	for _, inc := range b.Incidents {
+		inc.ItemIDs = slices.Clone(inc.ItemIDs)
+		m.incidents[inc.ID] = inc
+	}
+	for _, mb := range b.Members {
+		m.members[mb.ItemID] = mb
+	}
+	return m.add(b.Alerts), nil
+}
+
+func (m *memStore) add(alerts []accordwatch.Alert) []accordwatch.Alert {
 	var added []accordwatch.Alert
 	for _, a := range alerts {
 		if _, ok := m.alerts[a.ID]; !ok {
@@ -85,7 +104,104 @@ func (m *memStore) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) 
 			added = append(added, a)
 		}
 	}
+	return added
+}
+
+func (m *memStore) SaveAlerts(add, update []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	added := m.add(add)
+	for _, a := range update {
+		m.alerts[a.ID] = a
+	}
 	return added, nil
+}
+
+// sorted lists alerts oldest first, as the store does.
+func (m *memStore) sorted(keep func(accordwatch.Alert) bool) []accordwatch.Alert {
+	var out []accordwatch.Alert
+	for _, a := range m.alerts {
+		if keep(a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b accordwatch.Alert) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+func (m *memStore) Alerts() ([]accordwatch.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sorted(func(accordwatch.Alert) bool { return true }), nil
+}
+
+func (m *memStore) Alert(id string) (accordwatch.Alert, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.alerts[id]
+	return a, ok, nil
+}
+
+func (m *memStore) Incident(id string) (accordwatch.Incident, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inc, ok := m.incidents[id]
+	inc.ItemIDs = slices.Clone(inc.ItemIDs)
+	return inc, ok, nil
+}
+
+func (m *memStore) MemberOf(itemID string) (store.Member, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mb, ok := m.members[itemID]
+	return mb, ok, nil
+}
+
+func (m *memStore) RecentMembers(since time.Time, fn func(accordwatch.Incident, store.Member) error) error {
+	m.mu.Lock()
+	var incs []accordwatch.Incident
+	for _, inc := range m.incidents {
+		if !inc.LastSeen.Before(since) {
+			incs = append(incs, inc)
+		}
+	}
+	members := maps.Clone(m.members)
+	m.mu.Unlock()
+	for _, inc := range incs {
+		for _, id := range inc.ItemIDs {
+			if mb, ok := members[id]; ok {
+				if err := fn(inc, mb); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (m *memStore) Thread(channel, incidentID string) (store.Thread, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	th, ok := m.threads[channel+"\x00"+incidentID]
+	return th, ok, nil
+}
+
+func (m *memStore) SetThread(channel, incidentID string, th store.Thread) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.threads[channel+"\x00"+incidentID] = th
+	return nil
+}
+
+func (m *memStore) Silences() ([]accordwatch.Silence, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.silences), nil
 }
 
 func (m *memStore) Item(id string) (accordwatch.Item, bool, error) {
@@ -98,13 +214,9 @@ func (m *memStore) Item(id string) (accordwatch.Item, bool, error) {
 func (m *memStore) Due(now time.Time) ([]accordwatch.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []accordwatch.Alert
-	for _, a := range m.alerts {
-		if a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return m.sorted(func(a accordwatch.Alert) bool {
+		return a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now)
+	}), nil
 }
 
 func (m *memStore) UpdateAlert(a accordwatch.Alert) error {
@@ -225,7 +337,7 @@ func (c *countingStore) Diff(items []accordwatch.Item) ([]store.Change, error) {
 	return c.memStore.Diff(items)
 }
 
-func (c *countingStore) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+func (c *countingStore) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 	c.commits.Add(1)
-	return c.memStore.Commit(items, alerts)
+	return c.memStore.CommitBatch(b)
 }

@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/feeds"
-	"github.com/accordwatch/accordwatch/notify"
+	"github.com/accordwatch/accordwatch/incident"
 	"github.com/accordwatch/accordwatch/store"
 	"github.com/robfig/cron/v3"
 )
@@ -30,17 +28,28 @@ type Classifier interface {
 	Classify(title, text string, published time.Time) accordwatch.Tags
 }
 
-// Store is the source of truth. Commit must save items and alerts
-// atomically and skip alert IDs already present. It must be safe for
-// concurrent use.
+// Store is the source of truth. CommitBatch must save items, incidents,
+// members and alerts atomically and skip alert IDs already present;
+// SaveAlerts likewise for a summary and the alerts it stands for. It must
+// be safe for concurrent use.
 type Store interface {
 	FeedState(url string) (accordwatch.FeedState, bool, error)
 	SaveFeedState(accordwatch.FeedState) error
 	Diff([]accordwatch.Item) ([]store.Change, error)
-	Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error)
+	CommitBatch(store.Batch) ([]accordwatch.Alert, error)
 	Item(id string) (accordwatch.Item, bool, error)
-	Due(now time.Time) ([]accordwatch.Alert, error)
+	// Outbox.
+	Alerts() ([]accordwatch.Alert, error)
+	Alert(id string) (accordwatch.Alert, bool, error)
 	UpdateAlert(accordwatch.Alert) error
+	SaveAlerts(add, update []accordwatch.Alert) ([]accordwatch.Alert, error)
+	// Incidents, their Slack threads and silences.
+	Incident(id string) (accordwatch.Incident, bool, error)
+	MemberOf(itemID string) (store.Member, bool, error)
+	RecentMembers(since time.Time, fn func(accordwatch.Incident, store.Member) error) error
+	Thread(channel, incidentID string) (store.Thread, bool, error)
+	SetThread(channel, incidentID string, th store.Thread) error
+	Silences() ([]accordwatch.Silence, error)
 }
 
 // Index is the derived search index; Add replaces documents by ID.
@@ -49,10 +58,21 @@ type Index interface {
 	Matching(ctx context.Context, query string, ids []string) ([]string, error)
 }
 
-// Notifier delivers one alert with one attempt; failures are
-// *notify.SendError saying whether and when to retry.
+// Notifier delivers one alert with one attempt, rendered by its Kind (an
+// incident message, a reply in a.ThreadRef, a summary); failures are
+// *notify.SendError saying whether and when to retry. It must be safe for
+// concurrent use.
 type Notifier interface {
 	Send(ctx context.Context, a accordwatch.Alert, item accordwatch.Item) (ref string, err error)
+}
+
+// ParentUpdater is implemented by notifiers that can edit a posted
+// incident message in place (Slack's chat.update), to show its number of
+// sources after a follow-up. a and item are the incident message's own
+// alert and item. Errors are *notify.SendError; a failed update is never
+// a reason to post the follow-up again.
+type ParentUpdater interface {
+	UpdateParent(ctx context.Context, ref string, a accordwatch.Alert, item accordwatch.Item, sources int) error
 }
 
 // OpsNotifier tells the operators about feed health: one message when a
@@ -110,6 +130,18 @@ type Options struct {
 	// MaxRetryWait is the longest Retry-After a drain waits out in place;
 	// longer ones leave the alert pending for a later drain. Default 30s.
 	MaxRetryWait time.Duration
+	// Incidents groups the new items that report the same event; nil makes
+	// every item its own incident. IncidentWindow is how far back its
+	// memory is rebuilt from the store at New (the clusterer's window);
+	// default incident.DefaultWindow.
+	Incidents      *incident.Clusterer
+	IncidentWindow time.Duration
+	// SummaryEvery is the least time between two summaries of rate-capped
+	// alerts on one channel; default 5m.
+	SummaryEvery time.Duration
+	// FollowupWait is how long a follow-up waits for its incident message
+	// to be posted (it needs the thread); default 5s.
+	FollowupWait time.Duration
 	Now          func() time.Time
 	Logger       *slog.Logger
 }
@@ -121,8 +153,24 @@ type Pipeline struct {
 	defSche cron.Schedule
 	seen    *seenCache
 	// drainMu serialises deliveries: two drains racing over the same
-	// pending alert would post it twice.
+	// pending alert would post it twice. It guards the fields below it too.
 	drainMu sync.Mutex
+	// lastSummary is when each channel last got a summary.
+	lastSummary map[string]time.Time
+	// parentUpdates are incident-message updates that Slack deferred (429
+	// or a transient error), keyed by thread ref; retried by later drains.
+	parentUpdates map[string]parentUpdate
+
+	// commitMu serialises commits: incidents are assigned and rate caps
+	// counted against what earlier commits did. It guards the fields below.
+	commitMu sync.Mutex
+	// capLog holds, per channel, when each new-incident message of the
+	// last hour was enqueued.
+	capLog    map[string][]time.Time
+	lastPrune time.Time
+	// overflow marks channels with alerts held back by a rate cap, so a
+	// drain scans the outbox for a summary only when there is one to make.
+	overflow atomicSet
 }
 
 // New checks the wiring and returns a Pipeline.
@@ -160,6 +208,15 @@ func New(o Options) (*Pipeline, error) {
 	if o.MaxRetryWait == 0 {
 		o.MaxRetryWait = 30 * time.Second
 	}
+	if o.IncidentWindow <= 0 {
+		o.IncidentWindow = incident.DefaultWindow
+	}
+	if o.SummaryEvery <= 0 {
+		o.SummaryEvery = 5 * time.Minute
+	}
+	if o.FollowupWait <= 0 {
+		o.FollowupWait = 5 * time.Second
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -173,8 +230,12 @@ func New(o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitor: default schedule: %w", err)
 	}
-	p := &Pipeline{o: o, defSche: def, seen: newSeenCache()}
+	p := &Pipeline{o: o, defSche: def, seen: newSeenCache(),
+		lastSummary: map[string]time.Time{}, parentUpdates: map[string]parentUpdate{}, capLog: map[string][]time.Time{}}
 	p.lim = limits{min: o.MinInterval, max: o.MaxInterval, maxBackoff: min(o.MaxBackoff, o.MaxInterval)}
+	if err := p.restore(); err != nil {
+		return nil, fmt.Errorf("monitor: %w", err)
+	}
 	return p, nil
 }
 
@@ -220,9 +281,11 @@ type attempt struct {
 	err     error
 	procErr error
 	took    time.Duration
-	// todo are the new and changed items, classified.
-	todo []accordwatch.Item
-	rep  FeedReport
+	// todo are the new and changed items, classified; changed[i] says
+	// whether todo[i] is an edit of a stored item.
+	todo    []accordwatch.Item
+	changed []bool
+	rep     FeedReport
 	// done receives the final report when the writer finished the attempt.
 	done func(FeedReport)
 }
@@ -304,6 +367,7 @@ func (p *Pipeline) prepare(a *attempt) {
 		}
 		it.Tags = p.o.Classifier.Classify(it.Title, it.Text, it.Published)
 		a.todo = append(a.todo, it)
+		a.changed = append(a.changed, changes[j] == store.Changed)
 	}
 }
 
@@ -339,26 +403,39 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 			n, err = 0, fmt.Errorf("internal error: %v", r)
 		}
 	}()
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
 	var items []accordwatch.Item
+	changed := map[string]bool{}
 	owner := map[string]*attempt{}
 	for _, a := range group {
 		a.rep.Alerts = 0
 		items = append(items, a.todo...)
-		for _, it := range a.todo {
+		for i, it := range a.todo {
 			owner[it.ID] = a
+			if i < len(a.changed) && a.changed[i] {
+				changed[it.ID] = true
+			}
 		}
 	}
 	if err := p.o.Index.Add(ctx, items); err != nil {
 		return 0, fmt.Errorf("index %d items: %w", len(items), err)
 	}
-	alerts, err := p.match(ctx, items)
+	now := p.o.Now().UTC()
+	p.pruneIncidents(now)
+	inc, err := p.assignIncidents(items, changed)
 	if err != nil {
 		return 0, err
 	}
-	added, err := p.o.Store.Commit(items, alerts)
+	pl, err := p.plan(ctx, items, changed, inc, now)
 	if err != nil {
 		return 0, err
 	}
+	added, err := p.o.Store.CommitBatch(store.Batch{Items: items, Incidents: inc.touched(), Members: inc.members, Alerts: pl.alerts})
+	if err != nil {
+		return 0, err
+	}
+	p.applyPlan(added, now)
 	for _, al := range added {
 		if a := owner[al.ItemID]; a != nil {
 			a.rep.Alerts++
@@ -541,136 +618,11 @@ func redact(raw string) string {
 	return u.Redacted()
 }
 
-// match runs every rule over just these items and makes one alert per
-// item and channel, naming every rule that fired: one story matching
-// three rules is one message, not three. A changed item keeps its alert
-// ID, which the outbox skips: edits never re-alert.
-func (p *Pipeline) match(ctx context.Context, items []accordwatch.Item) ([]accordwatch.Alert, error) {
-	if len(p.o.Rules) == 0 {
-		return nil, nil
-	}
-	ids := make([]string, len(items))
-	byID := make(map[string]accordwatch.Item, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-		byID[it.ID] = it
-	}
-	now := p.o.Now().UTC()
-	var out []accordwatch.Alert
-	pos := map[string]int{} // alert ID → index in out
-	for _, r := range p.o.Rules {
-		hits, err := p.o.Index.Matching(ctx, r.Query, ids)
-		if err != nil {
-			return nil, fmt.Errorf("rule %q: %w", r.Name, err)
-		}
-		for _, id := range hits {
-			if byID[id].Tags.Severity < r.MinSeverity {
-				continue
-			}
-			aid := AlertID(r.Channel, id)
-			if i, ok := pos[aid]; ok {
-				out[i].Rule += ", " + r.Name
-				continue
-			}
-			pos[aid] = len(out)
-			out = append(out, accordwatch.Alert{
-				ID: aid, Rule: r.Name, Channel: r.Channel, ItemID: id,
-				Created: now, Status: accordwatch.AlertPending, NextAttempt: now,
-			})
-		}
-	}
-	return out, nil
-}
-
-// AlertID is stable for a destination channel ("" = the default) and an
-// item.
-func AlertID(channel, itemID string) string {
-	h := sha256.Sum256([]byte(channel + "\x00" + itemID))
-	return hex.EncodeToString(h[:12])
-}
-
-// DrainReport counts one drain's outcomes.
-type DrainReport struct {
-	Sent, Failed, Deferred int
-}
-
-// Drain delivers due alerts from the outbox, oldest first. An alert is
-// marked sent only after the notifier accepted it. A 429 is waited out in
-// place when short, otherwise the alert stays pending with its next
-// attempt time; permanent errors fail the alert once, loudly, without
-// retrying; transient errors back off exponentially.
-func (p *Pipeline) Drain(ctx context.Context) (DrainReport, error) {
-	p.drainMu.Lock()
-	defer p.drainMu.Unlock()
-	var rep DrainReport
-	due, err := p.o.Store.Due(p.o.Now())
-	if err != nil {
-		return rep, err
-	}
-	for i := 0; i < len(due); i++ {
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
-		a := due[i]
-		item, ok, err := p.o.Store.Item(a.ItemID)
-		if err != nil {
-			return rep, err
-		}
-		if !ok {
-			// Cannot happen through Commit; fail it rather than retry forever.
-			a.Status, a.LastError = accordwatch.AlertFailed, "item not in store"
-			rep.Failed++
-			if err := p.o.Store.UpdateAlert(a); err != nil {
-				return rep, err
-			}
-			continue
-		}
-		ref, sendErr := p.o.Notifier.Send(ctx, a, item)
-		a.Attempts++
-		now := p.o.Now().UTC()
-		log := p.o.Logger.With("rule", a.Rule, "item_id", a.ItemID, "alert_id", a.ID)
-		var se *notify.SendError
-		switch {
-		case sendErr == nil:
-			a.Status, a.SentAt, a.Ref, a.LastError = accordwatch.AlertSent, now, ref, ""
-			rep.Sent++
-		case errors.As(sendErr, &se) && se.Permanent:
-			a.Status, a.LastError = accordwatch.AlertFailed, sendErr.Error()
-			rep.Failed++
-			log.Error("alert failed permanently; fix the Slack settings, it will not be retried", "err", sendErr)
-		case errors.As(sendErr, &se) && se.RetryAfter > 0:
-			a.LastError = sendErr.Error()
-			if se.RetryAfter <= p.o.MaxRetryWait {
-				log.Info("rate limited; waiting as asked", "retry_after", se.RetryAfter)
-				if err := p.o.Store.UpdateAlert(a); err != nil {
-					return rep, err
-				}
-				if err := sleep(ctx, se.RetryAfter); err != nil {
-					return rep, err
-				}
-				due[i] = a
-				i-- // same alert again
-				continue
-			}
-			a.NextAttempt = now.Add(se.RetryAfter)
-			rep.Deferred++
-			log.Warn("rate limited; alert stays in the outbox", "retry_after", se.RetryAfter)
-		default:
-			a.LastError = sendErr.Error()
-			a.NextAttempt = now.Add(backoff(a.Attempts))
-			rep.Deferred++
-			log.Warn("alert delivery failed; will retry", "err", sendErr, "next_attempt", a.NextAttempt)
-		}
-		if err := p.o.Store.UpdateAlert(a); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
-}
-
-// backoff is 15s doubling per attempt, capped at one hour.
+// backoff is 5s doubling per attempt, capped at one hour: a Slack blip
+// (a 503, a reset connection) usually passes in seconds, a real outage
+// soon spaces retries out.
 func backoff(attempts int) time.Duration {
-	d := 15 * time.Second
+	d := 5 * time.Second
 	for i := 1; i < attempts && d < time.Hour; i++ {
 		d *= 2
 	}

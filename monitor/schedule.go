@@ -64,7 +64,6 @@ type Scheduler struct {
 	jobs   []job
 	// drainEvery retries pending alerts between polls.
 	drainEvery string
-	drain      cron.Job
 
 	mu       sync.Mutex
 	started  bool
@@ -72,9 +71,22 @@ type Scheduler struct {
 	stopOnce sync.Once
 	// dispatched is closed when the dispatcher has returned.
 	dispatched chan struct{}
-	// kicks tracks drains started outside cron (after new alerts), which
-	// cron's Stop does not wait for.
+	// kicks tracks the drain runner, which cron's Stop does not wait for.
 	kicks sync.WaitGroup
+
+	// Drains run one at a time on a runner goroutine; a kick while one runs
+	// makes the runner go again once it ends, so alerts committed during a
+	// drain never wait for the next tick. dmu guards the fields below.
+	dmu      sync.Mutex
+	drainFn  func()
+	draining bool
+	again    bool
+	closed   bool
+	// retryAt is when retryTimer kicks a drain: the earliest time a
+	// deferred alert becomes due, so retries and follow-ups waiting for
+	// their thread go out on time rather than at the next tick.
+	retryAt    time.Time
+	retryTimer *time.Timer
 }
 
 // job is a periodic job registered with AddJob.
@@ -85,7 +97,8 @@ type job struct {
 }
 
 // NewScheduler checks every enabled feed's schedule and builds the
-// scheduler. Periodic jobs are wrapped as SkipIfStillRunning(Recover(job)):
+// scheduler. Periodic jobs (not the drain, which has its own runner) are
+// wrapped as SkipIfStillRunning(Recover(job)):
 // an overlapping run is skipped, and a panic is logged without killing the
 // process. The order matters in v3.0.1 — with Recover outside, one panic
 // would disable the job forever (LIBRARIES.md §2.3).
@@ -176,17 +189,14 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		entries = append(entries, s.p.newEntry(f, st.MovedTo, s.firstCheck(f, st, now), i))
 	}
 
-	drainJob := cron.FuncJob(func() {
-		if _, err := s.p.Drain(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Error("drain outbox", "err", err)
-		}
-	})
-	s.drain = s.chain.Then(drainJob)
+	s.dmu.Lock()
+	s.drainFn = func() { s.drainOnce(ctx) }
+	s.dmu.Unlock()
 	sched, err := parseJobSpec(s.drainEvery)
 	if err != nil {
 		return err
 	}
-	s.cron.Schedule(sched, s.drain)
+	s.cron.Schedule(sched, cron.FuncJob(s.kickDrain))
 	for _, j := range s.jobs {
 		s.cron.Schedule(j.sched, s.chain.Then(cron.FuncJob(func() { j.fn(ctx) })))
 	}
@@ -198,6 +208,9 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		d.run(ctx, s.stop, entries, true, nil)
 	}()
 	s.cron.Start()
+	// Alerts left pending by a crash or an outage go out now, not at the
+	// first tick.
+	s.kickDrain()
 	s.logger.Info("scheduler started", "feeds", len(entries), "concurrency", s.p.o.Concurrency, "per_host", s.p.o.PerHost)
 	return nil
 }
@@ -229,14 +242,74 @@ func (s *Scheduler) firstCheck(f accordwatch.Feed, st accordwatch.FeedState, now
 	return next
 }
 
-// kickDrain delivers new alerts right away instead of at the next tick;
-// through the same wrapped job, so it never overlaps a running drain.
+// kickDrain delivers pending alerts right away instead of at the next
+// tick: it starts the drain runner, or asks the running one to go again.
 func (s *Scheduler) kickDrain() {
+	s.dmu.Lock()
+	if s.closed || s.drainFn == nil {
+		s.dmu.Unlock()
+		return
+	}
+	if s.draining {
+		s.again = true
+		s.dmu.Unlock()
+		return
+	}
+	s.draining = true
 	s.kicks.Add(1)
+	run := s.drainFn
+	s.dmu.Unlock()
 	go func() {
 		defer s.kicks.Done()
-		s.drain.Run()
+		for {
+			run()
+			s.dmu.Lock()
+			if !s.again {
+				s.draining = false
+				s.dmu.Unlock()
+				return
+			}
+			s.again = false
+			s.dmu.Unlock()
+		}
 	}()
+}
+
+// drainOnce runs one drain, logging a panic rather than dying of it, and
+// arms the retry timer for what it deferred.
+func (s *Scheduler) drainOnce(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("panic while draining the outbox", "panic", r)
+		}
+	}()
+	rep, err := s.p.Drain(ctx)
+	if err != nil && ctx.Err() == nil {
+		s.logger.Error("drain outbox", "err", err)
+	}
+	s.armRetry(rep.Next)
+}
+
+// armRetry makes sure a drain runs at at (unless one is armed earlier).
+func (s *Scheduler) armRetry(at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	if s.closed || (!s.retryAt.IsZero() && !at.Before(s.retryAt)) {
+		return
+	}
+	if s.retryTimer != nil {
+		s.retryTimer.Stop()
+	}
+	s.retryAt = at
+	s.retryTimer = time.AfterFunc(max(at.Sub(s.p.o.Now()), 0), func() {
+		s.dmu.Lock()
+		s.retryAt = time.Time{}
+		s.dmu.Unlock()
+		s.kickDrain()
+	})
 }
 
 // Stop stops dispatching and the periodic jobs; the returned context is
@@ -254,6 +327,13 @@ func (s *Scheduler) Stop() context.Context {
 		if started {
 			<-s.dispatched
 		}
+		// No kicks after this point, so the wait below is final.
+		s.dmu.Lock()
+		s.closed = true
+		if s.retryTimer != nil {
+			s.retryTimer.Stop()
+		}
+		s.dmu.Unlock()
 		s.kicks.Wait()
 		done()
 	}()
