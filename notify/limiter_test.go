@@ -118,3 +118,34 @@ func TestLimiterHonoursContext(t *testing.T) {
 		}
 	})
 }
+
+func TestChannelNameAndIDShareOneLimiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var at []time.Duration
+		start := time.Now()
+		fake := &fakeSlack{token: testToken, respond: func(w http.ResponseWriter, form url.Values) {
+			mu.Lock()
+			at = append(at, time.Since(start))
+			mu.Unlock()
+			fmt.Fprint(w, `{"ok":true,"channel":"C0ALERTS","ts":"1.1"}`)
+		}}
+		n, err := New(Options{BotToken: testToken, Channel: "#alerts", APIURL: "http://slack.invalid/api/",
+			HTTPClient: &http.Client{Transport: handlerTransport{fake}}, PerChannelInterval: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		it := normalItem()
+		if _, err := n.Send(t.Context(), accordwatch.Alert{ID: "a1"}, it); err != nil {
+			t.Fatal(err)
+		}
+		// A follow-up addressed by the channel ID Slack returned must wait
+		// for the same per-channel spacing as posts to "#alerts".
+		if _, err := n.Send(t.Context(), accordwatch.Alert{ID: "a2", Kind: accordwatch.KindFollowup, ThreadRef: "C0ALERTS/1.1"}, it); err != nil {
+			t.Fatal(err)
+		}
+		if len(at) != 2 || at[1]-at[0] < time.Second {
+			t.Errorf("posts at %v, want the second at least 1s after the first", at)
+		}
+	})
+}

@@ -96,6 +96,9 @@ type Notifier struct {
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
+	// channelIDs maps configured channel names to the IDs Slack answered
+	// with, so both spellings share one limiter.
+	channelIDs map[string]string
 	// pending maps an alert (ID and kind) that Slack accepted but the JSON
 	// sink did not to Slack's ref, so the outbox's retry does not post to
 	// Slack twice.
@@ -121,6 +124,7 @@ func New(opts Options) (*Notifier, error) {
 		interval:   opts.PerChannelInterval,
 		now:        time.Now,
 		limiters:   make(map[string]*rate.Limiter),
+		channelIDs: make(map[string]string),
 		pending:    make(map[string]string),
 	}
 	if n.opsChannel == "" {
@@ -445,6 +449,11 @@ func (n *Notifier) channelFor(a accordwatch.Alert) string {
 // wait blocks until key may post again.
 func (n *Notifier) wait(ctx context.Context, key string) error {
 	n.mu.Lock()
+	// A channel named "#alerts" in config and "C0ALERTS" in a thread ref
+	// is one channel to Slack's rate limit: share its limiter.
+	if id, ok := n.channelIDs[key]; ok {
+		key = id
+	}
 	lim, ok := n.limiters[key]
 	if !ok {
 		// Burst 1: posts to one channel are spaced by interval.
@@ -497,6 +506,17 @@ func (n *Notifier) sendBot(ctx context.Context, kind string, a accordwatch.Alert
 	}
 	if respChannel == "" {
 		respChannel = channel
+	} else if respChannel != channel {
+		n.mu.Lock()
+		n.channelIDs[channel] = respChannel
+		// The limiter the name used becomes the ID's, so a follow-up sent
+		// by ID right after this post still waits its turn.
+		if lim, ok := n.limiters[channel]; ok {
+			if _, taken := n.limiters[respChannel]; !taken {
+				n.limiters[respChannel] = lim
+			}
+		}
+		n.mu.Unlock()
 	}
 	n.log.Debug("slack alert posted", "channel", respChannel, "ts", ts, "kind", kind, "rule", a.Rule, "item_id", item.ID)
 	return respChannel + "/" + ts, nil
