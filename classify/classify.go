@@ -53,6 +53,12 @@ type centry struct {
 	joined       time.Time
 	weight       int
 	typ          int // attacks: index in attackTypes
+	// Evidence strings built once, not per item: the entry's tag
+	// ("signatory:Microsoft", "company:…", "actor:…"), a family's rule
+	// ("family:typhoon"), a signatory's role tags by rolePriority index.
+	tag      string
+	famRule  string
+	roleTags *[len(rolePriority)]string
 }
 
 // Classifier tags items. It is immutable after New and safe for
@@ -61,14 +67,19 @@ type Classifier struct {
 	m *matcher
 	// docs pools per-call scratch (token and hit buffers), which is most
 	// of what a Classify call would otherwise allocate.
-	docs     sync.Pool
-	entries  []centry
+	docs    sync.Pool
+	entries []centry
+	// kinds is entries' kinds, a byte each: the rules test an entity hit's
+	// kind far more often than they read the rest of its entry.
+	kinds    []kind
 	cueLayer map[string]int
 	// resolve maps field → normalised alias → canonical value.
 	resolve map[string]map[string]string
 	// familyCountry maps a family word ("typhoon") to its state ("" for
 	// families without one, such as Tempest).
 	familyCountry map[string]string
+	// stateTags maps a state's name to its evidence tag ("state:Russia").
+	stateTags map[string]string
 }
 
 // attackTypes is the fixed vocabulary, in the order used to break ties.
@@ -145,6 +156,7 @@ func New(opts Options) (*Classifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("classify: %w", err)
 	}
+	c.m.all = nil // only tests walk the phrases; the scan needs the compiled trie
 	return c, nil
 }
 
@@ -280,6 +292,29 @@ func compile(d Dictionary) (*Classifier, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	c.stateTags = map[string]string{}
+	c.kinds = make([]kind, len(c.entries))
+	for i := range c.entries {
+		c.kinds[i] = c.entries[i].kind
+		e := &c.entries[i]
+		switch e.kind {
+		case kSignatory:
+			e.tag = "signatory:" + e.name
+			e.roleTags = new([len(rolePriority)]string)
+			for r, rp := range rolePriority {
+				e.roleTags[r] = "role:" + e.name + ":" + rp.role
+			}
+		case kCompany:
+			e.tag = "company:" + e.name
+		case kActor:
+			e.tag = "actor:" + e.name
+		case kFamily:
+			e.famRule = "family:" + strings.ToLower(e.name)
+		}
+		if e.country != "" {
+			c.stateTags[e.country] = "state:" + e.country
+		}
 	}
 	c.m = b.build()
 	c.docs.New = func() any { return new(doc) }

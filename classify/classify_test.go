@@ -778,8 +778,8 @@ func BenchmarkNew(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&after)
 			b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "retained-MB")
-			b.ReportMetric(float64(len(c.m.vocab)), "words")
-			b.ReportMetric(float64(len(c.m.all)), "phrases")
+			b.ReportMetric(float64(c.m.nwords), "words")
+			b.ReportMetric(float64(c.m.nphrases), "phrases")
 			runtime.KeepAlive(c)
 		})
 	}
@@ -800,6 +800,49 @@ func TestBTAndArmLookalikes(t *testing.T) {
 		got := c.Classify("", tt.text, time.Time{}).Signatories
 		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
 			t.Errorf("%q: got %q, want %q", tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestTagsOutliveScratch checks that tags never share memory with the
+// pooled scratch a later call reuses: tags kept from one call must not
+// change while others run, whatever their fields were built from (cluster
+// and family names, roles, attribution, evidence).
+func TestTagsOutliveScratch(t *testing.T) {
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := [][2]string{
+		{"UNC6384 and Storm-1849 hit Microsoft", "Mandiant attributes it to UNC6384; Microsoft calls it Storm-1849. Volt Typhoon and Glacier Typhoon, UAT-9686 and TA4557 too."},
+		{"Chinese state-sponsored hackers exploit Cisco zero-day", "Microsoft said the Russia-linked group APT28 targeted Oracle customers, according to CISA."},
+		{"Telefónica Türkiye breach", "Kimsuky data breach: North Korean hackers leaked data from a hospital; Meta patched WhatsApp."},
+	}
+	items = append(items, [2]string{"", strings.Repeat("Lazarus Group stole crypto from Bybit. ", 50)})
+	for _, s := range newsItems(t, 3000) {
+		items = append(items, [2]string{s[:40], s})
+	}
+	var kept []accordwatch.Tags
+	var want [][]byte
+	for _, it := range items {
+		tags := c.Classify(it[0], it[1], time.Time{})
+		b, err := json.Marshal(tags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, want = append(kept, tags), append(want, b)
+	}
+	// Other items reuse the scratch, then every kept result is compared.
+	for _, it := range items {
+		c.Classify(strings.ToUpper(it[1]), it[0]+" Sandworm UNC1151 Midnight Blizzard", time.Time{})
+	}
+	for i, tags := range kept {
+		got, err := json.Marshal(tags)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want[i]) {
+			t.Errorf("item %d changed after later calls:\ngot  %s\nwant %s", i, got, want[i])
 		}
 	}
 }

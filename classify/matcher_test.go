@@ -21,11 +21,11 @@ func bruteForce(m *matcher, ts *tokens) []hit {
 		for i := 0; i < len(toks); {
 			var best *phrase
 			for _, p := range m.all {
-				if !p.matchesAt(toks, i) || (best != nil && len(p.words) <= len(best.words)) {
+				if !p.matchesAt(toks, i) || (best != nil && len(p.ids) <= len(best.ids)) {
 					continue
 				}
 				for _, r := range p.refs {
-					if r.layer == layer && r.rule.accepts(ts, i, i+len(p.words)) {
+					if r.layer == layer && r.rule.accepts(ts, i, i+len(p.ids)) {
 						best = p
 						break
 					}
@@ -36,11 +36,11 @@ func bruteForce(m *matcher, ts *tokens) []hit {
 				continue
 			}
 			for _, r := range best.refs {
-				if r.layer == layer && r.rule.accepts(ts, i, i+len(best.words)) {
-					hits = append(hits, hit{layer: layer, entry: r.entry, start: i, end: i + len(best.words)})
+				if r.layer == layer && r.rule.accepts(ts, i, i+len(best.ids)) {
+					hits = append(hits, hit{layer: layer, entry: r.entry, start: i, end: i + len(best.ids)})
 				}
 			}
-			i += len(best.words)
+			i += len(best.ids)
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int {
@@ -156,7 +156,7 @@ func TestTokenize(t *testing.T) {
 		var sents []int
 		for i, tk := range ts.toks {
 			norms = append(norms, ts.norm(i))
-			sents = append(sents, tk.sent)
+			sents = append(sents, int(tk.sent))
 			if fold(tt.in[tk.start:tk.end]) != ts.norm(i) {
 				t.Errorf("%q: token at %d..%d is %q, norm %q", tt.in, tk.start, tk.end, tt.in[tk.start:tk.end], ts.norm(i))
 			}
@@ -167,19 +167,133 @@ func TestTokenize(t *testing.T) {
 	}
 }
 
-func TestLowerASCII(t *testing.T) {
-	// Every byte value, at every position of an 8-byte word and in the tail.
+func TestClassifyBlocks(t *testing.T) {
+	// Every byte value at every position of a 64-byte block, among
+	// capitals, small letters, digits and separators.
+	base := []byte("Ab9 .Zz-\n\xc3\xa9Q(x)AAAA aaaa 0000 ;;;; ZZZZ zzzz\tMMMM@[`{ mmmmmKk19.")
+	if len(base) != 64 {
+		t.Fatalf("test block is %d bytes", len(base))
+	}
 	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 11; pos++ {
-			b := []byte("xxxxxxxxxxx")
+		for pos := 0; pos < 64; pos++ {
+			b := append([]byte(nil), base...)
 			b[pos] = byte(c)
-			want := string(b)
-			if c >= 'A' && c <= 'Z' {
-				want = want[:pos] + string(rune(c+'a'-'A')) + want[pos+1:]
+			want := append([]byte(nil), b...)
+			var wantWords, wantHighs uint64
+			wantUp, wantLetters := 0, 0
+			for i, x := range b {
+				if x >= 'A' && x <= 'Z' {
+					want[i] = x + 'a' - 'A'
+					wantUp++
+				}
+				switch y := want[i]; {
+				case y >= 'a' && y <= 'z':
+					wantLetters++
+					wantWords |= 1 << i
+				case y >= '0' && y <= '9':
+					wantWords |= 1 << i
+				case y >= 0x80:
+					wantWords |= 1 << i
+					wantHighs |= 1 << i
+				}
 			}
-			if got, _ := lowerASCII(b); string(got) != want {
-				t.Fatalf("byte %#x at %d: got %q, want %q", c, pos, got, want)
+			words, highs := make([]uint64, 1), make([]uint64, 1)
+			up, letters, anyHigh := classifyBlocks(b, words, highs)
+			if string(b) != string(want) || words[0] != wantWords || highs[0] != wantHighs ||
+				up != wantUp || letters != wantLetters || anyHigh != (wantHighs != 0) {
+				t.Fatalf("byte %#x at %d: got %q %064b %064b %d %d %v, want %q %064b %064b %d %d",
+					c, pos, b, words[0], highs[0], up, letters, anyHigh, want, wantWords, wantHighs, wantUp, wantLetters)
 			}
+		}
+	}
+}
+
+// TestAssignIDsMatchesLookup checks the tokenizer's branch-free word look-up
+// against the plain one, on the real vocabulary and on near misses of it:
+// words sharing a vocabulary word's first or last eight bytes, a prefix, or
+// every byte but one, at every length around the 8- and 16-byte limits.
+func TestAssignIDsMatchesLookup(t *testing.T) {
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.m
+	var pool []string
+	for id := range m.nwords {
+		w := m.text[m.textAt[id]:m.textAt[id+1]]
+		pool = append(pool, w, strings.ToUpper(w), w+"x", w[:len(w)-1]+"q", "q"+w[1:])
+		if len(w) > 2 {
+			mid := string(rune('z' - w[len(w)/2]%2)) // another letter
+			pool = append(pool, w[:len(w)/2]+mid+w[len(w)/2+1:], w[:len(w)-1])
+		}
+	}
+	for n := 1; n <= 40; n++ {
+		pool = append(pool, strings.Repeat("a", n), strings.Repeat("ab", n)[:n], "Telefónica"[:min(n, 10)], "états"+strings.Repeat("e", n))
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	seps := []string{" ", ". ", ", ", "-", "\n", " ’", "’s ", " (", ") "}
+	for round := 0; round < 300; round++ {
+		var sb strings.Builder
+		for k := r.IntN(300); k >= 0; k-- {
+			sb.WriteString(pool[r.IntN(len(pool))])
+			sb.WriteString(seps[r.IntN(len(seps))])
+		}
+		s := sb.String()
+		var got tokens
+		got.tokenize(s, m, true)
+		want := tokenize(s)
+		m.lookup(want)
+		if len(got.toks) != len(want.toks) {
+			t.Fatalf("%q: %d tokens, want %d", s, len(got.toks), len(want.toks))
+		}
+		for i := range got.toks {
+			if got.toks[i] != want.toks[i] || got.norm(i) != want.norm(i) {
+				t.Fatalf("%q: token %d (%q) is %+v, want %+v", s, i, want.norm(i), got.toks[i], want.toks[i])
+			}
+		}
+	}
+}
+
+// TestMatcherMatchesBruteForceRealDictionary runs the reference against
+// the compiled embedded dictionaries on dev-set text and on runs of their
+// own phrases.
+func TestMatcherMatchesBruteForceRealDictionary(t *testing.T) {
+	d, err := loadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := compile(d) // keeps the phrases, which New drops
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.m
+	texts := newsItems(t, 1500)
+	if len(texts) > 4 {
+		texts = texts[:4]
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 6; n++ {
+		var sb strings.Builder
+		for k := 0; k < 60; k++ {
+			p := m.all[r.IntN(len(m.all))]
+			for j, id := range p.ids {
+				if j > 0 {
+					sb.WriteByte(' ')
+				}
+				sb.WriteString(m.text[m.textAt[id]:m.textAt[id+1]])
+			}
+			sb.WriteString([]string{" ", ". The ", " and ", ", "}[r.IntN(4)])
+		}
+		texts = append(texts, sb.String())
+	}
+	for _, s := range texts {
+		var ts tokens
+		ts.tokenize(s, m, false)
+		var st scanState
+		got := m.appendHits(nil, &st, &ts)
+		want := bruteForce(m, &ts)
+		if !slices.Equal(got, want) {
+			t.Errorf("%.80q…: got %d hits, want %d", s, len(got), len(want))
 		}
 	}
 }
@@ -233,7 +347,7 @@ func TestTokenizeMatchesReference(t *testing.T) {
 		var gotSents []int
 		for i, tk := range ts.toks {
 			got = append(got, ts.norm(i))
-			gotSents = append(gotSents, tk.sent)
+			gotSents = append(gotSents, int(tk.sent))
 			if ts.norm(i) != fold(s[tk.start:tk.end]) {
 				t.Fatalf("%q: token %d..%d norm %q, want %q", s, tk.start, tk.end, ts.norm(i), fold(s[tk.start:tk.end]))
 			}

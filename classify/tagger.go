@@ -56,13 +56,78 @@ type doc struct {
 	store [2]field
 	hits  []hit
 	st    scanState
+	// Scratch behind tags while the item is worked on; finish copies the
+	// result out, so the item allocates its output and little else.
+	scratch struct {
+		sigs, comps, states, actors, attacks []string
+		principles                           []accordwatch.Principle
+		attribution                          []accordwatch.Attribution
+		evidence                             []accordwatch.Evidence
+		counts                               []seen
+		found                                []roleFound
+	}
+}
+
+// seen counts the mentions of one company or signatory (companies).
+type seen struct {
+	k    kind
+	name string
+	n    int
+}
+
+// roleFound is the nearest role cue found for one signatory (roles).
+type roleFound struct {
+	role       int // index in rolePriority
+	dist       int
+	f          *field
+	start, end int
 }
 
 func (d *doc) reset(c *Classifier, published time.Time) {
 	d.c, d.published = c, published
 	d.mentions, d.sigs, d.reps, d.repsDone = d.mentions[:0], d.sigs[:0], d.reps[:0], false
 	d.defs, d.defsDone = d.defs[:0], false
-	d.tags = accordwatch.Tags{Evidence: make([]accordwatch.Evidence, 0, 16)}
+	s := &d.scratch
+	d.tags = accordwatch.Tags{
+		Signatories: s.sigs[:0], Companies: s.comps[:0], States: s.states[:0], Actors: s.actors[:0],
+		AttackTypes: s.attacks[:0], Principles: s.principles[:0], Attribution: s.attribution[:0],
+		Evidence: s.evidence[:0],
+	}
+}
+
+// finish returns the tags, copied out of the scratch they were built in
+// (which it keeps for the next item): one allocation for all the string
+// lists, one each for principles, attribution and evidence.
+func (d *doc) finish() accordwatch.Tags {
+	t := d.tags
+	s := &d.scratch
+	s.sigs, s.comps, s.states, s.actors = t.Signatories[:0], t.Companies[:0], t.States[:0], t.Actors[:0]
+	s.attacks, s.principles, s.attribution, s.evidence = t.AttackTypes[:0], t.Principles[:0], t.Attribution[:0], t.Evidence[:0]
+	lists := [...]*[]string{&t.Signatories, &t.Companies, &t.States, &t.Actors, &t.AttackTypes}
+	n := 0
+	for _, l := range lists {
+		n += len(*l)
+	}
+	all := make([]string, n)
+	for _, l := range lists {
+		k := copy(all, *l)
+		*l, all = all[:k:k], all[k:] // capped: an append by the caller reallocates
+	}
+	t.Principles = slices.Clone(t.Principles)
+	if t.Principles == nil {
+		t.Principles = []accordwatch.Principle{}
+	}
+	if len(t.Attribution) > 0 {
+		t.Attribution = slices.Clone(t.Attribution)
+	} else {
+		t.Attribution = nil
+	}
+	ev := t.Evidence
+	t.Evidence = append(make([]accordwatch.Evidence, 0, len(ev)), ev...)
+	// The scratch must not keep the caller's text alive.
+	clear(ev)
+	d.tags = accordwatch.Tags{}
+	return t
 }
 
 // clip returns the prefix of s of at most n bytes, cut before a word that
@@ -88,7 +153,7 @@ func clip(s string, n int) string {
 func (d *doc) scanField(i int, name, src string) *field {
 	f := &d.store[i]
 	f.name = name
-	f.tokenize(src)
+	f.tokenize(src, d.c.m, true)
 	d.hits = d.c.m.appendHits(d.hits[:0], &d.st, &f.tokens)
 	f.covered = resize(f.covered, len(f.toks))
 	f.entAt = resize(f.entAt, len(f.toks))
@@ -160,18 +225,7 @@ func (c *Classifier) Classify(title, text string, published time.Time) accordwat
 	d.attackTypes()
 	d.principles()
 	d.severity()
-	t := &d.tags
-	for _, s := range []*[]string{&t.Signatories, &t.Companies, &t.States, &t.Actors, &t.AttackTypes} {
-		if *s == nil {
-			*s = []string{}
-		}
-	}
-	if t.Principles == nil {
-		t.Principles = []accordwatch.Principle{}
-	}
-	tags := *t
-	d.tags = accordwatch.Tags{}
-	return tags
+	return d.finish()
 }
 
 // --- evidence helpers ---
@@ -180,7 +234,7 @@ func (f *field) text(start, end int) string { return f.src[f.toks[start].start:f
 
 func (d *doc) evidence(tag string, f *field, start, end int, rule string) {
 	d.tags.Evidence = append(d.tags.Evidence, accordwatch.Evidence{
-		Tag: tag, Field: f.name, Match: f.text(start, end), Offset: f.toks[start].start, Rule: rule,
+		Tag: tag, Field: f.name, Match: f.text(start, end), Offset: int(f.toks[start].start), Rule: rule,
 	})
 }
 
@@ -193,17 +247,38 @@ func (d *doc) derived(tag, rule string) {
 // Hits of one cue list never overlap and are ordered by start, so their
 // ends are ordered too: every look-up is a binary search.
 
+// searchHits returns the index of the first hit of hs (ordered by start,
+// and so by end when they do not overlap) that starts — or, with byEnd,
+// ends — at or after token k. A plain loop: the rules call it often, and
+// slices.BinarySearchFunc's comparison closure is not inlined.
+func searchHits(hs []hit, k int, byEnd bool) int {
+	lo, hi := 0, len(hs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		v := hs[mid].start
+		if byEnd {
+			v = hs[mid].end
+		}
+		if v < k {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
 // hitStarting returns the hit of cue starting at token k (which must exist).
 func (f *field) hitStarting(cue, k int) hit {
 	hs := f.cues[cue]
-	i, _ := slices.BinarySearchFunc(hs, k, func(h hit, p int) int { return h.start - p })
+	i := searchHits(hs, k, false)
 	return hs[i]
 }
 
 // hitEnding returns the hit of cue ending at token end (exclusive; it must exist).
 func (f *field) hitEnding(cue, end int) hit {
 	hs := f.cues[cue]
-	i, _ := slices.BinarySearchFunc(hs, end, func(h hit, p int) int { return h.end - p })
+	i := searchHits(hs, end, true)
 	return hs[i]
 }
 
@@ -225,7 +300,7 @@ func (f *field) cueBefore(cue, pos, gap int) (hit, bool) {
 
 // cueAfter finds the nearest cue hit starting at most gap tokens after pos
 // (pos is the first token after the subject), in sentence sent.
-func (f *field) cueAfter(cue, pos, gap, sent int) (hit, bool) {
+func (f *field) cueAfter(cue, pos, gap int, sent int32) (hit, bool) {
 	bit := uint32(1) << cue
 	for k := max(pos, 0); k < len(f.toks) && k <= pos+gap; k++ {
 		if f.cueStart[k]&bit != 0 {
@@ -236,7 +311,7 @@ func (f *field) cueAfter(cue, pos, gap, sent int) (hit, bool) {
 }
 
 // cueWithin finds a cue hit within dist tokens of [start, end) in sentence sent.
-func (f *field) cueWithin(cue, start, end, dist, sent int) (hit, bool) {
+func (f *field) cueWithin(cue, start, end, dist int, sent int32) (hit, bool) {
 	bit := uint32(1) << cue
 	for k := start - 1; k >= 0 && k >= start-1-dist; k-- {
 		if f.cueEnd[k]&bit != 0 {
@@ -251,16 +326,16 @@ func (f *field) cueWithin(cue, start, end, dist, sent int) (hit, bool) {
 }
 
 // cueInSentence finds the first cue hit in sentence sent.
-func (f *field) cueInSentence(cue, sent int) (hit, bool) {
+func (f *field) cueInSentence(cue int, sent int32) (hit, bool) {
 	hs := f.cues[cue]
-	i, _ := slices.BinarySearchFunc(hs, sent, func(h hit, s int) int { return f.toks[h.start].sent - s })
+	i, _ := slices.BinarySearchFunc(hs, sent, func(h hit, s int32) int { return int(f.toks[h.start].sent - s) })
 	if i < len(hs) && f.toks[hs[i].start].sent == sent {
 		return hs[i], true
 	}
 	return hit{}, false
 }
 
-func (f *field) negated(sent int) bool {
+func (f *field) negated(sent int32) bool {
 	_, ok := f.cueInSentence(cueNegation, sent)
 	return ok
 }
@@ -310,18 +385,18 @@ func (d *doc) findAcronyms() []acronymDef {
 				break
 			}
 			from += p + 1
-			k, found := slices.BinarySearchFunc(g.toks, from, func(t token, pos int) int { return t.start - pos })
+			k, found := slices.BinarySearchFunc(g.toks, from, func(t token, pos int) int { return int(t.start) - pos })
 			if !found {
 				continue
 			}
 			t := g.toks[k]
-			n := t.end - t.start
-			if n < 2 || n > 6 || k < n || t.end >= len(g.src) || g.src[t.end] != ')' || !allUpper(g.src[t.start:t.end]) {
+			n := int(t.end - t.start)
+			if n < 2 || n > 6 || k < n || int(t.end) >= len(g.src) || g.src[t.end] != ')' || !allUpper(g.src[t.start:t.end]) {
 				continue
 			}
 			spelled := true
 			for i := range n {
-				if g.src[g.toks[k-n+i].start]|0x20 != g.src[t.start+i]|0x20 {
+				if g.src[g.toks[k-n+i].start]|0x20 != g.src[int(t.start)+i]|0x20 {
 					spelled = false
 					break
 				}
@@ -370,18 +445,14 @@ func (d *doc) redefined(f *field, h hit) bool {
 
 func (d *doc) companies() {
 	// Evidence is kept for the first three mentions of each name.
-	type seen struct {
-		k    kind
-		name string
-		n    int
-	}
-	var counts []seen
+	counts := d.scratch.counts[:0]
+	defer func() { d.scratch.counts = counts[:0] }()
 	for _, f := range d.fields {
 		for _, h := range f.ents {
-			e := &d.c.entries[h.entry]
-			if e.kind != kSignatory && e.kind != kCompany {
+			if k := d.c.kinds[h.entry]; k != kSignatory && k != kCompany {
 				continue
 			}
+			e := &d.c.entries[h.entry]
 			if e.kind == kSignatory && !d.published.IsZero() && d.published.Before(e.joined) {
 				continue
 			}
@@ -400,9 +471,9 @@ func (d *doc) companies() {
 			}
 			if counts[i].n < 3 {
 				if e.kind == kSignatory {
-					d.evidence("signatory:"+e.name, f, h.start, h.end, "dictionary:signatory")
+					d.evidence(e.tag, f, h.start, h.end, "dictionary:signatory")
 				} else {
-					d.evidence("company:"+e.name, f, h.start, h.end, "dictionary:company")
+					d.evidence(e.tag, f, h.start, h.end, "dictionary:company")
 				}
 			}
 			counts[i].n++
@@ -419,6 +490,7 @@ type actorMention struct {
 	name       string
 	country    string
 	rule       string
+	tag        string // "actor:"+name when known in advance, else ""
 }
 
 // familyStop are words that precede "Typhoon", "Blizzard"... in weather
@@ -429,10 +501,13 @@ func (d *doc) actorMentions() []actorMention {
 	out := d.mentions[:0]
 	for _, f := range d.fields {
 		for _, h := range f.ents {
-			e := d.c.entries[h.entry]
+			if k := d.c.kinds[h.entry]; k != kActor && k != kFamily {
+				continue
+			}
+			e := &d.c.entries[h.entry]
 			switch e.kind {
 			case kActor:
-				out = append(out, actorMention{f, h.start, h.end, e.name, e.country, "dictionary:actor"})
+				out = append(out, actorMention{f, h.start, h.end, e.name, e.country, "dictionary:actor", e.tag})
 			case kFamily:
 				// "<Word> Typhoon": the word before must be capitalised.
 				i := h.start - 1
@@ -445,7 +520,7 @@ func (d *doc) actorMentions() []actorMention {
 					continue
 				}
 				name := titleWord(f.norm(i)) + " " + e.name
-				out = append(out, actorMention{f, i, h.end, name, e.country, "family:" + strings.ToLower(e.name)})
+				out = append(out, actorMention{f, i, h.end, name, e.country, e.famRule, ""})
 			}
 		}
 		out = clusterMentions(out, f)
@@ -456,11 +531,13 @@ func (d *doc) actorMentions() []actorMention {
 // clusterMentions finds vendor cluster names by token shape: UNC1234,
 // TA505, UAT-9686, Storm-1849, DEV-0586, APT99.
 func clusterMentions(out []actorMention, f *field) []actorMention {
-	for i, t := range f.toks {
+	toks, lower := f.toks, f.lower
+	for i := range toks {
+		t := &toks[i]
 		// Every shape has a digit at the end of this word or the start of
 		// the next: a cheap, rarely true test first.
-		endDigit := f.lower[t.ne-1]-'0' < 10
-		if !endDigit && (i+1 == len(f.toks) || f.lower[f.toks[i+1].ns]-'0' >= 10) {
+		endDigit := lower[t.ne-1]-'0' < 10
+		if !endDigit && (i+1 == len(toks) || lower[toks[i+1].ns]-'0' >= 10) {
 			continue
 		}
 		if f.covered[i] || t.ne-t.ns < 3 {
@@ -481,7 +558,9 @@ func clusterMentions(out []actorMention, f *field) []actorMention {
 					continue
 				}
 				if ok && len(rest) >= 2 && digits(rest) {
-					out = append(out, actorMention{f, i, i + 1, strings.ToUpper(norm), "", "shape:cluster"})
+					// A copy: norm views the field's scratch (tokenize),
+					// and has small letters (its prefix) for ToUpper to change.
+					out = append(out, actorMention{f, i, i + 1, strings.ToUpper(norm), "", "shape:cluster", ""})
 				}
 			}
 			continue
@@ -490,9 +569,9 @@ func clusterMentions(out []actorMention, f *field) []actorMention {
 			n := f.norm(i + 1)
 			switch {
 			case (norm == "storm" || norm == "dev") && len(n) == 4 && digits(n):
-				out = append(out, actorMention{f, i, i + 2, titleWord(norm) + "-" + n, "", "shape:cluster"})
+				out = append(out, actorMention{f, i, i + 2, titleWord(norm) + "-" + n, "", "shape:cluster", ""})
 			case (norm == "uat" || norm == "unc" || norm == "tag") && len(n) >= 2 && digits(n):
-				out = append(out, actorMention{f, i, i + 2, strings.ToUpper(norm) + "-" + n, "", "shape:cluster"})
+				out = append(out, actorMention{f, i, i + 2, strings.ToUpper(norm) + "-" + n, "", "shape:cluster", ""})
 			}
 		}
 	}
@@ -512,7 +591,11 @@ func (d *doc) actors() {
 	for _, m := range d.mentions {
 		if !slices.Contains(d.tags.Actors, m.name) {
 			d.tags.Actors = append(d.tags.Actors, m.name)
-			d.evidence("actor:"+m.name, m.f, m.start, m.end, m.rule)
+			tag := m.tag
+			if tag == "" {
+				tag = "actor:" + m.name
+			}
+			d.evidence(tag, m.f, m.start, m.end, m.rule)
 		}
 	}
 }
@@ -625,7 +708,7 @@ func (d *doc) attribution() {
 				a.By = byFor(reporters, s)
 			}
 			if (s.rule != first.rule || s.state != "") && (i >= len(evCount) || evCount[i] < maxEvidence) {
-				d.evidence(stateTag(s.state), s.f, s.start, s.end, s.rule)
+				d.evidence(d.c.stateTag(s.state), s.f, s.start, s.end, s.rule)
 				if i < len(evCount) {
 					evCount[i]++
 				}
@@ -642,7 +725,7 @@ func (d *doc) attribution() {
 		if s.state != "" {
 			d.tags.States = append(d.tags.States, s.state)
 		}
-		d.evidence(stateTag(s.state), s.f, s.start, s.end, s.rule)
+		d.evidence(d.c.stateTag(s.state), s.f, s.start, s.end, s.rule)
 	}
 	// An unnamed state adds nothing once a named one is known.
 	if unnamed >= 0 && len(d.tags.States) > 0 {
@@ -650,9 +733,12 @@ func (d *doc) attribution() {
 	}
 }
 
-func stateTag(state string) string {
+func (c *Classifier) stateTag(state string) string {
 	if state == "" {
 		return "state_linked:true"
+	}
+	if t, ok := c.stateTags[state]; ok {
+		return t
 	}
 	return "state:" + state
 }
@@ -660,8 +746,11 @@ func stateTag(state string) string {
 // stateSignals applies the country, demonym, capital and agency rules.
 func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 	for _, h := range f.ents {
-		e := d.c.entries[h.entry]
-		if e.kind < kCountry || e.kind > kAgency || !e.attributable {
+		if k := d.c.kinds[h.entry]; k < kCountry || k > kAgency {
+			continue
+		}
+		e := &d.c.entries[h.entry]
+		if !e.attributable {
 			continue
 		}
 		i, j := h.start, h.end
@@ -741,7 +830,7 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 
 // stateAsActor: "Russia reportedly launches...", "Russia is suspected of",
 // "North Korea's cyber operations", "China's Ink Dragon".
-func (d *doc) stateAsActor(f *field, e centry, i, j, sent int) (signal, bool) {
+func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, bool) {
 	for k := j; k < len(f.toks) && k <= j+3 && f.toks[k].sent == sent; k++ {
 		w := f.norm(k)
 		switch {
@@ -756,7 +845,7 @@ func (d *doc) stateAsActor(f *field, e centry, i, j, sent int) (signal, bool) {
 				}
 			}
 			for _, h := range f.entsAt(k + 1) {
-				if d.c.entries[h.entry].kind == kActor {
+				if d.c.kinds[h.entry] == kActor {
 					return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "state-possessive"}, true
 				}
 			}
@@ -773,7 +862,7 @@ func (d *doc) stateAsActor(f *field, e centry, i, j, sent int) (signal, bool) {
 // nationality: "Chinese state-backed hackers", "Chinese hacking campaign",
 // "Russian link suspected" — unless the sentence is about crime or one
 // person ("a Russian citizen").
-func (d *doc) nationality(f *field, e centry, i, j, sent, window int) (signal, bool) {
+func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int) (signal, bool) {
 	if ind, ok := f.cueAfter(cueIndividual, j, 0, sent); ok {
 		longer := false
 		for _, cue := range [...]int{cueNatState, cueNatIntrusion} {
@@ -802,7 +891,7 @@ func (d *doc) nationality(f *field, e centry, i, j, sent, window int) (signal, b
 	}
 	for _, k := range [...]int{j, j + 1} {
 		for _, h := range f.entsAt(k) {
-			if d.c.entries[h.entry].kind == kActor {
+			if d.c.kinds[h.entry] == kActor {
 				return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "nationality-actor"}, true
 			}
 		}
@@ -820,11 +909,14 @@ func (d *doc) explicitSignals(out []signal, f *field) []signal {
 		}
 		state, start := "", c.start
 		// The nearest state name ending at most 4 tokens before the cue.
-		k, _ := slices.BinarySearchFunc(f.ents, c.start, func(h hit, p int) int { return h.start - p })
+		k := searchHits(f.ents, c.start, false)
 		for k--; k >= 0 && f.ents[k].start >= c.start-12; k-- {
 			h := f.ents[k]
-			e := d.c.entries[h.entry]
-			if e.kind < kCountry || e.kind > kCapital || !e.attributable {
+			if k := d.c.kinds[h.entry]; k < kCountry || k > kCapital {
+				continue
+			}
+			e := &d.c.entries[h.entry]
+			if !e.attributable {
 				continue
 			}
 			if h.end <= c.start && c.start-h.end <= 4 && f.toks[h.start].sent == sent {
@@ -842,7 +934,7 @@ func (d *doc) explicitSignals(out []signal, f *field) []signal {
 type reporter struct {
 	name string
 	f    *field
-	sent int
+	sent int32
 	pos  int
 }
 
@@ -856,10 +948,12 @@ func (d *doc) reporters() []reporter {
 	defer func() { d.reps = out }()
 	for _, f := range d.fields {
 		for _, h := range f.ents {
-			e := d.c.entries[h.entry]
-			ok := e.kind == kSignatory || e.kind == kCompany || e.kind == kOrg ||
-				((e.kind == kCountry || e.kind == kDemonym) && !e.attributable)
-			if !ok {
+			k := d.c.kinds[h.entry]
+			if k != kSignatory && k != kCompany && k != kOrg && k != kCountry && k != kDemonym {
+				continue
+			}
+			e := &d.c.entries[h.entry]
+			if (k == kCountry || k == kDemonym) && e.attributable {
 				continue
 			}
 			sent := f.toks[h.start].sent
@@ -904,33 +998,33 @@ func (d *doc) roles() {
 		return
 	}
 	d.tags.Roles = make(map[string]string, len(d.tags.Signatories))
-	type best struct {
-		role       string
-		dist       int
-		f          *field
-		start, end int
+	found := d.scratch.found[:0]
+	for range d.tags.Signatories {
+		found = append(found, roleFound{role: -1, dist: roleDist + 1})
 	}
-	found := make([]best, len(d.tags.Signatories))
-	for i := range found {
-		found[i].dist = roleDist + 1
+	d.scratch.found = found
+	tags := make([]*[len(rolePriority)]string, 0, 8)
+	for range d.tags.Signatories {
+		tags = append(tags, nil)
 	}
 	for _, f := range d.fields {
 		for _, h := range f.ents {
-			e := d.c.entries[h.entry]
-			if e.kind != kSignatory {
+			if d.c.kinds[h.entry] != kSignatory {
 				continue
 			}
+			e := &d.c.entries[h.entry]
 			si := slices.Index(d.tags.Signatories, e.name)
 			if si < 0 {
 				continue
 			}
+			tags[si] = e.roleTags
 			sent := f.toks[h.start].sent
-			for _, rp := range rolePriority {
+			for r, rp := range rolePriority {
 				if c, ok := f.cueBefore(rp.cue, h.start, roleDist); ok && h.start-c.end < found[si].dist {
-					found[si] = best{rp.role, h.start - c.end, f, c.start, c.end}
+					found[si] = roleFound{r, h.start - c.end, f, c.start, c.end}
 				}
 				if c, ok := f.cueAfter(rp.cue, h.end, roleDist, sent); ok && c.start-h.end < found[si].dist {
-					found[si] = best{rp.role, c.start - h.end, f, c.start, c.end}
+					found[si] = roleFound{r, c.start - h.end, f, c.start, c.end}
 				}
 			}
 		}
@@ -939,13 +1033,38 @@ func (d *doc) roles() {
 		b := found[i]
 		if b.f == nil {
 			d.tags.Roles[s] = "reporter"
-			d.derived("role:"+s+":reporter", "role-default")
+			d.derived(roleTag(tags[i], s, roleReporter), "role-default")
 			continue
 		}
-		d.tags.Roles[s] = b.role
-		d.evidence("role:"+s+":"+b.role, b.f, b.start, b.end, "role-"+b.role)
+		role := rolePriority[b.role].role
+		d.tags.Roles[s] = role
+		d.evidence(roleTag(tags[i], s, b.role), b.f, b.start, b.end, roleRules[b.role])
 	}
 }
+
+// roleTag is "role:<signatory>:<role>", from the entry's strings when known.
+func roleTag(tags *[len(rolePriority)]string, s string, r int) string {
+	if tags != nil {
+		return tags[r]
+	}
+	return "role:" + s + ":" + rolePriority[r].role
+}
+
+// roleReporter is the index of "reporter" in rolePriority.
+var roleReporter = slices.IndexFunc(rolePriority[:], func(rp struct {
+	role string
+	cue  int
+}) bool {
+	return rp.role == "reporter"
+})
+
+// roleRules are the rules of role evidence, by rolePriority index.
+var roleRules = func() (t [len(rolePriority)]string) {
+	for i, rp := range rolePriority {
+		t[i] = "role-" + rp.role
+	}
+	return t
+}()
 
 // --- attack types ---
 
@@ -969,7 +1088,7 @@ func (d *doc) attackTypes() {
 			mult = 2
 		}
 		for _, h := range f.attacks {
-			e := d.c.entries[h.entry]
+			e := &d.c.entries[h.entry]
 			score[e.typ] += e.weight * mult
 			if mult == 2 {
 				titleScore[e.typ] += e.weight
@@ -1098,7 +1217,7 @@ func (d *doc) attackTypes() {
 		if r := ruleFor[t]; r != "" && i == 0 {
 			rule = r + "(score " + strconv.Itoa(score[t]) + ")"
 		}
-		d.evidence("attack:"+name, w.f, w.start, w.end, rule)
+		d.evidence(attackTags[t], w.f, w.start, w.end, rule)
 	}
 }
 
@@ -1192,6 +1311,29 @@ func (d *doc) principles() {
 
 // --- severity ---
 
+// severityTags are "severity:+<n>" for the factors' sizes.
+var severityTags = func() (t [101]string) {
+	for n := range t {
+		t[n] = "severity:+" + strconv.Itoa(n)
+	}
+	return t
+}()
+
+func severityTag(n int) string {
+	if n >= 0 && n < len(severityTags) {
+		return severityTags[n]
+	}
+	return "severity:+" + strconv.Itoa(n)
+}
+
+// attackTags are "attack:<type>", by index in attackTypes.
+var attackTags = func() (t [len(attackTypes)]string) {
+	for i, a := range attackTypes {
+		t[i] = "attack:" + a
+	}
+	return t
+}()
+
 var typeSeverity = map[string]int{
 	accordwatch.AttackRansomware: 15, accordwatch.AttackWiper: 20, accordwatch.AttackSupplyChain: 15,
 	accordwatch.AttackDataBreach: 10, accordwatch.AttackEspionage: 10, accordwatch.AttackDDoS: 10,
@@ -1208,7 +1350,7 @@ func (d *doc) severity() {
 	total := 0
 	factor := func(n int, f *field, c hit, rule string) {
 		total += n
-		tag := "severity:+" + strconv.Itoa(n)
+		tag := severityTag(n)
 		if f == nil {
 			d.derived(tag, rule)
 			return
