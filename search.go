@@ -53,9 +53,13 @@ type FacetCount struct {
 
 // SearchResult is a page of hits.
 type SearchResult struct {
-	Query string      `json:"q"`
-	Total uint64      `json:"total"`
-	Hits  []SearchHit `json:"hits"`
+	Query string `json:"q"`
+	Total uint64 `json:"total"`
+	// TotalAtLeast reports that Total is a lower bound: a newest-first
+	// search stops counting once the newest months it walked hold 10,000
+	// hits or more, so "10,000+" is the honest display.
+	TotalAtLeast bool        `json:"total_at_least,omitempty"`
+	Hits         []SearchHit `json:"hits"`
 	// Facets counts hits by signatory, state, actor, principle, attack,
 	// feed, and "day" (YYYY-MM-DD, in date order).
 	Facets map[string][]FacetCount `json:"facets,omitempty"`

@@ -110,3 +110,62 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeepPage reads page 200 (size 20, newest first) of 10 000
+// items spread over three months, by offset and by cursor.
+func BenchmarkDeepPage(b *testing.B) {
+	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	ctx := context.Background()
+	if err := ix.Add(ctx, syntheticItems(10_000)); err != nil {
+		b.Fatal(err)
+	}
+	req := accordwatch.SearchRequest{Sort: accordwatch.SortNewest, Size: 20}
+	for range 199 {
+		res, err := ix.Search(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.After = res.Next
+	}
+	b.Run("From", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ix.Search(ctx, accordwatch.SearchRequest{Sort: accordwatch.SortNewest, Size: 20, From: 199 * 20}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("After", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ix.Search(ctx, req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkMatching runs an alert rule over a poll's 50 new ids.
+func BenchmarkMatching(b *testing.B) {
+	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	ctx := context.Background()
+	items := syntheticItems(10_000)
+	if err := ix.Add(ctx, items); err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 50)
+	for i := range ids {
+		ids[i] = items[i*97].ID
+	}
+	for b.Loop() {
+		if _, err := ix.Matching(ctx, "state:russia ransomware", ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -183,3 +183,49 @@ func (c *compiler) rangeQuery(n *rangeNode) query.Query {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// dateBounds returns the published-date span [lo, hi] (zero = open) that
+// every item matching n lies in, used to skip whole monthly partitions. It
+// is conservative: hi may be an exclusive end, and anything it cannot
+// bound (NOT, an OR with an unbounded side) is open.
+func dateBounds(n node, now time.Time) (lo, hi time.Time) {
+	switch n := n.(type) {
+	case *rangeNode:
+		if n.field != "published" {
+			return
+		}
+		if n.lo != nil {
+			lo = n.lo.t
+		}
+		if n.hi != nil {
+			hi = n.hi.t
+		}
+	case *sinceNode:
+		lo = now.Add(-n.d).UTC()
+	case *andNode:
+		for _, c := range n.clauses {
+			l, h := dateBounds(c, now)
+			if !l.IsZero() && (lo.IsZero() || l.After(lo)) {
+				lo = l
+			}
+			if !h.IsZero() && (hi.IsZero() || h.Before(hi)) {
+				hi = h
+			}
+		}
+	case *orNode:
+		for i, c := range n.clauses {
+			l, h := dateBounds(c, now)
+			if i == 0 {
+				lo, hi = l, h
+				continue
+			}
+			if l.IsZero() || l.Before(lo) {
+				lo = l
+			}
+			if h.IsZero() || (!hi.IsZero() && h.After(hi)) {
+				hi = h
+			}
+		}
+	}
+	return lo, hi
+}

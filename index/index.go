@@ -2,10 +2,14 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -28,9 +32,12 @@ import (
 var ErrLocked = errors.New("index is in use by another process")
 
 // ErrBadRequest is wrapped by Search errors caused by the request rather
-// than the index (an unknown sort order). Query syntax errors are
-// *ParseError instead.
+// than the index (an unknown sort order, a malformed After cursor). Query
+// syntax errors are *ParseError instead.
 var ErrBadRequest = errors.New("bad search request")
+
+// errWouldBlock is lockFile's timeout, turned into a *lockedError by Open.
+var errWouldBlock = errors.New("lock held")
 
 // lockedError names the directory; errors.Is(err, ErrLocked) holds.
 type lockedError struct{ dir string }
@@ -47,9 +54,27 @@ const (
 	MaxSize     = 1000
 )
 
-// batchSize is how many items go into one bleve batch: large enough to
+// batchSize is how many documents go into one bleve batch: large enough to
 // amortise the per-batch fsync, small enough to bound memory.
 const batchSize = 500
+
+// Layout of the index directory: a marker file naming the layout and the
+// mapping version, a lock file, and one bleve index per calendar month
+// (UTC, by published date) named YYYY-MM, plus "undated" for items with
+// neither a published nor a fetched time.
+const (
+	markerFile  = "accordwatch-index.json"
+	lockName    = "lock"
+	layoutName  = "monthly"
+	monthLayout = "2006-01"
+	undatedName = "undated"
+)
+
+// marker is the content of markerFile.
+type marker struct {
+	Layout         string `json:"layout"`
+	MappingVersion string `json:"mapping_version"`
+}
 
 // Options configures an Index.
 type Options struct {
@@ -61,30 +86,70 @@ type Options struct {
 	Resolve func(field, value string) (string, bool)
 	// Now is the clock for relative dates (since:7d); default time.Now.
 	Now func() time.Time
-	// OpenTimeout bounds the wait for the index's file lock (bleve's
-	// bolt_timeout); default 2s. Without it a second Open blocks forever.
+	// OpenTimeout bounds the wait for the index's file lock; default 2s.
+	// Without it a second Open would block forever.
 	OpenTimeout time.Duration
 }
 
-// Index is the bleve index of items. It is safe for concurrent use.
+// partition is the bleve index of one month.
+type partition struct {
+	name string
+	// start and end bound the published dates it holds, [start, end);
+	// both zero for the undated partition.
+	start, end time.Time
+	bi         bleve.Index
+}
+
+// newer orders partitions newest first, the undated one last.
+func newer(a, b *partition) int {
+	switch {
+	case a.name == b.name:
+		return 0
+	case a.name == undatedName:
+		return 1
+	case b.name == undatedName:
+		return -1
+	case a.name > b.name:
+		return -1
+	}
+	return 1
+}
+
+// Index is the partitioned bleve index of items. It is safe for concurrent
+// use.
 type Index struct {
 	dir      string
-	bi       bleve.Index
 	opts     Options
 	rebuilt  bool
 	analyzer analysis.Analyzer
+	lock     *os.File
+	cfg      map[string]any
+	// countLimit is countLimit, lowered by tests to walk many months.
+	countLimit uint64
+
+	// writeMu makes Add calls one at a time, so that two of them cannot
+	// interleave moving the same item between partitions.
+	writeMu sync.Mutex
+
+	mu    sync.RWMutex // guards parts
+	parts map[string]*partition
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Open opens the index at dir, creating it (with the explicit mapping) when
-// missing. If the directory exists but cannot be opened as an index
-// (corrupt, or written with an older mapping), it is moved aside to
-// dir+".corrupt-<unix>" and a new empty index is created. Rebuilt then
-// reports true, as it does when the index did not exist, so the caller
-// can reindex from the store. When another process holds the index, Open
-// returns an error wrapping ErrLocked after Options.OpenTimeout.
+// Open opens the index at dir, creating it when missing. The directory
+// holds one bleve index per month of publication (see the package doc).
+// If it exists but cannot be opened — corrupt, written with another
+// mapping version, or the single-index layout of earlier versions — it is
+// moved aside to dir+".corrupt-<unix>" and a new empty index is created.
+// Rebuilt then reports true, as it does when the index did not exist, so
+// the caller can reindex from the store. When another process holds the
+// index, Open returns an error wrapping ErrLocked after Options.OpenTimeout.
+//
+// All partitions are opened at once, in parallel: each costs a few
+// milliseconds, and a lazily opened one could turn out to be corrupt in
+// the middle of a search.
 func Open(dir string, opts Options) (*Index, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -92,91 +157,217 @@ func Open(dir string, opts Options) (*Index, error) {
 	if opts.OpenTimeout <= 0 {
 		opts.OpenTimeout = 2 * time.Second
 	}
-	ix := &Index{dir: dir, opts: opts}
-	cfg := map[string]any{"bolt_timeout": opts.OpenTimeout.String()}
+	ix := &Index{
+		dir:   dir,
+		opts:  opts,
+		parts: make(map[string]*partition),
+
+		countLimit: countLimit,
+		// The lock file already excludes other processes; the bbolt
+		// timeout only bounds a wait that should never happen.
+		cfg: map[string]any{"bolt_timeout": opts.OpenTimeout.String()},
+	}
+	ix.analyzer = newMapping().AnalyzerNamed(en.AnalyzerName)
+	if ix.analyzer == nil {
+		return nil, fmt.Errorf("open index %s: analyzer %q missing", dir, en.AnalyzerName)
+	}
 
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		ix.bi, err = create(dir, cfg)
-		ix.rebuilt = true
+		return ix, ix.create()
 	case err != nil:
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	case fi.IsDir() && isEmptyDir(dir):
-		ix.bi, err = create(dir, cfg)
-		ix.rebuilt = true
-	default:
-		ix.bi, err = openExisting(dir, cfg)
-		if errors.Is(err, bolterrors.ErrTimeout) {
+		return ix, ix.create()
+	case !fi.IsDir() || !exists(filepath.Join(dir, markerFile)):
+		// Not ours, or the single index of mapping version ≤ 2. An old
+		// version of the service may still have it open.
+		if isLocked(filepath.Join(dir, "store", "root.bolt")) {
 			return nil, &lockedError{dir: dir}
 		}
-		if errors.Is(err, fs.ErrPermission) {
-			return nil, fmt.Errorf("open index %s: %w", dir, err)
-		}
-		if err != nil {
-			ix.bi, err = moveAsideAndCreate(dir, cfg, opts.Now())
-			ix.rebuilt = true
-		}
+		return ix, ix.replace()
 	}
-	if err != nil {
+
+	if err := ix.takeLock(); err != nil {
 		return nil, err
 	}
-	ix.analyzer = ix.bi.Mapping().AnalyzerNamed(en.AnalyzerName)
-	if ix.analyzer == nil {
-		_ = ix.bi.Close()
-		return nil, fmt.Errorf("open index %s: analyzer %q missing", dir, en.AnalyzerName)
+	if err := checkMarker(dir); err != nil {
+		ix.unlock()
+		return ix, ix.replace()
 	}
-	return ix, nil
-}
-
-// create makes a new index with our mapping and records its version.
-// bleve returns a typed-nil Index on error, so only err is checked.
-func create(dir string, cfg map[string]any) (bleve.Index, error) {
-	bi, err := bleve.NewUsing(dir, newMapping(), scorch.Name, scorch.Name, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("create index %s: %w", dir, err)
-	}
-	if err := bi.SetInternal([]byte(mappingVersionKey), []byte(mappingVersion)); err != nil {
-		_ = bi.Close()
-		return nil, fmt.Errorf("create index %s: record mapping version: %w", dir, err)
-	}
-	return bi, nil
-}
-
-// openExisting opens dir and checks its mapping version. bleve can panic
-// on damaged segment files, so a panic is reported as corruption.
-func openExisting(dir string, cfg map[string]any) (bi bleve.Index, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			bi, err = nil, fmt.Errorf("open index %s: panic: %v", dir, r)
-		}
-	}()
-	opened, err := bleve.OpenUsing(dir, cfg)
-	if err != nil {
+	err = ix.openPartitions()
+	switch {
+	case err == nil:
+		return ix, nil
+	case errors.Is(err, bolterrors.ErrTimeout):
+		ix.closeParts()
+		ix.unlock()
+		return nil, &lockedError{dir: dir}
+	case errors.Is(err, fs.ErrPermission):
+		ix.closeParts()
+		ix.unlock()
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	v, err := opened.GetInternal([]byte(mappingVersionKey))
-	if err != nil || string(v) != mappingVersion {
-		_ = opened.Close()
-		return nil, fmt.Errorf("open index %s: mapping version %q, want %q (%v)", dir, v, mappingVersion, err)
-	}
-	return opened, nil
+	// A corrupt partition: the caller reindexes everything from the store
+	// anyway, and into an empty index that is faster than replacing.
+	ix.closeParts()
+	ix.unlock()
+	return ix, ix.replace()
 }
 
-// moveAsideAndCreate keeps the broken directory for inspection and starts
-// an empty index in its place.
-func moveAsideAndCreate(dir string, cfg map[string]any, now time.Time) (bleve.Index, error) {
-	aside := dir + ".corrupt-" + strconv.FormatInt(now.Unix(), 10)
+func (ix *Index) takeLock() error {
+	f, err := lockFile(filepath.Join(ix.dir, lockName), ix.opts.OpenTimeout)
+	if errors.Is(err, errWouldBlock) {
+		return &lockedError{dir: ix.dir}
+	}
+	if err != nil {
+		return fmt.Errorf("open index %s: %w", ix.dir, err)
+	}
+	ix.lock = f
+	return nil
+}
+
+func (ix *Index) unlock() {
+	if ix.lock != nil {
+		_ = ix.lock.Close() // closing the file releases the flock
+		ix.lock = nil
+	}
+}
+
+// create makes a new, empty index directory: lock and marker.
+func (ix *Index) create() error {
+	if err := os.MkdirAll(ix.dir, 0o755); err != nil {
+		return fmt.Errorf("create index %s: %w", ix.dir, err)
+	}
+	if err := ix.takeLock(); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(marker{Layout: layoutName, MappingVersion: mappingVersion})
+	tmp := filepath.Join(ix.dir, markerFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		ix.unlock()
+		return fmt.Errorf("create index %s: %w", ix.dir, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(ix.dir, markerFile)); err != nil {
+		ix.unlock()
+		return fmt.Errorf("create index %s: %w", ix.dir, err)
+	}
+	ix.rebuilt = true
+	return nil
+}
+
+// replace keeps the unusable directory for inspection and starts an empty
+// index in its place.
+func (ix *Index) replace() error {
+	now := ix.opts.Now()
+	aside := ix.dir + ".corrupt-" + strconv.FormatInt(now.Unix(), 10)
 	for n := 1; ; n++ {
 		if _, err := os.Lstat(aside); errors.Is(err, fs.ErrNotExist) {
 			break
 		}
-		aside = dir + ".corrupt-" + strconv.FormatInt(now.Unix(), 10) + "-" + strconv.Itoa(n)
+		aside = ix.dir + ".corrupt-" + strconv.FormatInt(now.Unix(), 10) + "-" + strconv.Itoa(n)
 	}
-	if err := os.Rename(dir, aside); err != nil {
-		return nil, fmt.Errorf("move corrupt index aside: %w", err)
+	if err := os.Rename(ix.dir, aside); err != nil {
+		return fmt.Errorf("move corrupt index aside: %w", err)
 	}
-	return create(dir, cfg)
+	return ix.create()
+}
+
+func checkMarker(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, markerFile))
+	if err != nil {
+		return err
+	}
+	var m marker
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if m.Layout != layoutName || m.MappingVersion != mappingVersion {
+		return fmt.Errorf("layout %q version %q, want %q %q", m.Layout, m.MappingVersion, layoutName, mappingVersion)
+	}
+	return nil
+}
+
+// openPartitions opens every partition directory, in parallel.
+func (ix *Index) openPartitions() error {
+	entries, err := os.ReadDir(ix.dir)
+	if err != nil {
+		return fmt.Errorf("open index %s: %w", ix.dir, err)
+	}
+	var parts []*partition
+	for _, e := range entries {
+		if p, ok := newPartition(e.Name()); ok && e.IsDir() {
+			parts = append(parts, p)
+		}
+	}
+	errs := make([]error, len(parts))
+	forEach(len(parts), func(i int) {
+		parts[i].bi, errs[i] = openExisting(filepath.Join(ix.dir, parts[i].name), ix.cfg)
+	})
+	for _, p := range parts {
+		if p.bi != nil {
+			ix.parts[p.name] = p
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// newPartition describes the partition named name ("2026-01" or
+// "undated"); ok is false for any other name.
+func newPartition(name string) (*partition, bool) {
+	if name == undatedName {
+		return &partition{name: name}, true
+	}
+	t, err := time.Parse(monthLayout, name)
+	if err != nil || t.Format(monthLayout) != name {
+		return nil, false
+	}
+	return &partition{name: name, start: t, end: t.AddDate(0, 1, 0)}, true
+}
+
+// partitionName is the partition an item published at t belongs to.
+func partitionName(t time.Time) string {
+	if t.IsZero() {
+		return undatedName
+	}
+	return t.UTC().Format(monthLayout)
+}
+
+// createPartition makes a new bleve index with our mapping and records
+// its version. bleve returns a typed-nil Index on error, so only err is
+// checked.
+func createPartition(dir string, cfg map[string]any) (bleve.Index, error) {
+	bi, err := bleve.NewUsing(dir, newMapping(), scorch.Name, scorch.Name, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("create index partition %s: %w", dir, err)
+	}
+	if err := bi.SetInternal([]byte(mappingVersionKey), []byte(mappingVersion)); err != nil {
+		_ = bi.Close()
+		return nil, fmt.Errorf("create index partition %s: record mapping version: %w", dir, err)
+	}
+	return bi, nil
+}
+
+// openExisting opens a partition and checks its mapping version. bleve
+// can panic on damaged segment files, so a panic is reported as
+// corruption.
+func openExisting(dir string, cfg map[string]any) (bi bleve.Index, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bi, err = nil, fmt.Errorf("open index partition %s: panic: %v", dir, r)
+		}
+	}()
+	opened, err := bleve.OpenUsing(dir, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open index partition %s: %w", dir, err)
+	}
+	v, err := opened.GetInternal([]byte(mappingVersionKey))
+	if err != nil || string(v) != mappingVersion {
+		_ = opened.Close()
+		return nil, fmt.Errorf("open index partition %s: mapping version %q, want %q (%v)", dir, v, mappingVersion, err)
+	}
+	return opened, nil
 }
 
 func isEmptyDir(dir string) bool {
@@ -184,56 +375,281 @@ func isEmptyDir(dir string) bool {
 	return err == nil && len(entries) == 0
 }
 
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
 // Rebuilt reports whether Open created a new, empty index (none existed, or
-// the old one was corrupt and was moved aside), so the caller should
-// reindex from the store.
+// the old one was corrupt or of an older layout and was moved aside), so
+// the caller should reindex from the store.
 func (ix *Index) Rebuilt() bool { return ix.rebuilt }
 
-// Close releases the index and its file lock. Closing twice is safe (bleve
-// itself panics on a second Close).
+// Close releases the partitions and the directory lock. Closing twice is
+// safe (bleve itself panics on a second Close).
 func (ix *Index) Close() error {
 	ix.closeOnce.Do(func() {
-		if err := ix.bi.Close(); err != nil {
-			ix.closeErr = fmt.Errorf("close index %s: %w", ix.dir, err)
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		var errs []error
+		for _, p := range ix.parts {
+			if err := p.bi.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close index %s partition %s: %w", ix.dir, p.name, err))
+			}
 		}
+		ix.parts = nil
+		ix.unlock()
+		ix.closeErr = errors.Join(errs...)
 	})
 	return ix.closeErr
 }
 
+// closeParts closes the partitions opened so far (Open's failure path).
+func (ix *Index) closeParts() {
+	for name, p := range ix.parts {
+		_ = p.bi.Close()
+		delete(ix.parts, name)
+	}
+}
+
+// snapshot returns the partitions that can hold items published in
+// [lo, hi] (zero = unbounded), newest first.
+func (ix *Index) snapshot(lo, hi time.Time) ([]*partition, error) {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	if ix.parts == nil {
+		return nil, fmt.Errorf("index %s is closed", ix.dir)
+	}
+	var out []*partition
+	for _, p := range ix.parts {
+		if p.name == undatedName {
+			if lo.IsZero() && hi.IsZero() {
+				out = append(out, p)
+			}
+			continue
+		}
+		if (!lo.IsZero() && !p.end.After(lo)) || (!hi.IsZero() && p.start.After(hi)) {
+			continue
+		}
+		out = append(out, p)
+	}
+	slices.SortFunc(out, newer)
+	return out, nil
+}
+
+// partitionFor returns the partition called name, creating it if needed.
+func (ix *Index) partitionFor(name string) (*partition, error) {
+	ix.mu.RLock()
+	p, ok := ix.parts[name]
+	closed := ix.parts == nil
+	ix.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	if closed {
+		return nil, fmt.Errorf("index %s is closed", ix.dir)
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if p, ok := ix.parts[name]; ok {
+		return p, nil
+	}
+	p, _ = newPartition(name)
+	bi, err := createPartition(filepath.Join(ix.dir, name), ix.cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.bi = bi
+	ix.parts[name] = p
+	return p, nil
+}
+
 // Count returns the number of indexed items.
 func (ix *Index) Count() (uint64, error) {
-	n, err := ix.bi.DocCount()
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
 	if err != nil {
-		return 0, fmt.Errorf("count index %s: %w", ix.dir, err)
+		return 0, err
+	}
+	var n uint64
+	for _, p := range parts {
+		c, err := p.bi.DocCount()
+		if err != nil {
+			return 0, fmt.Errorf("count index %s partition %s: %w", ix.dir, p.name, err)
+		}
+		n += c
 	}
 	return n, nil
 }
 
-// Add indexes items, in bleve batches of up to 500. Item.ID is the
-// document id, so adding an item again replaces it. Batches already
-// written stay written when a later one fails or ctx is cancelled.
+// Add indexes items. Item.ID is the document id, so adding an item again
+// replaces it; an item whose month of publication changed is removed from
+// its old partition. Each partition's share is written in bleve batches of
+// up to 500, partitions in parallel. Batches already written stay written
+// when a later one fails or ctx is cancelled.
+//
+// Where an item already is is found by a doc-id search over the existing
+// partitions rather than kept in a side table: a table would have to be
+// kept consistent with the partitions across crashes, and the search
+// costs a few microseconds an item (see BenchmarkAdd).
+//
+// Each call's items are grouped by month, so callers that add many items
+// (a reindex) should pass thousands at a time: 500 items spread over 36
+// months make batches of about 14 documents, and bleve's cost per batch
+// dominates.
 func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 	for i, it := range items {
 		if it.ID == "" {
 			return fmt.Errorf("index items: item %d (%q) has no ID", i, it.Title)
 		}
 	}
-	for start := 0; start < len(items); start += batchSize {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("index items: %w", err)
+	if len(items) == 0 {
+		return nil
+	}
+	ix.writeMu.Lock()
+	defer ix.writeMu.Unlock()
+
+	// The last occurrence of an id wins, as it would in one bleve batch.
+	last := make(map[string]int, len(items))
+	for i, it := range items {
+		last[it.ID] = i
+	}
+	type pending struct {
+		id  string
+		doc doc
+	}
+	groups := make(map[string][]pending)
+	target := make(map[string]string, len(last))
+	ids := make([]string, 0, len(last))
+	for i, it := range items {
+		if last[it.ID] != i {
+			continue
 		}
-		end := min(start+batchSize, len(items))
-		b := ix.bi.NewBatch()
-		for _, it := range items[start:end] {
-			if err := b.Index(it.ID, newDoc(it)); err != nil {
-				return fmt.Errorf("index item %s: %w", it.ID, err)
+		d := newDoc(it)
+		name := partitionName(d.Published)
+		groups[name] = append(groups[name], pending{it.ID, d})
+		target[it.ID] = name
+		ids = append(ids, it.ID)
+	}
+	where, err := ix.locate(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("index items: %w", err)
+	}
+	moved := make(map[string][]string)
+	for id, cur := range where {
+		if cur != target[id] {
+			moved[cur] = append(moved[cur], id)
+		}
+	}
+
+	names := make([]string, 0, len(groups))
+	for name := range groups {
+		names = append(names, name)
+	}
+	errs := make([]error, len(names))
+	forEach(len(names), func(i int) {
+		p, err := ix.partitionFor(names[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		docs := groups[names[i]]
+		for start := 0; start < len(docs); start += batchSize {
+			if err := ctx.Err(); err != nil {
+				errs[i] = err
+				return
+			}
+			b := p.bi.NewBatch()
+			for _, d := range docs[start:min(start+batchSize, len(docs))] {
+				if err := b.Index(d.id, d.doc); err != nil {
+					errs[i] = fmt.Errorf("item %s: %w", d.id, err)
+					return
+				}
+			}
+			if err := p.bi.Batch(b); err != nil {
+				errs[i] = fmt.Errorf("partition %s: %w", p.name, err)
+				return
 			}
 		}
-		if err := ix.bi.Batch(b); err != nil {
-			return fmt.Errorf("index items %d-%d: %w", start, end-1, err)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("index items: %w", err)
+	}
+	// Delete from the old months only once the new copies are in: a crash
+	// in between leaves a duplicate that the next Add of the item removes,
+	// rather than a missing item.
+	for name, ids := range moved {
+		ix.mu.RLock()
+		p := ix.parts[name]
+		ix.mu.RUnlock()
+		if p == nil {
+			continue
+		}
+		b := p.bi.NewBatch()
+		for _, id := range ids {
+			b.Delete(id)
+		}
+		if err := p.bi.Batch(b); err != nil {
+			return fmt.Errorf("index items: remove moved items from %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// locate returns the partition holding each of ids that is indexed.
+func (ix *Index) locate(ctx context.Context, ids []string) (map[string]string, error) {
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	found := make([][]string, len(parts))
+	errs := make([]error, len(parts))
+	forEach(len(parts), func(i int) {
+		sr := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+		sr.Score = "none"
+		res, err := searchPart(ctx, parts[i], sr)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		for _, h := range res.Hits {
+			found[i] = append(found[i], h.ID)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	where := make(map[string]string)
+	for i, hits := range found {
+		for _, id := range hits {
+			where[id] = parts[i].name
+		}
+	}
+	return where, nil
+}
+
+// forEach runs fn(0..n-1) on up to GOMAXPROCS goroutines.
+func forEach(n int, fn func(i int)) {
+	workers := min(n, max(2, runtime.GOMAXPROCS(0)))
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // compiler returns a compiler with the clock read once per query.
@@ -241,90 +657,10 @@ func (ix *Index) compiler() *compiler {
 	return &compiler{resolve: ix.opts.Resolve, now: ix.opts.Now(), analyzer: ix.analyzer}
 }
 
-// hitFields are the stored fields loaded for each hit.
-func hitFields() []string {
-	return []string{"title", "link", "published", "severity", "display_feed",
-		"display_signatory", "display_state", "display_actor", "display_attack", "display_principle"}
-}
-
-// Search runs req. Size defaults to 20 and is capped at 1000. Sort is
-// "newest" (the default when the query has no free text) or "relevance"
-// (the default otherwise). A query syntax error is a *ParseError.
-func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
-	res := accordwatch.SearchResult{Query: req.Query}
-	q, err := Parse(req.Query)
-	if err != nil {
-		return res, err
-	}
-	sortBy := req.Sort
-	if sortBy == "" {
-		sortBy = accordwatch.SortNewest
-		if q.hasFreeText() {
-			sortBy = accordwatch.SortRelevance
-		}
-	}
-	newest := sortDate()
-	var order search.SortOrder
-	switch sortBy {
-	case accordwatch.SortNewest:
-		order = search.SortOrder{newest, &search.SortDocID{}}
-	case accordwatch.SortRelevance:
-		order = search.SortOrder{&search.SortScore{Desc: true}, newest, &search.SortDocID{}}
-	default:
-		return res, fmt.Errorf("%w: unknown sort %q (want %s or %s)", ErrBadRequest, req.Sort, accordwatch.SortNewest, accordwatch.SortRelevance)
-	}
-	size := req.Size
-	if size <= 0 {
-		size = DefaultSize
-	}
-	size = min(size, MaxSize)
-	from := max(req.From, 0)
-
-	sr := bleve.NewSearchRequestOptions(ix.compiler().compile(q), size, from, false)
-	sr.SortByCustom(order)
-	sr.Fields = hitFields()
-	sr.Highlight = bleve.NewHighlightWithStyle(highlighterName)
-	sr.Highlight.AddField("text")
-	for _, f := range facetFields() {
-		sr.AddFacet(f, bleve.NewFacetRequest("display_"+f, 10))
-	}
-	out, err := ix.search(ctx, sr)
-	if err != nil {
-		return res, err
-	}
-	res.Total = out.Total
-	res.TookMS = float64(out.Took.Microseconds()) / 1000
-	res.Hits = make([]accordwatch.SearchHit, 0, len(out.Hits))
-	for _, h := range out.Hits {
-		res.Hits = append(res.Hits, toHit(h))
-	}
-	for _, f := range facetFields() {
-		fr, ok := out.Facets[f]
-		if !ok || fr.Terms == nil {
-			continue
-		}
-		var counts []accordwatch.FacetCount
-		for _, t := range fr.Terms.Terms() {
-			counts = append(counts, accordwatch.FacetCount{Value: t.Term, Count: t.Count})
-		}
-		if len(counts) > 0 {
-			if res.Facets == nil {
-				res.Facets = make(map[string][]accordwatch.FacetCount)
-			}
-			res.Facets[f] = counts
-		}
-	}
-	return res, nil
-}
-
-// sortDate orders by publication date, newest first. Typed as a date so
-// that the hits' sort values decode (needed for SearchAfter paging).
-func sortDate() *search.SortField {
-	return &search.SortField{Field: "published", Desc: true, Type: search.SortFieldAsDate, Missing: search.SortFieldMissingLast}
-}
-
 // Matching returns the ids (in their given order) whose items match q. Alert
-// rules use it to run over the items of one ingest batch only.
+// rules use it to run over the items of one ingest batch only. The ids'
+// months are unknown, so every partition is asked (in parallel); a doc-id
+// filter makes each ask a few dictionary lookups.
 func (ix *Index) Matching(ctx context.Context, q string, ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -333,16 +669,33 @@ func (ix *Index) Matching(ctx context.Context, q string, ids []string) ([]string
 	if err != nil {
 		return nil, err
 	}
-	bq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), ix.compiler().compile(pq)})
-	sr := bleve.NewSearchRequestOptions(bq, len(ids), 0, false)
-	sr.Score = "none"
-	out, err := ix.search(ctx, sr)
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	hit := make(map[string]bool, len(out.Hits))
-	for _, h := range out.Hits {
-		hit[h.ID] = true
+	bq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), ix.compiler().compile(pq)})
+	found := make([][]string, len(parts))
+	errs := make([]error, len(parts))
+	forEach(len(parts), func(i int) {
+		sr := bleve.NewSearchRequestOptions(bq, len(ids), 0, false)
+		sr.Score = "none"
+		res, err := searchPart(ctx, parts[i], sr)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		for _, h := range res.Hits {
+			found[i] = append(found[i], h.ID)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	hit := make(map[string]bool)
+	for _, f := range found {
+		for _, id := range f {
+			hit[id] = true
+		}
 	}
 	var matched []string
 	for _, id := range ids {
@@ -354,66 +707,26 @@ func (ix *Index) Matching(ctx context.Context, q string, ids []string) ([]string
 	return matched, nil
 }
 
-// search runs sr, turning a bleve panic (seen on damaged segments) into an
-// error so one bad query cannot take the service down.
-func (ix *Index) search(ctx context.Context, sr *bleve.SearchRequest) (res *bleve.SearchResult, err error) {
+// searchPart runs sr on one partition, turning a bleve panic (seen on
+// damaged segments) into an error so one bad query cannot take the service
+// down.
+func searchPart(ctx context.Context, p *partition, sr *bleve.SearchRequest) (res *bleve.SearchResult, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res, err = nil, fmt.Errorf("search index %s: panic: %v", ix.dir, r)
+			res, err = nil, fmt.Errorf("search partition %s: panic: %v", p.name, r)
 		}
 	}()
-	res, err = ix.bi.SearchInContext(ctx, sr)
+	res, err = p.bi.SearchInContext(ctx, sr)
 	if err != nil {
-		return nil, fmt.Errorf("search index %s: %w", ix.dir, err)
+		return nil, fmt.Errorf("search partition %s: %w", p.name, err)
 	}
 	return res, nil
 }
 
-// toHit converts a bleve hit with our stored fields.
-func toHit(h *search.DocumentMatch) accordwatch.SearchHit {
-	hit := accordwatch.SearchHit{
-		ID:          h.ID,
-		Score:       h.Score,
-		Title:       str(h.Fields["title"]),
-		Link:        str(h.Fields["link"]),
-		Feed:        str(h.Fields["display_feed"]),
-		Signatories: strs(h.Fields["display_signatory"]),
-		States:      strs(h.Fields["display_state"]),
-		Actors:      strs(h.Fields["display_actor"]),
-		AttackTypes: strs(h.Fields["display_attack"]),
-		Principles:  strs(h.Fields["display_principle"]),
-	}
-	if f, ok := h.Fields["severity"].(float64); ok {
-		hit.Severity = int(f)
-	}
-	if t, err := time.Parse(time.RFC3339Nano, str(h.Fields["published"])); err == nil {
-		hit.Published = t.UTC()
-	}
-	if frags := h.Fragments["text"]; len(frags) > 0 {
-		hit.Snippet = frags[0]
-	}
-	return hit
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// strs reads a stored multi-value field: bleve returns a single value as
-// itself and several as []any.
-func strs(v any) []string {
-	switch v := v.(type) {
-	case string:
-		return []string{v}
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
+// sortDate orders by publication date, newest first, by the fixed-width
+// published_key string: its doc values hold one term a document where the
+// date field's hold 16, and its sort values need no decoding for
+// SearchAfter.
+func sortDate() *search.SortField {
+	return &search.SortField{Field: "published_key", Desc: true, Type: search.SortFieldAsString, Missing: search.SortFieldMissingLast}
 }

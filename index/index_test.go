@@ -326,6 +326,9 @@ func TestSearchFacets(t *testing.T) {
 		"principle": {fc("no-offense", 5), fc("stronger-defense", 5), fc("capacity-building", 2), fc("collective-action", 2)},
 		"feed": {fc("BleepingComputer", 2), fc("SecurityWeek", 2), fc("The Record", 3), fc("CISA", 1), fc("Europol", 1),
 			fc("Microsoft Security Blog", 1)},
+		// One item a day, over three monthly partitions.
+		"day": {fc("2026-01-10", 1), fc("2026-01-15", 1), fc("2026-01-20", 1), fc("2026-02-05", 1), fc("2026-02-10", 1),
+			fc("2026-02-12", 1), fc("2026-02-20", 1), fc("2026-02-25", 1), fc("2026-03-01", 1), fc("2026-03-02", 1)},
 	}
 	// bleve orders equal counts by term; compare as count-then-value sets.
 	norm := cmpopts.SortSlices(func(a, b accordwatch.FacetCount) bool {
@@ -338,6 +341,12 @@ func TestSearchFacets(t *testing.T) {
 		t.Errorf("facets (-want +got):\n%s", diff)
 	}
 	for name, counts := range res.Facets {
+		if name == "day" {
+			if !slices.IsSortedFunc(counts, func(a, b accordwatch.FacetCount) int { return strings.Compare(a.Value, b.Value) }) {
+				t.Errorf("facet day = %v, want date order", counts)
+			}
+			continue
+		}
 		if !slices.IsSortedFunc(counts, func(a, b accordwatch.FacetCount) int { return b.Count - a.Count }) {
 			t.Errorf("facet %s = %v, want descending counts", name, counts)
 		}

@@ -3,49 +3,29 @@ package index
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/mapping"
-	"github.com/blevesearch/bleve/v2/registry"
-	"github.com/blevesearch/bleve/v2/search/highlight"
-	"github.com/blevesearch/bleve/v2/search/highlight/format/plain"
-	simplefrag "github.com/blevesearch/bleve/v2/search/highlight/fragmenter/simple"
-	simplehl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/simple"
 
 	"github.com/accordwatch/accordwatch"
 )
 
-// mappingVersion is stored inside the index; an index written with another
-// version is set aside and rebuilt, because bleve cannot change analyzers
-// or field types of an existing index.
+// mappingVersion is recorded in the layout marker and inside every
+// partition; an index written with another version is set aside and
+// rebuilt, because bleve cannot change analyzers or field types of an
+// existing index. Version 3: monthly partitions, full text indexed but not
+// stored (only its first headSize bytes are, for snippets), no doc values
+// on fields that are never sorted or faceted.
 const (
-	mappingVersion    = "2"
+	mappingVersion    = "3"
 	mappingVersionKey = "accordwatch.mapping_version"
 )
 
-// highlighterName is our plain-text highlighter: the fragment is not
-// HTML-escaped and matches are wrapped in accordwatch.HighlightStart/End,
-// so each renderer (Slack, HTML, terminal) escapes and marks up itself.
-const highlighterName = "accordwatch-plain"
-
-// snippetSize is the fragment length in characters.
-const snippetSize = 200
-
-// bleve looks highlighters up by name in its process-wide registry, so
-// registering ours at init is the only way to use it in a SearchRequest.
-func init() {
-	err := registry.RegisterHighlighter(highlighterName,
-		func(map[string]any, *registry.Cache) (highlight.Highlighter, error) {
-			return simplehl.NewHighlighter(
-				simplefrag.NewFragmenter(snippetSize),
-				plain.NewFragmentFormatter(accordwatch.HighlightStart, accordwatch.HighlightEnd),
-				" … "), nil
-		})
-	if err != nil {
-		panic("index: " + err.Error())
-	}
-}
+// headSize is how much of an item's text is stored for snippets. Storing
+// the whole text (1–2 KB an item) doubled the index for no display gain.
+const headSize = 1024
 
 // tagFields returns the keyword fields. Each holds lower-cased canonical
 // values for exact, case-insensitive matching, and has a display_<name>
@@ -65,6 +45,8 @@ func facetFields() []string {
 type doc struct {
 	Title string `json:"title"`
 	Text  string `json:"text"`
+	// Head is the start of Text, stored (not indexed) for snippets.
+	Head string `json:"head"`
 
 	Signatory []string `json:"signatory"`
 	Company   []string `json:"company"`
@@ -86,7 +68,17 @@ type doc struct {
 	Severity    float64   `json:"severity"`
 	Published   time.Time `json:"published"`
 	Link        string    `json:"link"`
+
+	// PublishedKey (UTC, fixed width, so string order is time order) and
+	// Day (YYYY-MM-DD) carry the doc values that sorting and the day facet
+	// read. A date field keeps 16 prefix-coded terms a value in its doc
+	// values; reading them was half the cost of a facet or sort.
+	PublishedKey string `json:"published_key,omitempty"`
+	Day          string `json:"day,omitempty"`
 }
+
+// publishedKeyLayout formats PublishedKey.
+const publishedKeyLayout = "2006-01-02T15:04:05.000000000Z"
 
 // BleveType names the document mapping. bleve's IndexMapping.TypeField
 // looks up Go field names rather than json tags, so a "type" field would
@@ -108,12 +100,17 @@ func newDoc(it accordwatch.Item) doc {
 	d := doc{
 		Title:       it.Title,
 		Text:        it.Text,
+		Head:        head(it.Text),
 		Feed:        strings.ToLower(it.FeedName),
 		DisplayFeed: it.FeedName,
 		StateLinked: it.Tags.StateLinked,
 		Severity:    float64(it.Tags.Severity),
 		Published:   published.UTC(),
 		Link:        it.Link,
+	}
+	if !published.IsZero() {
+		d.PublishedKey = d.Published.Format(publishedKeyLayout)
+		d.Day = d.Published.Format(time.DateOnly)
 	}
 	d.Signatory, d.DisplaySignatory = keywords(it.Tags.Signatories)
 	d.Company, d.DisplayCompany = keywords(it.Tags.Companies)
@@ -122,6 +119,18 @@ func newDoc(it accordwatch.Item) doc {
 	d.Attack, d.DisplayAttack = keywords(it.Tags.AttackTypes)
 	d.Principle, d.DisplayPrinciple = keywords(principles)
 	return d
+}
+
+// head returns the first headSize bytes of text, cut at a rune boundary.
+func head(text string) string {
+	if len(text) <= headSize {
+		return text
+	}
+	cut := headSize
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut]
 }
 
 // keywords returns the lower-cased values and the display values, both
@@ -143,17 +152,26 @@ func keywords(vals []string) (lower, display []string) {
 
 // newMapping builds the explicit, static index mapping.
 func newMapping() *mapping.IndexMappingImpl {
-	text := bleve.NewTextFieldMapping()
-	text.Analyzer = en.AnalyzerName
-	text.DocValues = false // Store and IncludeTermVectors stay on: highlights and phrases need them
+	title := bleve.NewTextFieldMapping()
+	title.Analyzer = en.AnalyzerName
+	title.DocValues = false // Store and IncludeTermVectors stay on: hits show it, phrases need positions
 	// Free text is compiled into title and text queries, never _all, so
 	// copying both into _all would only double the index (version 2).
+	title.IncludeInAll = false
+
+	// The body is searched (with positions, for phrases) but not stored:
+	// snippets come from the stored head (version 3).
+	text := bleve.NewTextFieldMapping()
+	text.Analyzer = en.AnalyzerName
+	text.DocValues = false
 	text.IncludeInAll = false
+	text.Store = false
 
 	kw := bleve.NewKeywordFieldMapping()
 	kw.Store = false
 	kw.IncludeInAll = false
 	kw.IncludeTermVectors = false
+	kw.DocValues = false // matched only; facets use the display_ twins
 
 	display := bleve.NewKeywordFieldMapping()
 	display.IncludeInAll = false
@@ -161,12 +179,22 @@ func newMapping() *mapping.IndexMappingImpl {
 
 	boolean := bleve.NewBooleanFieldMapping()
 	boolean.IncludeInAll = false
+	boolean.Store = false
+	boolean.DocValues = false
 
 	num := bleve.NewNumericFieldMapping()
 	num.IncludeInAll = false
+	num.DocValues = false // stored for display, filtered by range, never sorted
 
 	date := bleve.NewDateTimeFieldMapping()
 	date.IncludeInAll = false
+	date.DocValues = false // ranges only: sorting reads published_key
+
+	// Sort and facet keys: doc values only.
+	key := bleve.NewKeywordFieldMapping()
+	key.Store = false
+	key.IncludeInAll = false
+	key.IncludeTermVectors = false
 
 	storedOnly := bleve.NewTextFieldMapping()
 	storedOnly.Index = false
@@ -175,8 +203,9 @@ func newMapping() *mapping.IndexMappingImpl {
 	storedOnly.DocValues = false
 
 	item := bleve.NewDocumentStaticMapping()
-	item.AddFieldMappingsAt("title", text)
+	item.AddFieldMappingsAt("title", title)
 	item.AddFieldMappingsAt("text", text)
+	item.AddFieldMappingsAt("head", storedOnly)
 	for _, f := range tagFields() {
 		item.AddFieldMappingsAt(f, kw)
 		item.AddFieldMappingsAt("display_"+f, display)
@@ -184,7 +213,13 @@ func newMapping() *mapping.IndexMappingImpl {
 	item.AddFieldMappingsAt("state_linked", boolean)
 	item.AddFieldMappingsAt("severity", num)
 	item.AddFieldMappingsAt("published", date)
+	item.AddFieldMappingsAt("published_key", key)
+	item.AddFieldMappingsAt("day", key)
 	item.AddFieldMappingsAt("link", storedOnly)
+	// No _all field at all: every field is excluded from it, yet bleve
+	// still built it, visiting every token of every field (8% of
+	// indexing time).
+	item.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 
 	im := bleve.NewIndexMapping()
 	im.AddDocumentMapping("item", item)

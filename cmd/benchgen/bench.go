@@ -59,7 +59,7 @@ func querySets(end time.Time) []querySet {
 	}
 }
 
-func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, chunk, runs int, end time.Time) error {
+func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, chunk, runs int, end time.Time, only string, verbose bool, one string) error {
 	fmt.Fprintf(w, "benchgen -bench: %d items in %s, GOMAXPROCS %d, load %s\n", n, dir, runtime.GOMAXPROCS(0), loadavg())
 	opts := index.Options{Now: func() time.Time { return end }}
 
@@ -84,7 +84,9 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 			return err
 		}
 		fmt.Fprintf(w, "indexing: %d items in %s = %.0f items/s (Add calls %s, %.0f items/s; %d items a call); peak RSS so far %s; load %s\n",
-			n, st.elapsed.Round(time.Second), st.rate(), st.adding.Round(time.Second), float64(n)/st.adding.Seconds(), chunk, vmHWM(), loadavg())
+			n, st.elapsed.Round(time.Second), st.rate(), st.adding.Round(time.Second), float64(n)/st.adding.Seconds(), chunk, procStatus("VmHWM"), loadavg())
+		fmt.Fprintf(w, "indexing CPU: %s an item (generation included) = %.0f items/s on %d idle cores; this run got %.2f cores\n",
+			st.cpuPerItem(), float64(runtime.GOMAXPROCS(0))/st.cpuPerItem().Seconds(), runtime.GOMAXPROCS(0), st.cpu.Seconds()/st.elapsed.Seconds())
 	} else {
 		fmt.Fprintln(w, "reusing the index (delete the directory to measure indexing again)")
 	}
@@ -118,14 +120,23 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 
 	fmt.Fprintf(w, "\n%-44s %8s %8s %8s %8s %8s  %s\n", "query (sorted newest first, 20 hits)", "p50", "p95", "p99", "max", "target", "hits (total)")
 	sets := querySets(end)
-	// Deep paging by cursor: walk to page 500 once, then time that page.
-	cur, err := cursorAt(ctx, ix, accordwatch.SearchRequest{Sort: accordwatch.SortNewest, Size: 20}, 499)
-	if err != nil {
-		return err
+	if one != "" {
+		sets = []querySet{{"-q", 0, []accordwatch.SearchRequest{{Query: one, Sort: accordwatch.SortNewest, Size: 20}}}}
+		only = "-q"
 	}
-	sets = append(sets, querySet{"deep paging: everything, page 500 by After", 200 * time.Millisecond,
-		[]accordwatch.SearchRequest{{Sort: accordwatch.SortNewest, Size: 20, After: cur}}})
+	// Deep paging by cursor: walk to page 500 once, then time that page.
+	if strings.HasPrefix("deep paging: everything, page 500 by After", only) {
+		cur, err := cursorAt(ctx, ix, accordwatch.SearchRequest{Sort: accordwatch.SortNewest, Size: 20}, 499)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, querySet{"deep paging: everything, page 500 by After", 200 * time.Millisecond,
+			[]accordwatch.SearchRequest{{Sort: accordwatch.SortNewest, Size: 20, After: cur}}})
+	}
 	for _, set := range sets {
+		if !strings.HasPrefix(set.name, only) {
+			continue
+		}
 		// One warm-up round: the first touch of a partition's files pays
 		// for page faults that steady state does not.
 		for _, req := range set.reqs {
@@ -135,6 +146,7 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 		}
 		var lat []time.Duration
 		var totals []string
+		perQuery := make([][]time.Duration, len(set.reqs))
 		for i := range runs {
 			req := set.reqs[i%len(set.reqs)]
 			t := time.Now()
@@ -143,6 +155,7 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 				return fmt.Errorf("%s: %w", req.Query, err)
 			}
 			lat = append(lat, time.Since(t))
+			perQuery[i%len(set.reqs)] = append(perQuery[i%len(set.reqs)], time.Since(t))
 			if i < len(set.reqs) {
 				totals = append(totals, fmt.Sprintf("%d", res.Total))
 			}
@@ -153,8 +166,14 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 			target = ms(set.target)
 		}
 		fmt.Fprintf(w, "%-44s %8s %8s %8s %8s %8s  %s\n", set.name, ms(pct(lat, 50)), ms(pct(lat, 95)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), target, strings.Join(totals, " "))
+		if verbose {
+			for i, l := range perQuery {
+				slices.Sort(l)
+				fmt.Fprintf(w, "    %-40s %8s %8s %8s\n", set.reqs[i].Query, ms(pct(l, 50)), ms(pct(l, 95)), ms(l[len(l)-1]))
+			}
+		}
 	}
-	fmt.Fprintf(w, "\npeak RSS (VmHWM) of this process: %s; load %s\n", vmHWM(), loadavg())
+	fmt.Fprintf(w, "\npeak RSS (VmHWM) of this process: %s (now: %s); load %s\n", procStatus("VmHWM"), rssNow(), loadavg())
 	return nil
 }
 
@@ -194,8 +213,9 @@ func diskUsage(dir string) (size int64, files int) {
 	return size, files
 }
 
-// vmHWM is the process's peak resident set size, from /proc.
-func vmHWM() string {
+// procStatus returns a field of /proc/self/status, such as VmHWM (the
+// peak resident set size).
+func procStatus(field string) string {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return "n/a"
@@ -203,11 +223,18 @@ func vmHWM() string {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(s.Text(), field+":"); ok {
 			return strings.TrimSpace(v)
 		}
 	}
 	return "n/a"
+}
+
+// rssNow splits the resident set: anonymous memory (Go heap and the
+// like) and file pages (the index's memory-mapped segments, page cache
+// the kernel can reclaim).
+func rssNow() string {
+	return "anon " + procStatus("RssAnon") + ", file " + procStatus("RssFile")
 }
 
 func loadavg() string {

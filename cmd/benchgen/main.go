@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
@@ -50,6 +51,9 @@ func run() error {
 		bench = flag.Bool("bench", false, "build the index if needed, then measure queries")
 		runs  = flag.Int("runs", 200, "runs of each query in -bench mode")
 		prof  = flag.String("cpuprofile", "", "write a CPU profile to this file")
+		only  = flag.String("only", "", "in -bench mode, run only the query sets whose name starts with this")
+		verb  = flag.Bool("v", false, "in -bench mode, also print each query's latencies")
+		one   = flag.String("q", "", "in -bench mode, time only this query (newest first, 20 hits)")
 	)
 	flag.Parse()
 	if *prof != "" {
@@ -83,13 +87,13 @@ func run() error {
 			}
 			*dir = filepath.Join(base, "index-"+strconv.Itoa(*n))
 		}
-		return benchmark(ctx, os.Stdout, gen, *dir, *n, *chunk, *runs, end)
+		return benchmark(ctx, os.Stdout, gen, *dir, *n, *chunk, *runs, end, *only, *verb, *one)
 	case *dir != "":
 		st, err := build(ctx, gen, *dir, *n, *chunk, end, os.Stderr)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("indexed %d items in %s: %.0f items/s\n", *n, st.elapsed.Round(time.Second), st.rate())
+		fmt.Printf("indexed %d items in %s: %.0f items/s; %s CPU an item\n", *n, st.elapsed.Round(time.Second), st.rate(), st.cpuPerItem())
 		return nil
 	}
 	return errors.New("give -out FILE, -index DIR or -bench")
@@ -117,8 +121,14 @@ func writeJSONL(path string, gen *generator, n int) error {
 
 type buildStats struct {
 	elapsed, adding time.Duration
-	n               int
+	// cpu is the process's user+system CPU time during the build: on a
+	// shared machine it says what the build costs, whatever the load.
+	cpu time.Duration
+	n   int
 }
+
+// cpuPerItem is the CPU time an item cost to generate and index.
+func (s buildStats) cpuPerItem() time.Duration { return s.cpu / time.Duration(max(s.n, 1)) }
 
 func (s buildStats) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
 
@@ -132,6 +142,7 @@ func build(ctx context.Context, gen *generator, dir string, n, chunk int, end ti
 	defer ix.Close()
 	st := buildStats{n: n}
 	start := time.Now()
+	cpu0 := cpuTime()
 	buf := make([]accordwatch.Item, 0, chunk)
 	for done := 0; done < n; {
 		buf = buf[:0]
@@ -152,5 +163,15 @@ func build(ctx context.Context, gen *generator, dir string, n, chunk int, end ti
 		return st, err
 	}
 	st.elapsed = time.Since(start)
+	st.cpu = cpuTime() - cpu0
 	return st, nil
+}
+
+// cpuTime is the user+system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
