@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -304,6 +305,11 @@ func (b *builder) total(ctx context.Context, q string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("digest: search %q: %w", q, err)
 	}
+	if res.TotalAtLeast {
+		// The index stopped counting; a digest's numbers must be exact.
+		_, n, err := b.all(ctx, q, math.MaxInt)
+		return n, err
+	}
 	return int(res.Total), nil
 }
 
@@ -318,9 +324,12 @@ func (b *builder) all(ctx context.Context, q string, limit int) ([]accordwatch.S
 		if err != nil {
 			return nil, 0, fmt.Errorf("digest: search %q: %w", q, err)
 		}
-		total = int(res.Total)
 		hits = append(hits, res.Hits...)
-		if len(res.Hits) == 0 || len(hits) >= total || len(hits) >= limit {
+		// A total the index marks "at least" is a lower bound: page on
+		// until the cursor runs out.
+		total = max(int(res.Total), len(hits))
+		done := len(hits) >= total && !res.TotalAtLeast
+		if len(res.Hits) == 0 || done || len(hits) >= limit || (res.TotalAtLeast && res.Next == "") {
 			break
 		}
 		if res.Next != "" {

@@ -172,6 +172,9 @@ func (s *server) searchPage(w http.ResponseWriter, r *http.Request) {
 func (s *server) fillResults(v *searchView, res accordwatch.SearchResult, size, page int) {
 	v.TotalN = res.Total
 	v.Total = thousands(res.Total)
+	if res.TotalAtLeast {
+		v.Total += "+" // the index stopped counting
+	}
 	v.Took = strconv.FormatFloat(res.TookMS, 'f', 1, 64)
 	for _, h := range res.Hits {
 		hv := hitView{

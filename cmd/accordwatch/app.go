@@ -191,7 +191,9 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 
 // reindex streams every stored item into the index in batches.
 func reindex(ctx context.Context, st *store.Store, ix *index.Index, progress func(int)) (int, error) {
-	const batch = 500
+	// Add groups a batch by month; big batches keep each month's share
+	// large enough that bleve's per-batch cost does not dominate.
+	const batch = 10000
 	var buf []accordwatch.Item
 	n := 0
 	flush := func() error {

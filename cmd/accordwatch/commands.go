@@ -314,7 +314,11 @@ func printResults(e *env, res accordwatch.SearchResult) {
 			truncate(oneLine(h.Title), 70), truncate(strings.Join(tags, ", "), 50), h.Link)
 	}
 	tw.Flush()
-	fmt.Fprintf(e.stdout, "\n%d of %d items (%.0f ms)\n", len(res.Hits), res.Total, res.TookMS)
+	plus := ""
+	if res.TotalAtLeast {
+		plus = "+"
+	}
+	fmt.Fprintf(e.stdout, "\n%d of %d%s items (%.0f ms)\n", len(res.Hits), res.Total, plus, res.TookMS)
 	for _, name := range []string{"signatory", "state", "actor", "attack", "principle"} {
 		fc := res.Facets[name]
 		if len(fc) == 0 {
