@@ -129,6 +129,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "from: "+err.Error())
 		return
 	}
+	req.After = q.Get("after") // search-after cursor from a previous page's "next"
 	if page := q.Get("page"); page != "" {
 		p, err := intParam(page, 1, 1, 10000)
 		if err != nil {

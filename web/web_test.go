@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -143,5 +144,86 @@ func TestFeedsAndMetricsEndpoints(t *testing.T) {
 	}
 	if status, body := get(t, srv.URL+"/metrics", "t0k"); status != 200 || !strings.Contains(body, "accordwatch_feed_fetches_total") {
 		t.Errorf("/metrics: got %d %s", status, body)
+	}
+}
+
+func TestAPIPagingSortingAndCursor(t *testing.T) {
+	ix, err := index.Open(filepath.Join(t.TempDir(), "index"), index.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	var items []accordwatch.Item
+	for i := range 7 {
+		items = append(items, accordwatch.Item{ID: fmt.Sprintf("r%d", i), Title: fmt.Sprintf("Ransomware hits hospital %d", i),
+			Text: "ransomware " + strings.Repeat("ransomware ", i), Link: "https://n.example/" + fmt.Sprint(i), FeedName: "News",
+			Published: time.Date(2026, time.Month(5+i%3), 1+i, 0, 0, 0, 0, time.UTC),
+			Tags:      accordwatch.Tags{AttackTypes: []string{"ransomware"}, Severity: 10 * i}})
+	}
+	if err := ix.Add(t.Context(), items); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(Options{Searcher: ix, Items: mapItems{}}))
+	defer srv.Close()
+	page := func(params string) accordwatch.SearchResult {
+		t.Helper()
+		status, body := get(t, srv.URL+"/api/search?"+params, "")
+		if status != 200 {
+			t.Fatalf("%s: %d %s", params, status, body)
+		}
+		var res accordwatch.SearchResult
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	ids := func(res accordwatch.SearchResult) []string {
+		var out []string
+		for _, h := range res.Hits {
+			out = append(out, h.ID)
+		}
+		return out
+	}
+	all := page("q=attack:ransomware&sort=newest&size=7")
+	if all.Total != 7 || len(all.Hits) != 7 {
+		t.Fatalf("got %d of %d", len(all.Hits), all.Total)
+	}
+	for i := 1; i < len(all.Hits); i++ {
+		if all.Hits[i].Published.After(all.Hits[i-1].Published) {
+			t.Errorf("newest first broken at %d: %v after %v", i, all.Hits[i].Published, all.Hits[i-1].Published)
+		}
+	}
+	// page= and after= walk the same sequence as one big page.
+	p2 := page("q=attack:ransomware&sort=newest&size=3&page=2")
+	if got, want := strings.Join(ids(p2), ","), strings.Join(ids(all)[3:6], ","); got != want {
+		t.Errorf("page 2: got %s, want %s", got, want)
+	}
+	var walked []string
+	res := page("q=attack:ransomware&sort=newest&size=3")
+	for {
+		walked = append(walked, ids(res)...)
+		if res.Next == "" {
+			break
+		}
+		res = page("q=attack:ransomware&sort=newest&size=3&after=" + url.QueryEscape(res.Next))
+	}
+	if got, want := strings.Join(walked, ","), strings.Join(ids(all), ","); got != want {
+		t.Errorf("cursor walk: got %s, want %s", got, want)
+	}
+	// Relevance orders by score, not date.
+	rel := page("q=ransomware&sort=relevance&size=7")
+	if len(rel.Hits) != 7 {
+		t.Fatalf("relevance: got %d hits", len(rel.Hits))
+	}
+	for i := 1; i < len(rel.Hits); i++ {
+		if rel.Hits[i].Score > rel.Hits[i-1].Score {
+			t.Errorf("relevance order broken at %d: %v", i, ids(rel))
+		}
+	}
+	if f := all.Facets["attack"]; len(f) != 1 || f[0].Value != "ransomware" || f[0].Count != 7 {
+		t.Errorf("attack facet: got %+v", f)
+	}
+	if status, body := get(t, srv.URL+"/api/search?q=x&after=garbage", ""); status != 400 {
+		t.Errorf("bad cursor: got %d %s, want 400", status, body)
 	}
 }

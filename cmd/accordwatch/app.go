@@ -261,6 +261,9 @@ func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (
 	if req.From > 0 {
 		u += "&from=" + strconv.Itoa(req.From)
 	}
+	if req.After != "" {
+		u += "&after=" + urlQueryEscape(req.After)
+	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return res, err

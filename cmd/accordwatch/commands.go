@@ -231,8 +231,8 @@ func truncate(s string, n int) string {
 
 func searchCmd(e *env) *cobra.Command {
 	var asJSON bool
-	var limit, page int
-	var sort string
+	var limit, size, page int
+	var sort, after string
 	cmd := &cobra.Command{
 		Use:   "search QUERY",
 		Short: "Search stored items (asks the running daemon when there is one)",
@@ -247,7 +247,10 @@ func searchCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := accordwatch.SearchRequest{Query: strings.Join(args, " "), Size: limit, Sort: sort, From: (page - 1) * limit}
+			if cmd.Flags().Changed("size") {
+				limit = size
+			}
+			req := accordwatch.SearchRequest{Query: strings.Join(args, " "), Size: limit, Sort: sort, From: (page - 1) * limit, After: after}
 			if _, err := index.Parse(req.Query); err != nil {
 				return fmt.Errorf("query %q: %w", req.Query, err)
 			}
@@ -266,7 +269,9 @@ func searchCmd(e *env) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the full result as JSON")
 	cmd.Flags().IntVar(&limit, "limit", 20, "hits per page")
+	cmd.Flags().IntVar(&size, "size", 20, "hits per page (same as --limit)")
 	cmd.Flags().IntVar(&page, "page", 1, "page number")
+	cmd.Flags().StringVar(&after, "after", "", "cursor printed as 'next' by the previous page, for deep paging")
 	cmd.Flags().StringVar(&sort, "sort", "", "newest or relevance (default: relevance for free text, else newest)")
 	return cmd
 }
@@ -319,6 +324,9 @@ func printResults(e *env, res accordwatch.SearchResult) {
 		plus = "+"
 	}
 	fmt.Fprintf(e.stdout, "\n%d of %d%s items (%.0f ms)\n", len(res.Hits), res.Total, plus, res.TookMS)
+	if res.Next != "" {
+		fmt.Fprintf(e.stdout, "next page: --after %s\n", res.Next)
+	}
 	for _, name := range []string{"signatory", "state", "actor", "attack", "principle"} {
 		fc := res.Facets[name]
 		if len(fc) == 0 {
