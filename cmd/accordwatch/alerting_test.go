@@ -79,3 +79,48 @@ watch:
 		t.Errorf("rules list:\n%s", out)
 	}
 }
+
+// TestSilenceAndRateCapOverSlack runs the whole binary against the fake
+// Slack Web API: a silenced story is recorded but never posted, and
+// incidents beyond a rule's hourly cap arrive as one summary message.
+func TestSilenceAndRateCapOverSlack(t *testing.T) {
+	feedsSrv := feedServer(t)
+	slack := newFakeSlack(t)
+	slack.limitNow = false
+	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
+feeds:
+  - name: News
+    url: %[1]s/news.rss
+  - name: Research
+    url: %[1]s/research.atom
+rules:
+  - name: everything
+    query: severity:>=0
+    rate_cap: 2
+`, feedsSrv.URL))
+	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": slack.URL + "/api/", "SLACK_CHANNEL": "#all"}
+	if code, out, errOut := run(t, env, "", "silence", "add", "signatory:oracle", "--for", "1h", "--reason", "patch day noise", "--config", cfg); code != 0 {
+		t.Fatalf("silence add: %s%s", out, errOut)
+	}
+	if code, out, errOut := run(t, env, "", "run", "--once", "--config", cfg); code != 0 {
+		t.Fatalf("run: %s%s", out, errOut)
+	}
+	posts := slack.snapshot()
+	var texts []string
+	summaries := 0
+	for _, p := range posts {
+		texts = append(texts, p.Get("text"))
+		if strings.Contains(p.Get("text"), "held back by the rate cap") || strings.Contains(p.Get("blocks"), "held back by the rate cap") {
+			summaries++
+		}
+	}
+	all := strings.Join(texts, "\n")
+	if strings.Contains(all, "Oracle ships quarterly patch") {
+		t.Errorf("a silenced item was posted:\n%s", all)
+	}
+	// Five stories, one silenced: two incident messages under the cap of
+	// two, the other two in one summary.
+	if len(posts) != 3 || summaries != 1 {
+		t.Errorf("got %d posts (%d summaries), want 2 incident messages + 1 summary:\n%s", len(posts), summaries, all)
+	}
+}
