@@ -40,6 +40,9 @@ type Poster interface {
 
 // RunnerOptions configure a Runner.
 type RunnerOptions struct {
+	// Since is when monitoring began; a week that started before it is
+	// skipped rather than reported half-watched. Zero = no such limit.
+	Since    time.Time
 	Searcher Searcher
 	Feeds    FeedHealthSource // may be nil
 	Store    SentStore
@@ -128,6 +131,12 @@ func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 	}
 	if sent {
 		r.o.Logger.Debug("digest already sent", "week", week, "sent_at", at)
+		return nil
+	}
+	if r.o.Since.After(from) {
+		// A fresh install would otherwise open with a digest of a week it
+		// never watched.
+		r.o.Logger.Info("no digest for a week not monitored from its start", "week", week, "monitoring_since", r.o.Since)
 		return nil
 	}
 	late := now.Sub(due)

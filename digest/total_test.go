@@ -2,7 +2,11 @@ package digest
 
 import (
 	"context"
+	"path/filepath"
+	"time"
+
 	"fmt"
+	"github.com/accordwatch/accordwatch/store"
 	"strconv"
 	"testing"
 
@@ -38,5 +42,32 @@ func TestCountsAreExactPastTheIndexCutOff(t *testing.T) {
 	hits, total, err := b.all(context.Background(), "x", 100000)
 	if err != nil || len(hits) != 2500 || total != 2500 {
 		t.Errorf("all: got %d hits, total %d, %v; want 2500", len(hits), total, err)
+	}
+}
+
+func TestRunnerSkipsAWeekNotMonitoredFromItsStart(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "accordwatch.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) // Wednesday of W48: W47 is due
+	for _, tt := range []struct {
+		since    time.Time
+		wantSent bool
+	}{
+		{time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), false}, // started mid-W47
+		{time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC), true},  // watched all of W47
+	} {
+		r, err := NewRunner(RunnerOptions{Since: tt.since, Searcher: cappedSearcher{}, Store: st, Dir: t.TempDir(), Build: Options{Location: time.UTC}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.RunDue(context.Background(), now); err != nil {
+			t.Fatal(err)
+		}
+		if _, sent, _ := st.DigestSent("2026-W47"); sent != tt.wantSent {
+			t.Errorf("monitoring since %s: sent %v, want %v", tt.since.Format(time.DateOnly), sent, tt.wantSent)
+		}
 	}
 }

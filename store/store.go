@@ -79,8 +79,17 @@ func Open(path string, opts Options) (*Store, error) {
 			}
 		}
 		meta := tx.Bucket(bucketMeta)
-		if v := meta.Get([]byte("schema")); v != nil && string(v) != schemaVersion {
+		v := meta.Get([]byte("schema"))
+		if v != nil && string(v) != schemaVersion {
 			return fmt.Errorf("schema version %s, this build reads %s", v, schemaVersion)
+		}
+		if v == nil {
+			// A new store: remember when monitoring began, so nothing
+			// reports on a week it did not watch.
+			created, _ := time.Now().UTC().MarshalText()
+			if err := meta.Put([]byte("created"), created); err != nil {
+				return err
+			}
 		}
 		return meta.Put([]byte("schema"), []byte(schemaVersion))
 	})
@@ -89,6 +98,19 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// Created is when this store was first created; zero for stores made
+// before it was recorded.
+func (s *Store) Created() time.Time {
+	var t time.Time
+	s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMeta).Get([]byte("created")); v != nil {
+			t.UnmarshalText(v)
+		}
+		return nil
+	})
+	return t
 }
 
 // Close releases the file.

@@ -180,6 +180,10 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 	if !a.index.Rebuilt() && (n > 0 || stored == 0) {
 		return nil
 	}
+	if stored == 0 {
+		a.log.Debug("created a new index")
+		return nil
+	}
 	a.log.Warn("index missing or corrupt; rebuilding it from the store", "items", stored)
 	done, err := reindex(ctx, a.store, a.index, nil)
 	if err != nil {

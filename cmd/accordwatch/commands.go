@@ -52,7 +52,7 @@ func serveCmd(e *env) *cobra.Command {
 			}
 			defer a.Close()
 			log.Info("starting", "version", version, "config", cfg.Path, "data_dir", cfg.DataDir,
-				"feeds", len(cfg.FeedList()), "rules", len(cfg.Rules), "alerts_to", a.notifier.Mode())
+				"feeds", len(cfg.FeedList()), "rules", len(cfg.RuleList()), "alerts_to", a.notifier.Mode())
 
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {

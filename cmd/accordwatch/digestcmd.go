@@ -81,7 +81,7 @@ func digestJob(a *app, cfg *config.Config, log *slog.Logger) (spec string, run f
 		return "", nil, fmt.Errorf("digest schedule: %w", err)
 	}
 	runner, err := digest.NewRunner(digest.RunnerOptions{
-		Searcher: a.index, Feeds: healthSource{cfg: cfg, st: a.store}, Store: a.store, Poster: a.notifier,
+		Since: a.store.Created(), Searcher: a.index, Feeds: healthSource{cfg: cfg, st: a.store}, Store: a.store, Poster: a.notifier,
 		Channel: ds.Channel, Dir: filepath.Join(cfg.DataDir, digestsDir), Schedule: sched,
 		Build: digestOptions(cfg, ds), Logger: log,
 	})
