@@ -91,9 +91,18 @@ type Incident struct {
 	Link      string    `json:"link,omitempty"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
-	ItemIDs   []string  `json:"item_ids"`
-	Severity  int       `json:"severity"`
+	// ItemIDs are the first MaxIncidentItems sources; Sources counts all.
+	ItemIDs  []string `json:"item_ids"`
+	Sources  int      `json:"sources,omitempty"`
+	Severity int      `json:"severity"`
 }
+
+// MaxIncidentItems bounds the source IDs an incident keeps: a story with
+// thousands of reports must not make every later report rewrite them all.
+const MaxIncidentItems = 100
+
+// SourceCount is how many items reported the incident.
+func (i Incident) SourceCount() int { return max(i.Sources, len(i.ItemIDs)) }
 
 // Silence mutes alerts whose item matches Query until Expires.
 type Silence struct {

@@ -174,7 +174,7 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 	}
 	start := func(it accordwatch.Item, t time.Time) *accordwatch.Incident {
 		inc := &accordwatch.Incident{ID: it.ID, Title: it.Title, Link: it.Link, FirstSeen: t, LastSeen: t,
-			ItemIDs: []string{it.ID}, Severity: it.Tags.Severity}
+			ItemIDs: []string{it.ID}, Sources: 1, Severity: it.Tags.Severity}
 		byID[inc.ID] = inc
 		as.order = append(as.order, inc)
 		as.dirty[inc.ID] = true
@@ -213,7 +213,10 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 		if inc == nil {
 			inc = start(it, sig.Time)
 		} else if !slices.Contains(inc.ItemIDs, it.ID) {
-			inc.ItemIDs = append(inc.ItemIDs, it.ID)
+			inc.Sources = inc.SourceCount() + 1
+			if len(inc.ItemIDs) < accordwatch.MaxIncidentItems {
+				inc.ItemIDs = append(inc.ItemIDs, it.ID)
+			}
 			if sig.Time.After(inc.LastSeen) {
 				inc.LastSeen = sig.Time
 			}
@@ -312,7 +315,7 @@ func (p *Pipeline) plan(ctx context.Context, items []accordwatch.Item, changed m
 				}
 				a := accordwatch.Alert{
 					Rule: ruleNames(rulesOf[key{ch, id}]), Channel: ch, ItemID: id, Created: now,
-					Status: accordwatch.AlertPending, NextAttempt: now, IncidentID: inc.ID, Sources: len(inc.ItemIDs),
+					Status: accordwatch.AlertPending, NextAttempt: now, IncidentID: inc.ID, Sources: inc.SourceCount(),
 				}
 				if told {
 					a.ID, a.Kind = FollowupID(ch, id), accordwatch.KindFollowup

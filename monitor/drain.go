@@ -391,8 +391,8 @@ func (p *Pipeline) parentOf(u parentUpdate) (parent accordwatch.Alert, item acco
 		if err != nil || !found {
 			return parent, item, 0, false, err
 		}
-		a.Sources = len(inc.ItemIDs)
-		return a, it, len(inc.ItemIDs), true, nil
+		a.Sources = inc.SourceCount()
+		return a, it, inc.SourceCount(), true, nil
 	}
 	return parent, item, 0, false, nil
 }
