@@ -79,18 +79,7 @@ func (s *atomicSet) list() []string {
 func (p *Pipeline) restore() error {
 	now := p.o.Now().UTC()
 	if c := p.o.Incidents; c != nil {
-		err := p.o.Store.RecentMembers(now.Add(-p.o.IncidentWindow), func(_ accordwatch.Incident, m store.Member) error {
-			if len(m.Signature) == 0 {
-				return nil
-			}
-			var sig incident.Signature
-			if err := json.Unmarshal(m.Signature, &sig); err != nil {
-				return fmt.Errorf("item %s: signature: %w", m.ItemID, err)
-			}
-			c.Add(m.IncidentID, sig)
-			return nil
-		})
-		if err != nil {
+		if err := p.rebuildIncidents(c, now.Add(-p.o.IncidentWindow)); err != nil {
 			return fmt.Errorf("rebuild incidents: %w", err)
 		}
 		c.Prune(now)
@@ -115,6 +104,69 @@ func (p *Pipeline) restore() error {
 	return nil
 }
 
+// rebuildIncidents re-adds to the clusterer the members of the stored
+// incidents and the singletons seen since. Signatures older versions
+// stored are used as they are; the others are recomputed from the item
+// (SignatureOf is deterministic).
+func (p *Pipeline) rebuildIncidents(c *incident.Clusterer, since time.Time) error {
+	// Collect first: the store's callbacks run inside a read transaction.
+	var members []store.Member
+	err := p.o.Store.RecentMembers(since, func(_ accordwatch.Incident, m store.Member) error {
+		members = append(members, m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = p.o.Store.RecentSingletons(since, func(itemID string) error {
+		members = append(members, store.Member{ItemID: itemID, IncidentID: itemID})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		var sig incident.Signature
+		if len(m.Signature) > 0 {
+			if err := json.Unmarshal(m.Signature, &sig); err != nil {
+				return fmt.Errorf("item %s: signature: %w", m.ItemID, err)
+			}
+		} else {
+			it, ok, err := p.o.Store.Item(m.ItemID)
+			if err != nil {
+				return fmt.Errorf("item %s: %w", m.ItemID, err)
+			}
+			if !ok {
+				continue
+			}
+			sig = incident.SignatureOf(it)
+		}
+		c.Add(m.IncidentID, sig)
+	}
+	return nil
+}
+
+// incident returns a stored incident, or the implicit singleton of the
+// item it is named after (see store.Batch); ok is false when neither
+// exists.
+func (p *Pipeline) incident(id string) (accordwatch.Incident, bool, error) {
+	inc, ok, err := p.o.Store.Incident(id)
+	if err != nil || ok {
+		return inc, ok, err
+	}
+	it, ok, err := p.o.Store.Item(id)
+	if err != nil || !ok {
+		return inc, false, err
+	}
+	return singleton(it, incident.SignatureOf(it).Time), true, nil
+}
+
+// singleton is the incident an item starts at t.
+func singleton(it accordwatch.Item, t time.Time) accordwatch.Incident {
+	return accordwatch.Incident{ID: it.ID, Title: it.Title, Link: it.Link, FirstSeen: t, LastSeen: t,
+		ItemIDs: []string{it.ID}, Sources: 1, Severity: it.Tags.Severity}
+}
+
 func isIncidentKind(k string) bool { return k == "" || k == accordwatch.KindIncident }
 
 // counts reports whether an incident alert counts against its channel's
@@ -136,8 +188,11 @@ type assignment struct {
 	// of maps every item of the commit to its incident.
 	of      map[string]*accordwatch.Incident
 	order   []*accordwatch.Incident // touched incidents, first touch first
-	dirty   map[string]bool         // incidents to save
-	members []store.Member
+	dirty   map[string]bool         // incidents to save: those a second item joined
+	members []store.Member          // members of incidents not named after them
+	// singletons are the items that started their own incident; while
+	// alone, it is implicit (see store.Batch).
+	singletons []store.Singleton
 }
 
 func (as *assignment) touched() []accordwatch.Incident {
@@ -145,6 +200,18 @@ func (as *assignment) touched() []accordwatch.Incident {
 	for _, inc := range as.order {
 		if as.dirty[inc.ID] {
 			out = append(out, *inc)
+		}
+	}
+	return out
+}
+
+// implicit lists the singletons still alone at the end of the commit: a
+// joined one is saved whole with the incidents.
+func (as *assignment) implicit() []store.Singleton {
+	var out []store.Singleton
+	for _, sg := range as.singletons {
+		if !as.dirty[sg.ItemID] {
+			out = append(out, sg)
 		}
 	}
 	return out
@@ -164,7 +231,7 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 		if inc := byID[id]; inc != nil {
 			return inc, nil
 		}
-		inc, ok, err := p.o.Store.Incident(id)
+		inc, ok, err := p.incident(id)
 		if err != nil || !ok {
 			return nil, err
 		}
@@ -173,36 +240,36 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 		return &inc, nil
 	}
 	start := func(it accordwatch.Item, t time.Time) *accordwatch.Incident {
-		inc := &accordwatch.Incident{ID: it.ID, Title: it.Title, Link: it.Link, FirstSeen: t, LastSeen: t,
-			ItemIDs: []string{it.ID}, Sources: 1, Severity: it.Tags.Severity}
-		byID[inc.ID] = inc
-		as.order = append(as.order, inc)
-		as.dirty[inc.ID] = true
-		return inc
+		inc := singleton(it, t)
+		byID[inc.ID] = &inc
+		as.order = append(as.order, &inc)
+		as.singletons = append(as.singletons, store.Singleton{ItemID: it.ID, Time: t})
+		return &inc
 	}
 	for _, it := range items {
 		sig := incident.SignatureOf(it)
-		rawSig, err := json.Marshal(sig)
-		if err != nil {
-			return nil, fmt.Errorf("item %s: signature: %w", it.ID, err)
-		}
 		if changed[it.ID] {
+			// An item without a member record is in the incident named
+			// after it: explicit, or the implicit singleton of its stored
+			// version (also for items stored before incidents existed).
 			m, ok, err := p.o.Store.MemberOf(it.ID)
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				inc, err := load(m.IncidentID)
-				if err != nil {
-					return nil, err
-				}
-				if inc != nil {
-					as.of[it.ID] = inc
-					continue
-				}
+			if !ok {
+				m.IncidentID = it.ID
+			}
+			inc, err := load(m.IncidentID)
+			if err != nil {
+				return nil, err
+			}
+			if inc != nil {
+				as.of[it.ID] = inc
+				continue
 			}
 		}
 		var inc *accordwatch.Incident
+		var err error
 		if c := p.o.Incidents; c != nil && !changed[it.ID] {
 			if id, _, ok := c.Match(sig); ok {
 				if inc, err = load(id); err != nil {
@@ -230,7 +297,9 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 			p.o.Incidents.Add(inc.ID, sig)
 		}
 		as.of[it.ID] = inc
-		as.members = append(as.members, store.Member{ItemID: it.ID, IncidentID: inc.ID, Signature: rawSig})
+		if inc.ID != it.ID {
+			as.members = append(as.members, store.Member{ItemID: it.ID, IncidentID: inc.ID})
+		}
 	}
 	return as, nil
 }

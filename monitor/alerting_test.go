@@ -2,7 +2,9 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -539,4 +541,100 @@ func TestDrainReportsWhenDeferredWorkIsDue(t *testing.T) {
 			t.Errorf("got next %v, want the failed alert's backoff at +5s", rep.Next.Sub(start))
 		}
 	})
+}
+
+func TestIncidentsThreadAcrossRestarts(t *testing.T) {
+	// legacy writes what older versions stored for item a: an incident
+	// record for every item and a member record with its signature.
+	legacy := func(t *testing.T, ms *memStore) {
+		a := story("a", "Lazarus steals crypto", "https://x.example/a")
+		raw, err := json.Marshal(incident.SignatureOf(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := accordwatch.Incident{ID: "a", Title: a.Title, Link: a.Link, FirstSeen: a.Published, LastSeen: a.Published, ItemIDs: []string{"a"}, Sources: 1}
+		_, err = ms.CommitBatch(store.Batch{Items: []accordwatch.Item{a}, Incidents: []accordwatch.Incident{inc},
+			Members: []store.Member{{ItemID: "a", IncidentID: "a", Signature: raw}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The older version's message for a is in its thread.
+		if err := ms.SetThread("", "a", store.Thread{Ref: "C1/1.0", LastPosted: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		// seed fills the store before the processes below run.
+		seed func(t *testing.T, ms *memStore)
+		// polls are one process each: its items, then the posts it makes.
+		polls [][]accordwatch.Item
+		want  []string
+	}{
+		{
+			name: "singleton, then two restarts",
+			seed: func(*testing.T, *memStore) {},
+			polls: [][]accordwatch.Item{
+				{story("a", "Lazarus steals crypto", "https://x.example/a")},
+				{story("a2", "Crypto heist by Lazarus", "https://x.example/a")},
+				{story("a3", "Lazarus crypto theft: more details", "https://x.example/a")},
+			},
+			want: []string{"incident:a", "followup:a2", "followup:a3"},
+		},
+		{
+			name: "records of an older version",
+			seed: legacy,
+			polls: [][]accordwatch.Item{
+				{story("a2", "Crypto heist by Lazarus", "https://x.example/a")},
+				{story("a3", "Lazarus crypto theft: more details", "https://x.example/a")},
+			},
+			want: []string{"followup:a2", "followup:a3"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ms := newMemStore()
+				tt.seed(t, ms)
+				var got []string
+				for i, items := range tt.polls {
+					r := newRig(t, ms, ruleAll)
+					r.poll(fmt.Sprintf("feed-%d", i), items...)
+					r.drain()
+					posts, _ := r.slack.take()
+					for _, p := range posts {
+						got = append(got, p.kind+":"+p.item)
+					}
+				}
+				if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+					t.Errorf("got %v, want %v", got, tt.want)
+				}
+			})
+		})
+	}
+}
+
+func TestSingletonIncidentsAreImplicit(t *testing.T) {
+	ms := newMemStore()
+	r := newRig(t, ms)
+	r.poll("feed-1", story("a", "Lazarus steals crypto", "https://x.example/a"), story("b", "Sandworm hits grid", "https://x.example/b"))
+	r.poll("feed-2", story("a2", "Crypto heist by Lazarus", "https://x.example/a"))
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	var incs, members, singles []string
+	for id := range ms.incidents {
+		incs = append(incs, id)
+	}
+	for id, m := range ms.members {
+		members = append(members, id+">"+m.IncidentID)
+	}
+	for id := range ms.singletons {
+		singles = append(singles, id)
+	}
+	slices.Sort(singles)
+	// Only a, joined by a2, is written; a2 records which incident it
+	// joined; the singletons a and b are listed for the next restart.
+	if got, want := fmt.Sprint(incs, members, singles), "[a] [a2>a] [a b]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
 }

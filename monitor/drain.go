@@ -371,7 +371,7 @@ func (p *Pipeline) retryParentUpdates(ctx context.Context) {
 // alert, or a follow-up that was posted as the incident message — with
 // its item and the incident's number of sources.
 func (p *Pipeline) parentOf(u parentUpdate) (parent accordwatch.Alert, item accordwatch.Item, sources int, ok bool, err error) {
-	inc, ok, err := p.o.Store.Incident(u.incidentID)
+	inc, ok, err := p.incident(u.incidentID)
 	if err != nil || !ok {
 		return parent, item, 0, false, err
 	}

@@ -43,13 +43,16 @@ type memStore struct {
 	alerts    map[string]accordwatch.Alert
 	incidents map[string]accordwatch.Incident
 	members   map[string]store.Member
-	threads   map[string]store.Thread
-	silences  []accordwatch.Silence
+	// singletons maps an item that started its own incident to its time.
+	singletons map[string]time.Time
+	threads    map[string]store.Thread
+	silences   []accordwatch.Silence
 }
 
 func newMemStore() *memStore {
 	return &memStore{states: map[string]accordwatch.FeedState{}, items: map[string]accordwatch.Item{}, alerts: map[string]accordwatch.Alert{},
-		incidents: map[string]accordwatch.Incident{}, members: map[string]store.Member{}, threads: map[string]store.Thread{}}
+		incidents: map[string]accordwatch.Incident{}, members: map[string]store.Member{},
+		singletons: map[string]time.Time{}, threads: map[string]store.Thread{}}
 }
 
 func (m *memStore) FeedState(url string) (accordwatch.FeedState, bool, error) {
@@ -92,6 +95,16 @@ func (m *memStore) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 	}
 	for _, mb := range b.Members {
 		m.members[mb.ItemID] = mb
+	}
+	for id, t := range m.singletons {
+		if t.Before(b.SingletonsSince) {
+			delete(m.singletons, id)
+		}
+	}
+	for _, sg := range b.Singletons {
+		if !sg.Time.Before(b.SingletonsSince) {
+			m.singletons[sg.ItemID] = sg.Time
+		}
 	}
 	return m.add(b.Alerts), nil
 }
@@ -155,6 +168,29 @@ func (m *memStore) Incident(id string) (accordwatch.Incident, bool, error) {
 	return inc, ok, nil
 }
 
+func (m *memStore) RecentSingletons(since time.Time, fn func(itemID string) error) error {
+	m.mu.Lock()
+	var l []store.Singleton
+	for id, t := range m.singletons {
+		if !t.Before(since) {
+			l = append(l, store.Singleton{ItemID: id, Time: t})
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(l, func(a, b store.Singleton) int {
+		if c := a.Time.Compare(b.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ItemID, b.ItemID)
+	})
+	for _, sg := range l {
+		if err := fn(sg.ItemID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (m *memStore) MemberOf(itemID string) (store.Member, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -174,10 +210,12 @@ func (m *memStore) RecentMembers(since time.Time, fn func(accordwatch.Incident, 
 	m.mu.Unlock()
 	for _, inc := range incs {
 		for _, id := range inc.ItemIDs {
-			if mb, ok := members[id]; ok {
-				if err := fn(inc, mb); err != nil {
-					return err
-				}
+			mb, ok := members[id]
+			if !ok {
+				mb = store.Member{ItemID: id, IncidentID: inc.ID}
+			}
+			if err := fn(inc, mb); err != nil {
+				return err
 			}
 		}
 	}

@@ -29,9 +29,9 @@ type Classifier interface {
 }
 
 // Store is the source of truth. CommitBatch must save items, incidents,
-// members and alerts atomically and skip alert IDs already present;
-// SaveAlerts likewise for a summary and the alerts it stands for. It must
-// be safe for concurrent use.
+// members, singletons (see store.Batch) and alerts atomically and skip
+// alert IDs already present; SaveAlerts likewise for a summary and the
+// alerts it stands for. It must be safe for concurrent use.
 type Store interface {
 	FeedState(url string) (accordwatch.FeedState, bool, error)
 	SaveFeedState(accordwatch.FeedState) error
@@ -47,6 +47,7 @@ type Store interface {
 	Incident(id string) (accordwatch.Incident, bool, error)
 	MemberOf(itemID string) (store.Member, bool, error)
 	RecentMembers(since time.Time, fn func(accordwatch.Incident, store.Member) error) error
+	RecentSingletons(since time.Time, fn func(itemID string) error) error
 	Thread(channel, incidentID string) (store.Thread, bool, error)
 	SetThread(channel, incidentID string, th store.Thread) error
 	Silences() ([]accordwatch.Silence, error)
@@ -431,7 +432,8 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 	if err != nil {
 		return 0, err
 	}
-	added, err := p.o.Store.CommitBatch(store.Batch{Items: items, Incidents: inc.touched(), Members: inc.members, Alerts: pl.alerts})
+	added, err := p.o.Store.CommitBatch(store.Batch{Items: items, Incidents: inc.touched(), Members: inc.members,
+		Singletons: inc.implicit(), SingletonsSince: now.Add(-p.o.IncidentWindow), Alerts: pl.alerts})
 	if err != nil {
 		return 0, err
 	}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,11 +15,19 @@ import (
 
 var (
 	// bucketIncidents maps an incident ID to the incident.
+	// Since singletons are implicit (see Batch), it holds only incidents
+	// that more than one item joined, and singletons written by older
+	// versions.
 	bucketIncidents = []byte("incidents")
-	// bucketSignatures maps an item ID to the incident it joined and its
-	// near-duplicate signature (opaque JSON owned by the caller), so the
-	// clusterer can be rebuilt after a restart.
+	// bucketSignatures maps an item ID to the incident it joined. Older
+	// versions also stored its near-duplicate signature (opaque JSON owned
+	// by the caller) and a record for every item; see Batch.
 	bucketSignatures = []byte("signatures")
+	// bucketSingletons keys "time\x00…itemID" (time as big-endian Unix
+	// nanoseconds) for items that started their own incident, so a restart
+	// finds the recent ones in time order. Its keys are small and mostly
+	// appended, which keeps the pages a commit touches few.
+	bucketSingletons = []byte("singletons")
 	// bucketThreads maps "channel\x00incidentID" to the Slack ref of the
 	// incident's message there and when the channel last heard of it.
 	bucketThreads  = []byte("threads")
@@ -26,19 +36,90 @@ var (
 
 // Member is one item's place in an incident.
 type Member struct {
-	ItemID     string          `json:"item_id"`
-	IncidentID string          `json:"incident_id"`
-	Signature  json.RawMessage `json:"signature,omitempty"`
+	ItemID     string `json:"item_id"`
+	IncidentID string `json:"incident_id"`
+	// Signature is set only in records of older versions; callers
+	// recompute it from the item when it is empty.
+	Signature json.RawMessage `json:"signature,omitempty"`
+}
+
+// Singleton is an item that started its own incident (incident ID = item
+// ID) at Time, the item's time.
+type Singleton struct {
+	ItemID string
+	Time   time.Time
 }
 
 // Batch is everything one pipeline step writes, in one transaction:
-// items, the incidents they joined (whole, as updated), their members'
-// signatures, and the alerts they earned.
+// items, the incidents they joined (whole, as updated), their members,
+// the items that started their own incident, and the alerts they earned.
+//
+// Most incidents have one item, so they are implicit: the caller writes an
+// incident only once a second item joins it, a member only when its
+// incident is not named after the item, and a Singleton for every item
+// that starts an incident; readers treat an unknown incident whose ID is a
+// stored item's as that item's singleton.
 type Batch struct {
-	Items     []accordwatch.Item
-	Incidents []accordwatch.Incident
-	Members   []Member
-	Alerts    []accordwatch.Alert
+	Items      []accordwatch.Item
+	Incidents  []accordwatch.Incident
+	Members    []Member
+	Singletons []Singleton
+	// SingletonsSince, when set, drops Singletons older than it and
+	// forgets stored ones older than it: no restart will ask for them.
+	SingletonsSince time.Time
+	Alerts          []accordwatch.Alert
+}
+
+// singletonKey orders singletons by time, then item ID.
+func singletonKey(t time.Time, itemID string) []byte {
+	k := make([]byte, 8, 8+len(itemID))
+	binary.BigEndian.PutUint64(k, timeBits(t))
+	return append(k, itemID...)
+}
+
+// timeBits is t as an unsigned, order-preserving number (times before
+// 1970 count as 1970).
+func timeBits(t time.Time) uint64 {
+	if n := t.UnixNano(); n > 0 {
+		return uint64(n)
+	}
+	return 0
+}
+
+// maxForget bounds how many stale singletons one commit deletes, so a
+// first commit after a long pause stays short.
+const maxForget = 1000
+
+func putSingletons(tx *bolt.Tx, l []Singleton, since time.Time) error {
+	if len(l) == 0 && since.IsZero() {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketSingletons)
+	if err != nil {
+		return err
+	}
+	if !since.IsZero() {
+		bound := singletonKey(since, "")
+		var stale [][]byte
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k, bound) < 0 && len(stale) < maxForget; k, _ = c.Next() {
+			stale = append(stale, bytes.Clone(k))
+		}
+		for _, k := range stale {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	for _, sg := range l {
+		if !since.IsZero() && sg.Time.Before(since) {
+			continue
+		}
+		if err := b.Put(singletonKey(sg.Time, sg.ItemID), nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // CommitBatch writes a batch atomically and returns the alerts actually
@@ -68,6 +149,9 @@ func (s *Store) CommitBatch(b Batch) ([]accordwatch.Alert, error) {
 			if err := sb.Put([]byte(m.ItemID), raw); err != nil {
 				return err
 			}
+		}
+		if err := putSingletons(tx, b.Singletons, b.SingletonsSince); err != nil {
+			return err
 		}
 		var err error
 		added, err = putAlerts(tx, b.Alerts)
@@ -105,8 +189,11 @@ func (s *Store) MemberOf(itemID string) (m Member, ok bool, err error) {
 	return m, ok, err
 }
 
-// RecentMembers calls fn for the members of every incident last seen at or
-// after since, to rebuild the clusterer after a restart.
+// RecentMembers calls fn for the members of every stored incident last
+// seen at or after since, to rebuild the clusterer after a restart. An item
+// without a member record (the one the incident is named after) is passed
+// as a member without signature. fn runs inside a read transaction and
+// must not call the store.
 func (s *Store) RecentMembers(since time.Time, fn func(accordwatch.Incident, Member) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		ib := tx.Bucket(bucketIncidents)
@@ -120,13 +207,11 @@ func (s *Store) RecentMembers(since time.Time, fn func(accordwatch.Incident, Mem
 				return nil
 			}
 			for _, id := range inc.ItemIDs {
-				raw := sb.Get([]byte(id))
-				if raw == nil {
-					continue
-				}
-				var m Member
-				if err := json.Unmarshal(raw, &m); err != nil {
-					return err
+				m := Member{ItemID: id, IncidentID: inc.ID}
+				if raw := sb.Get([]byte(id)); raw != nil {
+					if err := json.Unmarshal(raw, &m); err != nil {
+						return err
+					}
 				}
 				if err := fn(inc, m); err != nil {
 					return err
@@ -134,6 +219,28 @@ func (s *Store) RecentMembers(since time.Time, fn func(accordwatch.Incident, Mem
 			}
 			return nil
 		})
+	})
+}
+
+// RecentSingletons calls fn, oldest first, with the ID of every item that
+// started its own incident at or after since (see Batch). fn runs inside a
+// read transaction and must not call the store.
+func (s *Store) RecentSingletons(since time.Time, fn func(itemID string) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSingletons)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.Seek(singletonKey(since, "")); k != nil; k, _ = c.Next() {
+			if len(k) < 8 {
+				continue
+			}
+			if err := fn(string(k[8:])); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,5 +84,81 @@ func TestThreadsAndSilences(t *testing.T) {
 	}
 	if _, ok, _ := s.ExpireSilence("nope", now); ok {
 		t.Error("expiring an unknown silence reported ok")
+	}
+}
+
+func TestSingletons(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		batch []Batch
+		since time.Time
+		want  []string
+	}{
+		{
+			name:  "oldest first, from since",
+			batch: []Batch{{Singletons: []Singleton{{ItemID: "c", Time: t0.Add(2 * time.Hour)}, {ItemID: "a", Time: t0}, {ItemID: "b", Time: t0.Add(time.Hour)}}}},
+			since: t0.Add(time.Hour),
+			want:  []string{"b", "c"},
+		},
+		{
+			name: "a later commit forgets what is before its bound and skips it",
+			batch: []Batch{
+				{Singletons: []Singleton{{ItemID: "a", Time: t0}, {ItemID: "b", Time: t0.Add(time.Hour)}}},
+				{Singletons: []Singleton{{ItemID: "old", Time: t0.Add(-time.Hour)}, {ItemID: "c", Time: t0.Add(2 * time.Hour)}}, SingletonsSince: t0.Add(time.Hour)},
+			},
+			since: time.Time{},
+			want:  []string{"b", "c"},
+		},
+		{
+			name:  "none written",
+			batch: []Batch{{Items: []accordwatch.Item{{ID: "a", ContentHash: "1"}}}},
+			want:  nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, path := openTemp(t)
+			for i, b := range tt.batch {
+				if _, err := s.CommitBatch(b); err != nil {
+					t.Fatalf("batch %d: %v", i, err)
+				}
+			}
+			s.Close()
+			s, err := Open(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			var got []string
+			if err := s.RecentSingletons(tt.since, func(id string) error { got = append(got, id); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRecentMembersImplicit(t *testing.T) {
+	// The item an incident is named after has no member record; the
+	// others have one without signature.
+	s, _ := openTemp(t)
+	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	_, err := s.CommitBatch(Batch{
+		Incidents: []accordwatch.Incident{{ID: "a", FirstSeen: t0, LastSeen: t0, ItemIDs: []string{"a", "b"}, Sources: 2}},
+		Members:   []Member{{ItemID: "b", IncidentID: "a"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = s.RecentMembers(t0, func(inc accordwatch.Incident, m Member) error {
+		got = append(got, m.IncidentID+"/"+m.ItemID+"/"+string(m.Signature))
+		return nil
+	})
+	if want := []string{"a/a/", "a/b/"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("got %v err %v, want %v", got, err, want)
 	}
 }
