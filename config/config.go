@@ -42,7 +42,7 @@ type Config struct {
 	Webhook         Webhook  `yaml:"-"`
 	Digest          Digest   `yaml:"digest"`
 	// MemoryLimitMB is the Go runtime's soft memory limit for the daemon
-	// (GOMEMLIMIT wins when set); 0 means the default, 128.
+	// (GOMEMLIMIT wins when set); 0 means the default, 100.
 	MemoryLimitMB int            `yaml:"memory_limit_mb"`
 	Location      *time.Location `yaml:"-"`
 	// Path is the file this config came from ("" for embedded defaults).
@@ -400,7 +400,7 @@ func applyDefaults(cfg *Config, baseDir string) {
 		cfg.Digest.Channel = cfg.Slack.Channel
 	}
 	if cfg.MemoryLimitMB == 0 {
-		cfg.MemoryLimitMB = 128
+		cfg.MemoryLimitMB = 100
 	}
 	if cfg.Alerting.IncidentWindow.Duration == 0 {
 		cfg.Alerting.IncidentWindow.Duration = 72 * time.Hour

@@ -39,9 +39,9 @@ import (
 //	go test -run '^$' -bench PollRound -benchtime 1x ./monitor/
 func BenchmarkPollRound(b *testing.B) {
 	// The daemon runs under a soft memory limit (config memory_limit_mb,
-	// default 128); measure under the same one unless GOMEMLIMIT is set.
+	// default 100); measure under the same one unless GOMEMLIMIT is set.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(128 << 20))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(100 << 20))
 	}
 	for _, n := range []int{100, 1000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchPollRound(b, n) })
