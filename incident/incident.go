@@ -42,9 +42,10 @@ type Options struct {
 	Threshold float64
 }
 
-// Signature is what the clusterer needs to know about an item. Its fields
-// are exported so the monitor can persist it as JSON and re-Add it after a
-// restart; SignatureOf is deterministic, so recomputing it also works.
+// Signature is what the clusterer needs to know about an item. The
+// monitor recomputes it from the stored item after a restart (SignatureOf
+// is deterministic); its fields are exported and JSON-tagged because
+// stores written by earlier versions hold signatures as JSON.
 type Signature struct {
 	// Link is the item's canonical link.
 	Link string `json:"link,omitempty"`
