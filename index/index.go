@@ -601,21 +601,8 @@ func (ix *Index) locate(ctx context.Context, ids []string) (map[string]string, e
 	if err != nil {
 		return nil, err
 	}
-	found := make([][]string, len(parts))
-	errs := make([]error, len(parts))
-	forEach(len(parts), func(i int) {
-		sr := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
-		sr.Score = "none"
-		res, err := searchPart(ctx, parts[i], sr)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		for _, h := range res.Hits {
-			found[i] = append(found[i], h.ID)
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	found, err := idsInParts(ctx, parts, query.NewDocIDQuery(ids), len(ids))
+	if err != nil {
 		return nil, err
 	}
 	where := make(map[string]string)
@@ -674,21 +661,8 @@ func (ix *Index) Matching(ctx context.Context, q string, ids []string) ([]string
 		return nil, err
 	}
 	bq := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), ix.compiler().compile(pq)})
-	found := make([][]string, len(parts))
-	errs := make([]error, len(parts))
-	forEach(len(parts), func(i int) {
-		sr := bleve.NewSearchRequestOptions(bq, len(ids), 0, false)
-		sr.Score = "none"
-		res, err := searchPart(ctx, parts[i], sr)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		for _, h := range res.Hits {
-			found[i] = append(found[i], h.ID)
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	found, err := idsInParts(ctx, parts, bq, len(ids))
+	if err != nil {
 		return nil, err
 	}
 	hit := make(map[string]bool)
@@ -729,4 +703,24 @@ func searchPart(ctx context.Context, p *partition, sr *bleve.SearchRequest) (res
 // SearchAfter.
 func sortDate() *search.SortField {
 	return &search.SortField{Field: "published_key", Desc: true, Type: search.SortFieldAsString, Missing: search.SortFieldMissingLast}
+}
+
+// idsInParts runs q (unscored, at most size hits) on every partition in
+// parallel and returns each partition's matching document IDs.
+func idsInParts(ctx context.Context, parts []*partition, q query.Query, size int) ([][]string, error) {
+	found := make([][]string, len(parts))
+	errs := make([]error, len(parts))
+	forEach(len(parts), func(i int) {
+		sr := bleve.NewSearchRequestOptions(q, size, 0, false)
+		sr.Score = "none"
+		res, err := searchPart(ctx, parts[i], sr)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		for _, h := range res.Hits {
+			found[i] = append(found[i], h.ID)
+		}
+	})
+	return found, errors.Join(errs...)
 }

@@ -258,7 +258,7 @@ func runningServe(dataDir string, getenv func(string) string) (*apiClient, bool)
 
 func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
 	var res accordwatch.SearchResult
-	u := c.base + "/api/search?q=" + urlQueryEscape(req.Query) + "&size=" + strconv.Itoa(req.Size)
+	u := "/api/search?q=" + urlQueryEscape(req.Query) + "&size=" + strconv.Itoa(req.Size)
 	if req.Sort != "" {
 		u += "&sort=" + urlQueryEscape(req.Sort)
 	}
@@ -268,16 +268,23 @@ func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (
 	if req.After != "" {
 		u += "&after=" + urlQueryEscape(req.After)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	err := c.getJSON(ctx, u, "search", &res)
+	return res, err
+}
+
+// getJSON GETs path from the running daemon and decodes its JSON answer
+// into out; a non-200 answer becomes an error carrying the API's message.
+func (c *apiClient) getJSON(ctx context.Context, path, what string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
 	if err != nil {
-		return res, err
+		return err
 	}
 	if c.token != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.token)
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	resp, err := c.http.Do(hreq)
+	resp, err := c.http.Do(req)
 	if err != nil {
-		return res, fmt.Errorf("ask the running daemon at %s: %w", c.base, err)
+		return fmt.Errorf("ask the running daemon at %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -285,10 +292,10 @@ func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (
 			Error string `json:"error"`
 		}
 		json.NewDecoder(resp.Body).Decode(&e)
-		return res, fmt.Errorf("search: %s", orDefault(e.Error, resp.Status))
+		return fmt.Errorf("%s: %s", what, orDefault(e.Error, resp.Status))
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return res, fmt.Errorf("search: decode answer from %s: %w", c.base, err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s: decode answer from %s: %w", what, c.base, err)
 	}
-	return res, nil
+	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -278,28 +277,9 @@ func (c *apiClient) digest(ctx context.Context, from, to time.Time, loc *time.Lo
 		v.Set("from", from.In(loc).Format(time.DateOnly))
 		v.Set("to", to.In(loc).AddDate(0, 0, -1).Format(time.DateOnly))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/digest?"+v.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("ask the running daemon at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var body struct {
-			Error string `json:"error"`
-		}
-		json.NewDecoder(resp.Body).Decode(&body)
-		return nil, fmt.Errorf("digest: %s", orDefault(body.Error, resp.Status))
-	}
 	var rep digest.Report
-	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
-		return nil, fmt.Errorf("digest: decode answer from %s: %w", c.base, err)
+	if err := c.getJSON(ctx, "/api/digest?"+v.Encode(), "digest", &rep); err != nil {
+		return nil, err
 	}
 	if strings.TrimSpace(rep.Title) == "" {
 		return nil, fmt.Errorf("digest: empty answer from %s", c.base)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -165,28 +164,11 @@ func readFeedHealth(ctx context.Context, e *env, cfg *config.Config) ([]accordwa
 }
 
 func (c *apiClient) feeds(ctx context.Context) ([]accordwatch.FeedHealth, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/feeds", nil)
-	if err != nil {
-		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("ask the running daemon at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("list feeds: %s", resp.Status)
-	}
 	var body struct {
 		Feeds []accordwatch.FeedHealth `json:"feeds"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("list feeds: %w", err)
-	}
-	return body.Feeds, nil
+	err := c.getJSON(ctx, "/api/feeds", "list feeds", &body)
+	return body.Feeds, err
 }
 
 // feedStatus says in words what state a feed is in.
