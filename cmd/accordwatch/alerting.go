@@ -1,14 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -155,61 +154,22 @@ type apiSilences struct {
 	ctx context.Context
 }
 
-func (a apiSilences) do(method, path string, body, out any) error {
-	var rd *bytes.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	} else {
-		rd = bytes.NewReader(nil)
-	}
-	req, err := http.NewRequestWithContext(a.ctx, method, a.c.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if a.c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.c.token)
-	}
-	resp, err := a.c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("ask the running daemon at %s: %w", a.c.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound && out == nil {
-		return errNotFound
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s %s: %s", method, path, orDefault(e.Error, resp.Status))
-	}
-	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-	return nil
-}
-
-var errNotFound = errors.New("not found")
-
 func (a apiSilences) AddSilence(sl accordwatch.Silence) error {
-	return a.do(http.MethodPost, "/api/silences", sl, nil)
+	return a.c.do(a.ctx, http.MethodPost, "/api/silences", sl, "add silence", nil)
 }
 
 func (a apiSilences) Silences() ([]accordwatch.Silence, error) {
 	var body struct {
 		Silences []accordwatch.Silence `json:"silences"`
 	}
-	err := a.do(http.MethodGet, "/api/silences", nil, &body)
+	err := a.c.do(a.ctx, http.MethodGet, "/api/silences", nil, "list silences", &body)
 	return body.Silences, err
 }
 
 func (a apiSilences) ExpireSilence(id string, _ time.Time) (accordwatch.Silence, bool, error) {
 	var sl accordwatch.Silence
-	err := a.do(http.MethodPost, "/api/silences/"+id+"/expire", nil, &sl)
-	if err != nil && strings.Contains(err.Error(), "404") {
+	err := a.c.do(a.ctx, http.MethodPost, "/api/silences/"+url.PathEscape(id)+"/expire", nil, "expire silence", &sl)
+	if errors.Is(err, errNotFound) {
 		return sl, false, nil
 	}
 	return sl, err == nil, err

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSilenceLifecycleWithoutDaemon(t *testing.T) {
@@ -122,5 +126,44 @@ rules:
 	// two, the other two in one summary.
 	if len(posts) != 3 || summaries != 1 {
 		t.Errorf("got %d posts (%d summaries), want 2 incident messages + 1 summary:\n%s", len(posts), summaries, all)
+	}
+}
+
+// TestSilenceThroughRunningServe drives the silence commands while serve
+// owns the store, so they go through its API.
+func TestSilenceThroughRunningServe(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "data_dir: data\nlisten: 127.0.0.1:0\nfeeds:\n  - url: "+dir+"/none.xml\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}, func(string) string { return "" })
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if o, ok := readOwner(filepath.Join(dir, "data")); ok && o.Listen != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, out, errOut := run(t, nil, "", "silence", "add", "state:china", "--for", "1h", "--reason", "drill", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("add via serve: %s%s", out, errOut)
+	}
+	var id string
+	fmt.Sscanf(out, "silence %8s", &id)
+	if code, out, _ = run(t, nil, "", "silence", "list", "--config", cfg); code != 0 || !strings.Contains(out, id) {
+		t.Errorf("list via serve: exit %d\n%s", code, out)
+	}
+	code, _, errOut = run(t, nil, "", "silence", "expire", "nope", "--config", cfg)
+	if code == 0 || !strings.Contains(errOut, `no silence "nope"`) {
+		t.Errorf("unknown id via serve: exit %d, %q", code, errOut)
+	}
+	if code, out, _ = run(t, nil, "", "silence", "expire", id, "--config", cfg); code != 0 || !strings.Contains(out, "expired") {
+		t.Errorf("expire via serve: exit %d\n%s", code, out)
 	}
 }

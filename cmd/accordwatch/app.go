@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -272,12 +274,33 @@ func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (
 	return res, err
 }
 
-// getJSON GETs path from the running daemon and decodes its JSON answer
-// into out; a non-200 answer becomes an error carrying the API's message.
+// errNotFound is the daemon's 404, for callers that treat it as an answer.
+var errNotFound = errors.New("not found")
+
+// getJSON GETs path from the running daemon and decodes its answer.
 func (c *apiClient) getJSON(ctx context.Context, path, what string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	return c.do(ctx, http.MethodGet, path, nil, what, out)
+}
+
+// do sends a request (body as JSON when not nil) to the running daemon and
+// decodes its JSON answer into out (when not nil). A 404 wraps
+// errNotFound; any other non-2xx answer becomes an error carrying the
+// API's message.
+func (c *apiClient) do(ctx context.Context, method, path string, body any, what string, out any) error {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
@@ -287,12 +310,19 @@ func (c *apiClient) getJSON(ctx context.Context, path, what string, out any) err
 		return fmt.Errorf("ask the running daemon at %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode/100 != 2 {
 		var e struct {
 			Error string `json:"error"`
 		}
 		json.NewDecoder(resp.Body).Decode(&e)
-		return fmt.Errorf("%s: %s", what, orDefault(e.Error, resp.Status))
+		msg := fmt.Errorf("%s: %s", what, orDefault(e.Error, resp.Status))
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%w: %w", errNotFound, msg)
+		}
+		return msg
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		return fmt.Errorf("%s: decode answer from %s: %w", what, c.base, err)
