@@ -123,7 +123,8 @@ func putSingletons(tx *bolt.Tx, l []Singleton, since time.Time) error {
 }
 
 // CommitBatch writes a batch atomically and returns the alerts actually
-// added (see Enqueue).
+// added: an alert whose ID is already in the outbox, whatever its status, is
+// skipped — that is what makes a re-run or a restart alert nothing twice.
 func (s *Store) CommitBatch(b Batch) ([]accordwatch.Alert, error) {
 	var added []accordwatch.Alert
 	err := s.db.Update(func(tx *bolt.Tx) error {

@@ -26,7 +26,7 @@ func (s *Store) Alert(id string) (a accordwatch.Alert, ok bool, err error) {
 	return a, ok, nil
 }
 
-// SaveAlerts enqueues add (skipping IDs already present, as Enqueue does)
+// SaveAlerts enqueues add (skipping IDs already present, as CommitBatch does)
 // and overwrites update (which must be present) in one transaction, so a
 // summary message and the held-back alerts it stands for change together:
 // a crash leaves either both or neither. It returns the alerts added.

@@ -15,7 +15,7 @@ func TestAlertLookup(t *testing.T) {
 	}
 	defer s.Close()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := s.Enqueue([]accordwatch.Alert{{ID: "a1", ItemID: "i1", Created: now, Kind: accordwatch.KindIncident}}); err != nil {
+	if _, err := enqueue(s, []accordwatch.Alert{{ID: "a1", ItemID: "i1", Created: now, Kind: accordwatch.KindIncident}}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -46,7 +46,7 @@ func TestSaveAlertsIsAtomic(t *testing.T) {
 	defer s.Close()
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	held := accordwatch.Alert{ID: "o1", ItemID: "i1", Created: now, Status: accordwatch.AlertOverflow}
-	if _, err := s.Enqueue([]accordwatch.Alert{held}); err != nil {
+	if _, err := enqueue(s, []accordwatch.Alert{held}); err != nil {
 		t.Fatal(err)
 	}
 	summary := accordwatch.Alert{ID: "s1", Kind: accordwatch.KindSummary, Created: now, Summary: []accordwatch.SummaryEntry{{Title: "t"}}}

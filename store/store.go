@@ -210,19 +210,6 @@ func decodeItem(raw []byte, it *accordwatch.Item) error {
 	return json.Unmarshal(raw, it)
 }
 
-// SaveItems writes items in one transaction. A changed item keeps the time
-// it was first fetched, so "first seen" survives edits.
-func (s *Store) SaveItems(items []accordwatch.Item) error {
-	if len(items) == 0 {
-		return nil
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error { return putItems(tx, items) })
-	if err != nil {
-		return fmt.Errorf("save items: %w", err)
-	}
-	return nil
-}
-
 func putItems(tx *bolt.Tx, items []accordwatch.Item) error {
 	b := tx.Bucket(bucketItems)
 	for _, it := range items {
@@ -338,41 +325,6 @@ func (s *Store) FeedStates() ([]accordwatch.FeedState, error) {
 	return out, nil
 }
 
-// Commit saves items and enqueues their alerts in one transaction, so a
-// crash can never leave an item stored (and so "seen") without the alerts
-// it earned. It returns the alerts actually added (see Enqueue).
-func (s *Store) Commit(items []accordwatch.Item, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
-	var added []accordwatch.Alert
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := putItems(tx, items); err != nil {
-			return err
-		}
-		var err error
-		added, err = putAlerts(tx, alerts)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("commit %d items, %d alerts: %w", len(items), len(alerts), err)
-	}
-	return added, nil
-}
-
-// Enqueue adds alerts to the outbox. An alert whose ID is already there,
-// whatever its status, is skipped: that is what makes a re-run or a
-// restart alert nothing twice. It returns the alerts actually added.
-func (s *Store) Enqueue(alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
-	var added []accordwatch.Alert
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		added, err = putAlerts(tx, alerts)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("enqueue alerts: %w", err)
-	}
-	return added, nil
-}
-
 func putAlerts(tx *bolt.Tx, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
 	var added []accordwatch.Alert
 	b := tx.Bucket(bucketOutbox)
@@ -393,22 +345,6 @@ func putAlerts(tx *bolt.Tx, alerts []accordwatch.Alert) ([]accordwatch.Alert, er
 		added = append(added, a)
 	}
 	return added, nil
-}
-
-// Due returns pending alerts whose next attempt is at or before now,
-// oldest first.
-func (s *Store) Due(now time.Time) ([]accordwatch.Alert, error) {
-	all, err := s.Alerts()
-	if err != nil {
-		return nil, err
-	}
-	var out []accordwatch.Alert
-	for _, a := range all {
-		if a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
 }
 
 // Alerts lists the whole outbox, oldest first.

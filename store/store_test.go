@@ -31,7 +31,7 @@ func item(id, hash string, fetched time.Time) accordwatch.Item {
 func TestDiffAndSave(t *testing.T) {
 	s, _ := openTemp(t)
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.SaveItems([]accordwatch.Item{item("a", "h1", t0), item("b", "h1", t0)}); err != nil {
+	if err := saveItems(s, []accordwatch.Item{item("a", "h1", t0), item("b", "h1", t0)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Diff([]accordwatch.Item{item("a", "h1", t0), item("b", "h2", t0), item("c", "h1", t0)})
@@ -45,7 +45,7 @@ func TestDiffAndSave(t *testing.T) {
 		}
 	}
 	// An edit keeps the first-seen time.
-	if err := s.SaveItems([]accordwatch.Item{item("b", "h2", t0.Add(time.Hour))}); err != nil {
+	if err := saveItems(s, []accordwatch.Item{item("b", "h2", t0.Add(time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
 	b, ok, err := s.Item("b")
@@ -61,7 +61,7 @@ func TestDiffAndSave(t *testing.T) {
 	if n, _ := s.CountItems(); n != 2 {
 		t.Errorf("got %d items, want 2", n)
 	}
-	if err := s.SaveItems([]accordwatch.Item{{Title: "no id"}}); err == nil {
+	if err := saveItems(s, []accordwatch.Item{{Title: "no id"}}); err == nil {
 		t.Error("saving an item without ID: got nil error")
 	}
 }
@@ -70,11 +70,11 @@ func TestOutboxIsIdempotentAcrossRestart(t *testing.T) {
 	s, path := openTemp(t)
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	a := accordwatch.Alert{ID: "r1/a", Rule: "r1", ItemID: "a", Created: now}
-	added, err := s.Enqueue([]accordwatch.Alert{a, {ID: "r1/b", Rule: "r1", ItemID: "b", Created: now.Add(time.Second), NextAttempt: now.Add(time.Hour)}})
+	added, err := enqueue(s, []accordwatch.Alert{a, {ID: "r1/b", Rule: "r1", ItemID: "b", Created: now.Add(time.Second), NextAttempt: now.Add(time.Hour)}})
 	if err != nil || len(added) != 2 {
 		t.Fatalf("got %d added, err %v; want 2", len(added), err)
 	}
-	due, _ := s.Due(now)
+	due, _ := dueAlerts(s, now)
 	if len(due) != 1 || due[0].ID != "r1/a" || due[0].Status != accordwatch.AlertPending {
 		t.Fatalf("got due %+v, want only pending r1/a", due)
 	}
@@ -90,11 +90,11 @@ func TestOutboxIsIdempotentAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	again, err := s2.Enqueue([]accordwatch.Alert{{ID: "r1/a", Rule: "r1", ItemID: "a", Created: now}})
+	again, err := enqueue(s2, []accordwatch.Alert{{ID: "r1/a", Rule: "r1", ItemID: "a", Created: now}})
 	if err != nil || len(again) != 0 {
 		t.Fatalf("re-enqueue after restart: got %d added, err %v; want 0", len(again), err)
 	}
-	due, _ = s2.Due(now.Add(2 * time.Hour))
+	due, _ = dueAlerts(s2, now.Add(2*time.Hour))
 	if len(due) != 1 || due[0].ID != "r1/b" {
 		t.Errorf("got due %+v, want r1/b only (r1/a was sent)", due)
 	}
@@ -180,7 +180,7 @@ func TestItemsAreCompressedAndOldPlainJSONStillReads(t *testing.T) {
 	s, _ := openTemp(t)
 	long := accordwatch.Item{ID: "big", ContentHash: "h1", Fetched: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Text: strings.Repeat("Microsoft said Russian state hackers exploited a flaw. ", 200)}
-	if err := s.SaveItems([]accordwatch.Item{long}); err != nil {
+	if err := saveItems(s, []accordwatch.Item{long}); err != nil {
 		t.Fatal(err)
 	}
 	var rawLen int
@@ -207,10 +207,33 @@ func TestItemsAreCompressedAndOldPlainJSONStillReads(t *testing.T) {
 	if ch[0] != Unchanged || ch[1] != Changed {
 		t.Errorf("diff on a legacy item: got %v", ch)
 	}
-	if err := s.SaveItems([]accordwatch.Item{{ID: "old", ContentHash: "h9", Fetched: time.Now()}}); err != nil {
+	if err := saveItems(s, []accordwatch.Item{{ID: "old", ContentHash: "h9", Fetched: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	if it, _, _ := s.Item("old"); !it.Fetched.Equal(old.Fetched) {
 		t.Errorf("first-seen lost on edit of a legacy item: %v", it.Fetched)
 	}
+}
+
+// saveItems, enqueue and due write and read through the transactional
+// paths the pipeline uses (CommitBatch, Alerts).
+func saveItems(s *Store, items []accordwatch.Item) error {
+	_, err := s.CommitBatch(Batch{Items: items})
+	return err
+}
+
+func enqueue(s *Store, alerts []accordwatch.Alert) ([]accordwatch.Alert, error) {
+	return s.CommitBatch(Batch{Alerts: alerts})
+}
+
+// due is the pending alerts whose next attempt has come, oldest first.
+func dueAlerts(s *Store, now time.Time) ([]accordwatch.Alert, error) {
+	all, err := s.Alerts()
+	var out []accordwatch.Alert
+	for _, a := range all {
+		if a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now) {
+			out = append(out, a)
+		}
+	}
+	return out, err
 }
