@@ -50,12 +50,7 @@ func New(o Options) *Registry {
 	r.reg.MustRegister(r.fetches, r.bytes, r.items, r.took,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if o.FeedHealth != nil {
-		r.reg.MustRegister(
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "accordwatch_feeds", Help: "Feeds known."},
-				func() float64 { n, _ := o.FeedHealth(); return float64(n) }),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "accordwatch_feeds_unhealthy", Help: "Feeds whose last attempt failed."},
-				func() float64 { _, n := o.FeedHealth(); return float64(n) }),
-		)
+		r.reg.MustRegister(feedHealthCollector{o.FeedHealth})
 	}
 	return r
 }
@@ -71,4 +66,23 @@ func (r *Registry) Fetched(result string, bytes int64, items int, took time.Dura
 // Handler serves the metrics in the Prometheus text format.
 func (r *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})
+}
+
+var (
+	feedsDesc     = prometheus.NewDesc("accordwatch_feeds", "Feeds known.", nil, nil)
+	unhealthyDesc = prometheus.NewDesc("accordwatch_feeds_unhealthy", "Feeds whose last attempt failed.", nil, nil)
+)
+
+// feedHealthCollector reads feed health once per scrape for both gauges.
+type feedHealthCollector struct{ health func() (total, unhealthy int) }
+
+func (c feedHealthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- feedsDesc
+	ch <- unhealthyDesc
+}
+
+func (c feedHealthCollector) Collect(ch chan<- prometheus.Metric) {
+	total, unhealthy := c.health()
+	ch <- prometheus.MustNewConstMetric(feedsDesc, prometheus.GaugeValue, float64(total))
+	ch <- prometheus.MustNewConstMetric(unhealthyDesc, prometheus.GaugeValue, float64(unhealthy))
 }

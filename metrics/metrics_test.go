@@ -38,3 +38,18 @@ func TestExposition(t *testing.T) {
 		}
 	}
 }
+
+func TestFeedHealthIsReadOncePerScrape(t *testing.T) {
+	calls := 0
+	r := New(Options{FeedHealth: func() (int, int) { calls++; return 2, 1 }})
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if calls != 1 {
+		t.Errorf("feed health read %d times for one scrape, want 1", calls)
+	}
+}
