@@ -82,7 +82,7 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 	}
 	p.retryParentUpdates(ctx)
 	start := p.o.Now()
-	all, err := p.o.Store.Alerts()
+	all, err := p.o.Store.OpenAlerts()
 	if err != nil {
 		return rep, err
 	}
@@ -418,7 +418,7 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 	if len(ready) == 0 {
 		return nil
 	}
-	all, err := p.o.Store.Alerts()
+	all, err := p.o.Store.OpenAlerts()
 	if err != nil {
 		return err
 	}

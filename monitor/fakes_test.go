@@ -153,6 +153,14 @@ func (m *memStore) Alerts() ([]accordwatch.Alert, error) {
 	return m.sorted(func(accordwatch.Alert) bool { return true }), nil
 }
 
+func (m *memStore) OpenAlerts() ([]accordwatch.Alert, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sorted(func(a accordwatch.Alert) bool {
+		return a.Status == accordwatch.AlertPending || a.Status == accordwatch.AlertOverflow
+	}), nil
+}
+
 func (m *memStore) Alert(id string) (accordwatch.Alert, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -38,8 +38,10 @@ type Store interface {
 	Diff([]accordwatch.Item) ([]store.Change, error)
 	CommitBatch(store.Batch) ([]accordwatch.Alert, error)
 	Item(id string) (accordwatch.Item, bool, error)
-	// Outbox.
+	// Outbox: Alerts is all of it (read at start), OpenAlerts only the
+	// pending and overflow entries (read by every drain).
 	Alerts() ([]accordwatch.Alert, error)
+	OpenAlerts() ([]accordwatch.Alert, error)
 	Alert(id string) (accordwatch.Alert, bool, error)
 	UpdateAlert(accordwatch.Alert) error
 	SaveAlerts(add, update []accordwatch.Alert) ([]accordwatch.Alert, error)

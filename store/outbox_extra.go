@@ -42,11 +42,7 @@ func (s *Store) SaveAlerts(add, update []accordwatch.Alert) ([]accordwatch.Alert
 			if b.Get([]byte(a.ID)) == nil {
 				return fmt.Errorf("alert %s is not in the outbox", a.ID)
 			}
-			raw, err := json.Marshal(a)
-			if err != nil {
-				return err
-			}
-			if err := b.Put([]byte(a.ID), raw); err != nil {
+			if err := putAlert(tx, a); err != nil {
 				return err
 			}
 		}

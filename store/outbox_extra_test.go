@@ -2,10 +2,12 @@ package store
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestAlertLookup(t *testing.T) {
@@ -75,5 +77,55 @@ func TestSaveAlertsIsAtomic(t *testing.T) {
 	// Enqueueing the same summary again adds nothing.
 	if added, _ := s.SaveAlerts([]accordwatch.Alert{summary}, nil); len(added) != 0 {
 		t.Errorf("got %d added on a second save, want 0", len(added))
+	}
+}
+
+func TestOpenAlertsFollowStatusAndMigrate(t *testing.T) {
+	s, path := openTemp(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	alerts := []accordwatch.Alert{
+		{ID: "p", Created: now, Status: accordwatch.AlertPending},
+		{ID: "o", Created: now.Add(time.Second), Status: accordwatch.AlertOverflow},
+		{ID: "x", Created: now.Add(2 * time.Second), Status: accordwatch.AlertSilenced},
+	}
+	if _, err := s.CommitBatch(Batch{Alerts: alerts}); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() string {
+		l, err := s.OpenAlerts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range l {
+			out = append(out, a.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := ids(); got != "p,o" {
+		t.Errorf("open alerts: got %s, want p,o", got)
+	}
+	sent := alerts[0]
+	sent.Status = accordwatch.AlertSent
+	if err := s.UpdateAlert(sent); err != nil {
+		t.Fatal(err)
+	}
+	summarised := alerts[1]
+	summarised.Status = accordwatch.AlertSent
+	if _, err := s.SaveAlerts([]accordwatch.Alert{{ID: "sum", Created: now.Add(3 * time.Second)}}, []accordwatch.Alert{summarised}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); got != "sum" {
+		t.Errorf("after send and summary: got %s, want sum", got)
+	}
+	// A store written before the index existed gets it built on open.
+	s.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketOpenAlerts) })
+	s.Close()
+	if s, _ = Open(path, Options{}); s == nil {
+		t.Fatal("reopen failed")
+	}
+	defer s.Close()
+	if got := ids(); got != "sum" {
+		t.Errorf("after migration: got %s, want sum", got)
 	}
 }

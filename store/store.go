@@ -30,6 +30,10 @@ var (
 	// bucketHashes maps an item ID to its first-fetched time and content
 	// hash, so Diff and saves need not read (and decompress) whole items.
 	bucketHashes = []byte("hashes")
+	// bucketOpenAlerts indexes the outbox entries still in play (pending
+	// or overflow), so a drain reads those and not the whole history the
+	// outbox keeps for deduplication.
+	bucketOpenAlerts = []byte("open_alerts")
 )
 
 // schemaVersion guards against opening a file written by an incompatible
@@ -72,6 +76,9 @@ func Open(path string, opts Options) (*Store, error) {
 		return s, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		if err := indexOpenAlerts(tx); err != nil {
+			return err
+		}
 		for _, b := range [][]byte{bucketItems, bucketFeeds, bucketOutbox, bucketMeta, bucketFeedList, bucketHashes,
 			bucketIncidents, bucketSignatures, bucketThreads, bucketSilences} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -335,16 +342,94 @@ func putAlerts(tx *bolt.Tx, alerts []accordwatch.Alert) ([]accordwatch.Alert, er
 		if a.Status == "" {
 			a.Status = accordwatch.AlertPending
 		}
-		raw, err := json.Marshal(a)
-		if err != nil {
-			return nil, err
-		}
-		if err := b.Put([]byte(a.ID), raw); err != nil {
+		if err := putAlert(tx, a); err != nil {
 			return nil, err
 		}
 		added = append(added, a)
 	}
 	return added, nil
+}
+
+// isOpen reports whether an alert is still in play.
+func isOpen(a accordwatch.Alert) bool {
+	return a.Status == accordwatch.AlertPending || a.Status == accordwatch.AlertOverflow
+}
+
+// putAlert writes an outbox entry and keeps the open-alerts index in step.
+func putAlert(tx *bolt.Tx, a accordwatch.Alert) error {
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode alert %s: %w", a.ID, err)
+	}
+	if err := tx.Bucket(bucketOutbox).Put([]byte(a.ID), raw); err != nil {
+		return err
+	}
+	open := tx.Bucket(bucketOpenAlerts)
+	if isOpen(a) {
+		return open.Put([]byte(a.ID), nil)
+	}
+	return open.Delete([]byte(a.ID))
+}
+
+// indexOpenAlerts creates the open-alerts index, filling it from the
+// outbox when a store written before it existed is opened.
+func indexOpenAlerts(tx *bolt.Tx) error {
+	if tx.Bucket(bucketOpenAlerts) != nil {
+		return nil
+	}
+	open, err := tx.CreateBucket(bucketOpenAlerts)
+	if err != nil {
+		return err
+	}
+	outbox := tx.Bucket(bucketOutbox)
+	if outbox == nil {
+		return nil
+	}
+	return outbox.ForEach(func(k, v []byte) error {
+		var a accordwatch.Alert
+		if err := json.Unmarshal(v, &a); err != nil {
+			return err
+		}
+		if isOpen(a) {
+			return open.Put(k, nil)
+		}
+		return nil
+	})
+}
+
+// OpenAlerts lists the alerts still in play (pending or overflow), oldest
+// first; the whole outbox is Alerts.
+func (s *Store) OpenAlerts() ([]accordwatch.Alert, error) {
+	var out []accordwatch.Alert
+	err := s.db.View(func(tx *bolt.Tx) error {
+		outbox, open := tx.Bucket(bucketOutbox), tx.Bucket(bucketOpenAlerts)
+		if open == nil {
+			// A read-only open of a store older than the index.
+			return outbox.ForEach(func(_, v []byte) error {
+				var a accordwatch.Alert
+				if err := json.Unmarshal(v, &a); err != nil {
+					return err
+				}
+				if isOpen(a) {
+					out = append(out, a)
+				}
+				return nil
+			})
+		}
+		return open.ForEach(func(k, _ []byte) error {
+			var a accordwatch.Alert
+			if err := json.Unmarshal(outbox.Get(k), &a); err != nil {
+				return fmt.Errorf("decode alert %s: %w", k, err)
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list open alerts: %w", err)
+	}
+	sortAlerts(out)
+	return out, nil
 }
 
 // Alerts lists the whole outbox, oldest first.
@@ -363,27 +448,27 @@ func (s *Store) Alerts() ([]accordwatch.Alert, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
+	sortAlerts(out)
+	return out, nil
+}
+
+// sortAlerts orders alerts oldest first, ties by ID.
+func sortAlerts(out []accordwatch.Alert) {
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Created.Equal(out[j].Created) {
 			return out[i].Created.Before(out[j].Created)
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out, nil
 }
 
 // UpdateAlert records a delivery attempt's outcome.
 func (s *Store) UpdateAlert(a accordwatch.Alert) error {
-	raw, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encode alert: %w", err)
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketOutbox)
-		if b.Get([]byte(a.ID)) == nil {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketOutbox).Get([]byte(a.ID)) == nil {
 			return fmt.Errorf("alert %s is not in the outbox", a.ID)
 		}
-		return b.Put([]byte(a.ID), raw)
+		return putAlert(tx, a)
 	})
 	if err != nil {
 		return fmt.Errorf("update alert %s: %w", a.ID, err)
