@@ -746,15 +746,24 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	}
 }
 
+// FeedsAll returns every configured feed as a domain value, disabled ones
+// included (marked).
+func (c *Config) FeedsAll() []accordwatch.Feed {
+	out := make([]accordwatch.Feed, 0, len(c.Feeds))
+	for _, f := range c.Feeds {
+		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent,
+			Headers: f.Headers, Disabled: f.Disabled, MinInterval: f.MinInterval.Duration, Source: "config"})
+	}
+	return out
+}
+
 // FeedList returns the enabled feeds as domain values.
 func (c *Config) FeedList() []accordwatch.Feed {
 	var out []accordwatch.Feed
-	for _, f := range c.Feeds {
-		if f.Disabled {
-			continue
+	for _, f := range c.FeedsAll() {
+		if !f.Disabled {
+			out = append(out, f)
 		}
-		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent,
-			Headers: f.Headers, MinInterval: f.MinInterval.Duration, Source: "config"})
 	}
 	return out
 }

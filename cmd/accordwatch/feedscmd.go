@@ -24,9 +24,8 @@ import (
 func allFeeds(cfg *config.Config, st *store.Store) ([]accordwatch.Feed, error) {
 	var out []accordwatch.Feed
 	seen := map[string]bool{}
-	for _, f := range cfg.Feeds {
-		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent,
-			Headers: f.Headers, Disabled: f.Disabled, MinInterval: f.MinInterval.Duration, Source: "config"})
+	for _, f := range cfg.FeedsAll() {
+		out = append(out, f)
 		seen[f.URL] = true
 	}
 	reg, err := st.RegisteredFeeds()
@@ -147,8 +146,8 @@ func readFeedHealth(ctx context.Context, e *env, cfg *config.Config) ([]accordwa
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		// Never run: every configured feed, never polled.
 		var out []accordwatch.FeedHealth
-		for _, f := range cfg.Feeds {
-			out = append(out, accordwatch.FeedHealth{Feed: accordwatch.Feed{Name: f.Name, URL: f.URL, Disabled: f.Disabled, Source: "config"}, State: accordwatch.FeedState{URL: f.URL}})
+		for _, f := range cfg.FeedsAll() {
+			out = append(out, accordwatch.FeedHealth{Feed: f, State: accordwatch.FeedState{URL: f.URL}})
 		}
 		return out, nil
 	}
