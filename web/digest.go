@@ -3,10 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
@@ -48,13 +46,10 @@ func DigestHandler(o DigestOptions) http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, "use GET")
 			return
 		}
-		if o.Token.IsSet() {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(o.Token.Reveal())) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="accordwatch"`)
-				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-				return
-			}
+		if o.Token.IsSet() && !bearerOK(o.Token, r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="accordwatch"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
 		}
 		q := r.URL.Query()
 		format := q.Get("format")

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -67,14 +66,5 @@ func SilencesHandler(st SilenceStore, token accordwatch.Secret) http.Handler {
 			writeJSON(w, http.StatusOK, sl)
 		}
 	})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if token.IsSet() {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token.Reveal())) != 1 {
-				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-				return
-			}
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return requireBearer(token, mux)
 }

@@ -89,23 +89,27 @@ type server struct {
 	pages   *pages
 }
 
-func (s *server) auth(next http.Handler) http.Handler {
+func (s *server) auth(next http.Handler) http.Handler { return requireBearer(s.o.Token, next) }
+
+// requireBearer answers 401 unless the request carries token as a bearer
+// token; with no token set everything passes. Every API handler uses it.
+func requireBearer(token accordwatch.Secret, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.o.Token.IsSet() {
-			if !s.bearerOK(r) {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="accordwatch"`)
-				writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
-				return
-			}
+		if token.IsSet() && !bearerOK(token, r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="accordwatch"`)
+			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token")
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
 // bearerOK reports whether the request carries the right bearer token.
-func (s *server) bearerOK(r *http.Request) bool {
+func (s *server) bearerOK(r *http.Request) bool { return bearerOK(s.o.Token, r) }
+
+func bearerOK(token accordwatch.Secret, r *http.Request) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.o.Token.Reveal())) == 1
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token.Reveal())) == 1
 }
 
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -227,3 +227,32 @@ func TestAPIPagingSortingAndCursor(t *testing.T) {
 		t.Errorf("bad cursor: got %d %s, want 400", status, body)
 	}
 }
+
+type memSilences struct{ l []accordwatch.Silence }
+
+func (m *memSilences) AddSilence(s accordwatch.Silence) error   { m.l = append(m.l, s); return nil }
+func (m *memSilences) Silences() ([]accordwatch.Silence, error) { return m.l, nil }
+func (m *memSilences) ExpireSilence(id string, now time.Time) (accordwatch.Silence, bool, error) {
+	return accordwatch.Silence{}, false, nil
+}
+
+func TestSilencesAPINeedsTheToken(t *testing.T) {
+	srv := httptest.NewServer(SilencesHandler(&memSilences{}, "t0k"))
+	defer srv.Close()
+	if status, _ := get(t, srv.URL+"/api/silences", ""); status != 401 {
+		t.Errorf("no token: got %d, want 401", status)
+	}
+	if status, body := get(t, srv.URL+"/api/silences", "t0k"); status != 200 || !strings.Contains(body, "silences") {
+		t.Errorf("with token: got %d %s", status, body)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/api/silences/x/expire", nil)
+	req.Header.Set("Authorization", "Bearer t0k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown silence: got %d, want 404", resp.StatusCode)
+	}
+}
