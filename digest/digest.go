@@ -299,6 +299,11 @@ func (b *builder) count(name, label string, n int, filter, q string) Count {
 	return c
 }
 
+// counter is implemented by a searcher that can count exactly (the index).
+type counter interface {
+	CountMatching(ctx context.Context, q string) (uint64, error)
+}
+
 // total returns how many items match q.
 func (b *builder) total(ctx context.Context, q string) (int, error) {
 	res, err := b.s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1, Sort: accordwatch.SortNewest})
@@ -307,6 +312,11 @@ func (b *builder) total(ctx context.Context, q string) (int, error) {
 	}
 	if res.TotalAtLeast {
 		// The index stopped counting; a digest's numbers must be exact.
+		// The index itself can count; a remote searcher is paged through.
+		if c, ok := b.s.(counter); ok {
+			n, err := c.CountMatching(ctx, q)
+			return int(n), err
+		}
 		_, n, err := b.all(ctx, q, math.MaxInt)
 		return n, err
 	}

@@ -33,6 +33,18 @@ func (c cappedSearcher) Search(_ context.Context, req accordwatch.SearchRequest)
 	return res, nil
 }
 
+// countingSearcher can count exactly, as the index does.
+type countingSearcher struct{ cappedSearcher }
+
+func (countingSearcher) CountMatching(context.Context, string) (uint64, error) { return 2500, nil }
+
+func TestExactCountAsksTheIndexWhenItCan(t *testing.T) {
+	b := &builder{s: countingSearcher{cappedSearcher{n: 0}}} // paging would find nothing
+	if n, err := b.total(context.Background(), "x"); err != nil || n != 2500 {
+		t.Errorf("total: got %d, %v; want 2500 from CountMatching", n, err)
+	}
+}
+
 func TestCountsAreExactPastTheIndexCutOff(t *testing.T) {
 	b := &builder{s: cappedSearcher{n: 2500}}
 	n, err := b.total(context.Background(), "x")
