@@ -1,0 +1,46 @@
+package accordwatch
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"https://example.com/feed.xml", "https://example.com/feed.xml"},
+		{"https://alice:hunter2@example.com/feed", "https://alice:xxxxx@example.com/feed"},
+		{"https://ghp_abc123@example.com/feed", "https://xxxxx@example.com/feed"},
+		{"https://example.com/feed?token=s3cr3t&page=2", "https://example.com/feed?page=2&token=xxxxx"},
+		{"https://example.com/rss?API-Key=s3cr3t", "https://example.com/rss?API-Key=xxxxx"},
+		{"https://example.com/rss?X-Amz-Signature=abc&x=1", "https://example.com/rss?X-Amz-Signature=xxxxx&x=1"},
+		{"https://example.com/a?q=ransomware", "https://example.com/a?q=ransomware"},
+		{"/var/feeds/local.xml", "/var/feeds/local.xml"},
+		{"http://u:p@[::1:bad/x", "http://xxxxx@[::1:bad/x"},
+		{"ht tp://u:p@host/x?token=1", "ht tp://xxxxx@host/x?xxxxx"},
+	}
+	for _, tt := range tests {
+		if got := RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRedactURLNeverKeepsTheSecret attacks the function with secrets in
+// every place a URL can hold them.
+func TestRedactURLNeverKeepsTheSecret(t *testing.T) {
+	const s = "TOPSECRETvalue"
+	for _, raw := range []string{
+		"https://user:" + s + "@host/feed",
+		"https://" + s + "@host/feed",
+		"https://host/feed?access_token=" + s,
+		"https://host/feed?a=1&password=" + s + "&b=2",
+		"https://host/feed?Signature=" + s,
+		"ht tp://user:" + s + "@host",
+		"https://host/feed?private_token=" + s + "#frag",
+	} {
+		if got := RedactURL(raw); strings.Contains(got, s) {
+			t.Errorf("RedactURL(%q) = %q still holds the secret", raw, got)
+		}
+	}
+}
