@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Query is a parsed query in accordwatch's query language (DESIGN.md "Query
@@ -194,9 +195,18 @@ func kindOf(field string) (fieldKind, bool) {
 // now minus that, with now read when the query runs; since:<date> is
 // published >= that day.
 func Parse(q string) (*Query, error) {
+	// Queries come from anyone who can reach the API or the page, so the
+	// parser's work and its recursion are bounded before anything else:
+	// a Go stack overflow cannot be recovered and would end the daemon.
+	if n := utf8.RuneCountInString(q); n > MaxQueryLen {
+		return nil, errAt(MaxQueryLen+1, "query is %d characters long; the limit is %d", n, MaxQueryLen)
+	}
 	toks, err := lex(q)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(toks) - 1; n > MaxQueryTokens {
+		return nil, errAt(toks[MaxQueryTokens].pos, "query has %d terms and operators; the limit is %d", n, MaxQueryTokens)
 	}
 	p := &parser{toks: toks}
 	if p.peek().kind == tEOF {
@@ -214,10 +224,35 @@ func Parse(q string) (*Query, error) {
 	return &Query{root: root}, nil
 }
 
+// Limits on one query. A watch-list of every accord signatory compiles
+// to about 5,000 characters and 300 terms, so these leave wide room for
+// real queries while keeping a hostile one cheap to refuse.
+const (
+	// MaxQueryLen is the longest query accepted, in characters.
+	MaxQueryLen = 16384
+	// MaxQueryTokens caps words, phrases, fields, operators and parentheses.
+	MaxQueryTokens = 2048
+	// MaxQueryDepth caps nesting of parentheses and NOT/-.
+	MaxQueryDepth = 100
+)
+
 type parser struct {
-	toks []token
-	i    int
+	toks  []token
+	i     int
+	depth int
 }
+
+// enter counts one level of nesting opened by t; every caller pairs it
+// with leave.
+func (p *parser) enter(t token) error {
+	p.depth++
+	if p.depth > MaxQueryDepth {
+		return errAt(t.pos, "query nests deeper than %d levels", MaxQueryDepth)
+	}
+	return nil
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func (p *parser) peek() token { return p.toks[p.i] }
 
@@ -319,6 +354,10 @@ func (p *parser) unary() (node, error) {
 	t := p.peek()
 	switch t.kind {
 	case tNot, tMinus:
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		p.advance()
 		if !startsClause(p.peek()) || (t.kind == tMinus && !t.glued) {
 			if t.kind == tMinus {
@@ -339,6 +378,10 @@ func (p *parser) primary() (node, error) {
 	t := p.advance()
 	switch t.kind {
 	case tLParen:
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer p.leave()
 		if p.peek().kind == tRParen {
 			return nil, errAt(t.pos, "empty parentheses")
 		}

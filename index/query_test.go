@@ -193,6 +193,8 @@ func FuzzParse(f *testing.F) {
 		"", "ransomware", `"supply chain" -state:china`, "(a OR b) c", "NOT x",
 		"severity:[40 TO 80]", "published:>=2026-01-01", "since:7d", `actor:"fancy bear"`,
 		"a AND (b OR", `"unclosed`, "state:", "-", "severity:{1 TO *}", "é:ü",
+		// Nesting past MaxQueryDepth must be an error, never a stack overflow.
+		strings.Repeat("(", 150) + "x", strings.Repeat("NOT -", 80) + "x", strings.Repeat("((a OR ", 60),
 	} {
 		f.Add(s)
 	}
