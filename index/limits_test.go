@@ -13,7 +13,7 @@ func TestParseRefusesHostileQueries(t *testing.T) {
 	deepParens := strings.Repeat("(", MaxQueryDepth+1) + "x" + strings.Repeat(")", MaxQueryDepth+1)
 	tests := []struct {
 		name, q, want string
-		col          int
+		col           int
 	}{
 		{"300k open parens", strings.Repeat("(", 300000), "query is 300000 characters long; the limit is 16384", MaxQueryLen + 1},
 		{"parens one past the depth", deepParens, "query nests deeper than 100 levels", MaxQueryDepth + 1},
