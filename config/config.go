@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +31,14 @@ type Config struct {
 	Timezone string `yaml:"timezone"`
 	// Listen is the HTTP address of serve's API.
 	Listen string `yaml:"listen"`
+	// AllowedHosts are extra Host names the API and pages answer (besides
+	// IP literals, localhost and the listen host): the names a reverse
+	// proxy or users reach the daemon by. Others get 421, so a DNS
+	// rebinding page cannot read the API.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// APIToken (ACCORDWATCH_API_TOKEN) protects the API and pages; never
+	// read from the file.
+	APIToken accordwatch.Secret `yaml:"-"`
 	// DefaultSchedule applies to feeds without their own.
 	DefaultSchedule string   `yaml:"default_schedule"`
 	Fetch           Fetch    `yaml:"fetch"`
@@ -55,6 +65,11 @@ type Fetch struct {
 	MaxBodyMB   int      `yaml:"max_body_mb"`
 	UserAgent   string   `yaml:"user_agent"`
 	Concurrency int      `yaml:"concurrency"`
+	// AllowPrivateNetworks lets feeds, discovery and redirects reach
+	// loopback, private and link-local addresses. Off by default: a
+	// feed (or a redirect it serves) must not turn the daemon into a
+	// proxy into the network it runs in.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
 }
 
 // Polling bounds how often feeds are polled, whatever schedules and
@@ -70,6 +85,8 @@ type Polling struct {
 }
 
 // Feed is one configured source.
+// Header values may be written as ${ENV_VAR} (the whole value or part of
+// it), so a private feed's credentials need not sit in the file.
 type Feed struct {
 	Name      string            `yaml:"name"`
 	URL       string            `yaml:"url"`
@@ -265,9 +282,17 @@ var secretKeys = map[string]string{
 	"secret":         "ACCORDWATCH_WEBHOOK_SECRET",
 }
 
+// MaxFileSize bounds a config file: a thousand feeds take about 150 KB.
+const MaxFileSize = 8 << 20
+
 // Load reads and validates the file at path.
 func Load(path string, opts Options) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -283,6 +308,9 @@ func Load(path string, opts Options) (*Config, error) {
 func Parse(data []byte, name, baseDir string, opts Options) (*Config, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
+	}
+	if len(data) > MaxFileSize {
+		return nil, Problems{{File: name, Msg: fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)}}
 	}
 	v := &validator{file: name, lines: map[string]int{}}
 	var root yaml.Node
@@ -313,6 +341,7 @@ func Parse(data []byte, name, baseDir string, opts Options) (*Config, error) {
 		}
 	}
 	applyEnv(cfg, opts.Getenv)
+	v.expandHeaders(cfg, opts.Getenv)
 	applyDefaults(cfg, baseDir)
 	v.validate(cfg, opts.Checks)
 	if len(v.problems) > 0 {
@@ -344,6 +373,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	}
 	cfg.Slack.AppToken = accordwatch.Secret(getenv("SLACK_APP_TOKEN"))
 	cfg.Slack.SigningSecret = accordwatch.Secret(getenv("SLACK_SIGNING_SECRET"))
+	cfg.APIToken = accordwatch.Secret(getenv("ACCORDWATCH_API_TOKEN"))
 	cfg.Webhook.URL = accordwatch.Secret(getenv("ACCORDWATCH_WEBHOOK_URL"))
 	cfg.Webhook.Secret = accordwatch.Secret(getenv("ACCORDWATCH_WEBHOOK_SECRET"))
 }
@@ -523,6 +553,15 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			}
 			v.walk(val, ft, fp)
 		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return // the decoder reports the type mismatch
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			fp := join(path, n.Content[i].Value)
+			v.lines[fp] = n.Content[i].Line
+			v.walk(n.Content[i+1], t.Elem(), fp)
+		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return // the decoder reports the type mismatch
@@ -592,7 +631,112 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// envRef is one ${NAME} reference in a header value.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandHeaders replaces ${NAME} in feed header values with the
+// environment's value; an unset or empty variable is a problem, since
+// sending a private feed an empty credential only earns a 401 later.
+func (v *validator) expandHeaders(cfg *Config, getenv func(string) string) {
+	for i := range cfg.Feeds {
+		for k, val := range cfg.Feeds[i].Headers {
+			if !strings.Contains(val, "${") {
+				continue
+			}
+			field := fmt.Sprintf("feeds[%d].headers.%s", i, k)
+			out := envRef.ReplaceAllStringFunc(val, func(ref string) string {
+				name := ref[2 : len(ref)-1]
+				env := getenv(name)
+				if env == "" {
+					v.add(field, "environment variable %s is not set", name)
+				}
+				return env
+			})
+			if strings.Contains(out, "${") {
+				v.add(field, "malformed ${…} reference: use ${NAME} with letters, digits and _")
+			}
+			cfg.Feeds[i].Headers[k] = out
+		}
+	}
+}
+
+// checkListen validates a host:port listen address.
+func checkListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("must be host:port such as 127.0.0.1:8080, got %q", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port must be a number from 0 to 65535, got %q", port)
+	}
+	if host != "" && net.ParseIP(host) == nil && !validHostname(host) {
+		return fmt.Errorf("host %q is neither an IP address nor a host name", host)
+	}
+	return nil
+}
+
+// validHostname accepts DNS names: dot-separated labels of letters,
+// digits and hyphens.
+func validHostname(h string) bool {
+	if len(h) == 0 || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// IsLoopbackListen reports whether addr binds only to this machine.
+func IsLoopbackListen(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopbackHost(host)
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Warnings are settings that are valid but risky: check-config prints
+// them and serve logs them at start.
+func (c *Config) Warnings() []string {
+	var w []string
+	if !IsLoopbackListen(c.Listen) && !c.APIToken.IsSet() {
+		w = append(w, fmt.Sprintf("listen %s is reachable from other machines and ACCORDWATCH_API_TOKEN is not set: anyone who can reach it can search, read and add silences", c.Listen))
+	}
+	if u, err := url.Parse(c.Slack.APIURL); err == nil && u.Scheme == "http" && (c.Slack.BotToken.IsSet() || c.Slack.AppToken.IsSet()) && !isLoopbackHost(u.Hostname()) {
+		w = append(w, fmt.Sprintf("slack.api_url %s is plain http: the bot token would cross the network in clear; use https", u.Redacted()))
+	}
+	if u, err := url.Parse(c.Webhook.URL.Reveal()); err == nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		w = append(w, "ACCORDWATCH_WEBHOOK_URL is plain http: alerts and their signatures cross the network in clear; use https")
+	}
+	if c.Fetch.AllowPrivateNetworks {
+		w = append(w, "fetch.allow_private_networks is on: feeds and their redirects may reach loopback, private and link-local addresses")
+	}
+	return w
+}
+
 func (v *validator) validate(cfg *Config, checks Checks) {
+	if err := checkListen(cfg.Listen); err != nil {
+		v.add("listen", "%v", err)
+	}
+	for i, h := range cfg.AllowedHosts {
+		if net.ParseIP(h) == nil && !validHostname(h) {
+			v.add(fmt.Sprintf("allowed_hosts[%d]", i), "must be a host name without scheme, port or path, got %q", h)
+		}
+	}
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
 		v.add("timezone", "unknown time zone %q (use an IANA name such as Europe/Brussels or UTC)", cfg.Timezone)

@@ -156,6 +156,10 @@ func FuzzParse(f *testing.F) {
 	seed, _ := os.ReadFile("testdata/bad.yaml")
 	f.Add(seed)
 	f.Add([]byte("feeds:\n  - url: https://a/b\n"))
+	f.Add([]byte("listen: 0.0.0.0:99999\nallowed_hosts: [a.example]\n"))
+	f.Add([]byte("feeds:\n  - url: https://a/b\n    headers: {Authorization: 'Bearer ${T}${'}\n"))
+	f.Add([]byte("a: &a [x,x,x]\nb: &b [*a,*a,*a]\nfeeds: *b\n"))
+	f.Add([]byte("feeds: " + strings.Repeat("[", 500)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse(data, "f.yaml", "/", Options{Getenv: noEnv})
 		if err == nil && cfg == nil {
