@@ -1,6 +1,10 @@
 package accordwatch
 
-import "time"
+import (
+	"encoding/json"
+	"slices"
+	"time"
+)
 
 // Feed is a source to poll: an http(s) URL, or a local file or directory
 // of feed files replayed offline.
@@ -63,4 +67,29 @@ func (s FeedState) Healthy() bool { return s.ConsecutiveFailures == 0 }
 type FeedHealth struct {
 	Feed  Feed      `json:"feed"`
 	State FeedState `json:"state"`
+}
+
+// MarshalJSON is how every API and CLI shows a feed's health: URLs pass
+// through RedactURL and headers appear by name only, since their values
+// (Authorization, API keys) are credentials. FeedHealth is a view, never
+// stored, so nothing is lost by this.
+func (h FeedHealth) MarshalJSON() ([]byte, error) {
+	type feedView struct {
+		Feed
+		HeaderNames []string `json:"header_names,omitempty"`
+	}
+	f := feedView{Feed: h.Feed}
+	f.URL = RedactURL(f.URL)
+	for name := range f.Headers {
+		f.HeaderNames = append(f.HeaderNames, name)
+	}
+	slices.Sort(f.HeaderNames)
+	f.Headers = nil
+	s := h.State
+	s.URL = RedactURL(s.URL)
+	s.MovedTo = RedactURL(s.MovedTo)
+	return json.Marshal(struct {
+		Feed  feedView  `json:"feed"`
+		State FeedState `json:"state"`
+	}{f, s})
 }

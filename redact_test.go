@@ -1,6 +1,7 @@
 package accordwatch
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,30 @@ func TestRedactURLNeverKeepsTheSecret(t *testing.T) {
 		if got := RedactURL(raw); strings.Contains(got, s) {
 			t.Errorf("RedactURL(%q) = %q still holds the secret", raw, got)
 		}
+	}
+}
+
+func TestFeedHealthJSONHidesCredentials(t *testing.T) {
+	h := FeedHealth{
+		Feed: Feed{Name: "private", URL: "https://alice:TOPSECRET1@feeds.example/x?token=TOPSECRET2",
+			Headers: map[string]string{"Authorization": "Bearer TOPSECRET3", "X-Api-Key": "TOPSECRET4"}},
+		State: FeedState{URL: "https://alice:TOPSECRET1@feeds.example/x", MovedTo: "https://new.example/x?key=TOPSECRET5"},
+	}
+	raw, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "TOPSECRET") {
+		t.Errorf("FeedHealth JSON holds a credential: %s", raw)
+	}
+	for _, want := range []string{`"header_names":["Authorization","X-Api-Key"]`, `"url":"https://alice:xxxxx@feeds.example/x?token=xxxxx"`, `"name":"private"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("JSON lacks %s: %s", want, raw)
+		}
+	}
+	// The CLI reads it back from the daemon's API.
+	var back FeedHealth
+	if err := json.Unmarshal(raw, &back); err != nil || back.Feed.Name != "private" {
+		t.Errorf("round trip: %v %+v", err, back)
 	}
 }

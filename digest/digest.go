@@ -614,10 +614,10 @@ func unhealthy(list []accordwatch.FeedHealth, from, to time.Time) []FeedProblem 
 			name = st.Title
 		}
 		if name == "" {
-			name = fh.Feed.URL
+			name = accordwatch.RedactURL(fh.Feed.URL)
 		}
 		out = append(out, FeedProblem{
-			Name: name, URL: fh.Feed.URL, Since: st.UnhealthySince, Failures: st.ConsecutiveFailures,
+			Name: name, URL: accordwatch.RedactURL(fh.Feed.URL), Since: st.UnhealthySince, Failures: st.ConsecutiveFailures,
 			Status: st.LastStatus, Error: st.LastError, Recovered: st.Healthy(),
 		})
 	}

@@ -203,7 +203,7 @@ func printPass(e *env, rep monitor.PassReport) {
 	fmt.Fprintln(tw, "FEED\tSTATUS\tITEMS\tNEW\tCHANGED\tALERTS")
 	var items, newItems, alerts int
 	for _, f := range rep.Feeds {
-		name := orDefault(f.Feed.Name, orDefault(f.Title, f.Feed.URL))
+		name := orDefault(f.Feed.Name, orDefault(f.Title, accordwatch.RedactURL(f.Feed.URL)))
 		status := "ok"
 		switch {
 		case f.Err != nil:

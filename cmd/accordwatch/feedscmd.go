@@ -209,14 +209,14 @@ func printFeedHealth(e *env, list []accordwatch.FeedHealth, now time.Time) {
 		if !s.Healthy() && !fh.Feed.Disabled {
 			failing++
 		}
-		detail := fh.Feed.URL
+		detail := accordwatch.RedactURL(fh.Feed.URL)
 		if s.LastError != "" {
 			detail = s.LastError
 			if !s.UnhealthySince.IsZero() {
 				detail += " (since " + ago(now, s.UnhealthySince) + ")"
 			}
 		} else if s.MovedTo != "" {
-			detail = "now at " + s.MovedTo
+			detail = "now at " + accordwatch.RedactURL(s.MovedTo)
 		}
 		status := "—"
 		if s.LastStatus != 0 {
@@ -230,7 +230,7 @@ func printFeedHealth(e *env, list []accordwatch.FeedHealth, now time.Time) {
 		if !s.NextCheckAt.IsZero() && !fh.Feed.Disabled {
 			next = in(now, s.NextCheckAt)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", truncate(orDefault(fh.Feed.Name, fh.Feed.URL), 40), feedStatus(fh),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", truncate(orDefault(fh.Feed.Name, accordwatch.RedactURL(fh.Feed.URL)), 40), feedStatus(fh),
 			ago(now, s.LastSuccess), status, s.ItemsSeen, ratio, next, detail)
 	}
 	tw.Flush()

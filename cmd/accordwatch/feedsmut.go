@@ -120,7 +120,7 @@ func printSkipped(e *env, skipped []feeds.Skipped) {
 				fmt.Fprintf(e.stdout, "    … and %d more\n", len(byReason[r])-20)
 				break
 			}
-			fmt.Fprintf(e.stdout, "    line %d: %s %s — %s\n", s.Line, truncate(s.Title, 40), s.URL, s.Reason)
+			fmt.Fprintf(e.stdout, "    line %d: %s %s — %s\n", s.Line, truncate(s.Title, 40), accordwatch.RedactURL(s.URL), s.Reason)
 		}
 	}
 }
@@ -185,7 +185,7 @@ func feedsAddCmd(e *env) *cobra.Command {
 			}
 			for _, cf := range cfg.Feeds {
 				if cf.URL == fd.URL {
-					return fmt.Errorf("%s is already in %s as %q", fd.URL, cfg.Path, cf.Name)
+					return fmt.Errorf("%s is already in %s as %q", accordwatch.RedactURL(fd.URL), cfg.Path, cf.Name)
 				}
 			}
 			st, err := openStoreRW(cfg)
@@ -198,9 +198,10 @@ func feedsAddCmd(e *env) *cobra.Command {
 				return err
 			}
 			if len(added) == 0 {
-				return fmt.Errorf("%s is already registered", fd.URL)
+				return fmt.Errorf("%s is already registered", accordwatch.RedactURL(fd.URL))
 			}
-			fmt.Fprintf(e.stdout, "added %q %s\n", orDefault(fd.Name, fd.URL), fd.URL)
+			shown := accordwatch.RedactURL(fd.URL)
+			fmt.Fprintf(e.stdout, "added %q %s\n", orDefault(fd.Name, shown), shown)
 			if len(found) > 1 {
 				fmt.Fprintf(e.stdout, "the site also offers: %s\n", strings.Join(found[1:], ", "))
 			}
