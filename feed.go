@@ -69,27 +69,44 @@ type FeedHealth struct {
 	State FeedState `json:"state"`
 }
 
-// MarshalJSON is how every API and CLI shows a feed's health: URLs pass
-// through RedactURL and headers appear by name only, since their values
-// (Authorization, API keys) are credentials. FeedHealth is a view, never
-// stored, so nothing is lost by this.
+// Redacted returns a copy of h without its credentials: URLs through
+// RedactURL, header values masked (names kept), and the known secret
+// values masked in the last error, since a failed poll's reason may quote
+// the URL it fetched (a URL parse error does).
+func (h FeedHealth) Redacted() FeedHealth {
+	f, st := h.Feed, h.State
+	secrets := feedSecrets(f.Headers, f.URL, st.URL, st.MovedTo)
+	if f.Headers != nil {
+		masked := make(map[string]string, len(f.Headers))
+		for name := range f.Headers {
+			masked[name] = redactedValue
+		}
+		f.Headers = masked
+	}
+	f.URL = RedactURL(f.URL)
+	st.URL = RedactURL(st.URL)
+	st.MovedTo = RedactURL(st.MovedTo)
+	st.LastError = scrub(st.LastError, secrets)
+	return FeedHealth{Feed: f, State: st}
+}
+
+// MarshalJSON is how every API and CLI shows a feed's health: Redacted,
+// with headers by name only. FeedHealth is a view, never stored, so
+// nothing is lost by this.
 func (h FeedHealth) MarshalJSON() ([]byte, error) {
 	type feedView struct {
 		Feed
 		HeaderNames []string `json:"header_names,omitempty"`
 	}
+	h = h.Redacted()
 	f := feedView{Feed: h.Feed}
-	f.URL = RedactURL(f.URL)
 	for name := range f.Headers {
 		f.HeaderNames = append(f.HeaderNames, name)
 	}
 	slices.Sort(f.HeaderNames)
 	f.Headers = nil
-	s := h.State
-	s.URL = RedactURL(s.URL)
-	s.MovedTo = RedactURL(s.MovedTo)
 	return json.Marshal(struct {
 		Feed  feedView  `json:"feed"`
 		State FeedState `json:"state"`
-	}{f, s})
+	}{f, h.State})
 }

@@ -70,3 +70,28 @@ func TestFeedHealthJSONHidesCredentials(t *testing.T) {
 		t.Errorf("round trip: %v %+v", err, back)
 	}
 }
+
+func TestFeedSecretsAndScrub(t *testing.T) {
+	got := feedSecrets(map[string]string{"Authorization": "Bearer abc/def+1", "X-Short": "ab"},
+		"https://tok3n@h.example/", "https://u:p%40ss@h.example/?key=k+123&page=2", "::not a url")
+	msg := scrub("a abc/def+1 b abc%2Fdef%2B1 c tok3n d p@ss e k 123 f k+123 g page=2 h Bearer i ab", got)
+	want := "a xxxxx b xxxxx c xxxxx d xxxxx e xxxxx f xxxxx g page=2 h Bearer i ab"
+	if msg != want {
+		t.Errorf("got %q, want %q (secrets %q)", msg, want, got)
+	}
+}
+
+func TestFeedHealthRedactedScrubsLastError(t *testing.T) {
+	u := "https://alice:TOPSECRET1@feeds.example/x?token=TOPSECRET2"
+	h := FeedHealth{
+		Feed:  Feed{URL: u, Headers: map[string]string{"Authorization": "Bearer TOPSECRET3"}},
+		State: FeedState{LastError: `invalid URL: parse "` + u + `": bad; sent Bearer TOPSECRET3`},
+	}
+	r := h.Redacted()
+	if strings.Contains(r.State.LastError, "TOPSECRET") || r.Feed.Headers["Authorization"] != "xxxxx" {
+		t.Errorf("got %+v", r)
+	}
+	if h.Feed.Headers["Authorization"] != "Bearer TOPSECRET3" {
+		t.Error("Redacted changed the original's headers")
+	}
+}

@@ -600,6 +600,9 @@ func sortedKeys(m map[string]bool) []string {
 func unhealthy(list []accordwatch.FeedHealth, from, to time.Time) []FeedProblem {
 	var out []FeedProblem
 	for _, fh := range list {
+		// The digest is posted and written to files: a failed poll's
+		// reason may quote a feed URL with its credentials.
+		fh = fh.Redacted()
 		st := fh.State
 		if fh.Feed.Disabled {
 			continue
@@ -614,10 +617,10 @@ func unhealthy(list []accordwatch.FeedHealth, from, to time.Time) []FeedProblem 
 			name = st.Title
 		}
 		if name == "" {
-			name = accordwatch.RedactURL(fh.Feed.URL)
+			name = fh.Feed.URL
 		}
 		out = append(out, FeedProblem{
-			Name: name, URL: accordwatch.RedactURL(fh.Feed.URL), Since: st.UnhealthySince, Failures: st.ConsecutiveFailures,
+			Name: name, URL: fh.Feed.URL, Since: st.UnhealthySince, Failures: st.ConsecutiveFailures,
 			Status: st.LastStatus, Error: st.LastError, Recovered: st.Healthy(),
 		})
 	}

@@ -89,7 +89,9 @@ func previousRange(from, to time.Time, loc *time.Location) (time.Time, time.Time
 // ParseRange turns the CLI's and the API's range parameters into bounds:
 // an ISO week ("2026-W47"), or from and to dates (YYYY-MM-DD, to
 // inclusive; either may be omitted: from defaults to 7 days before to,
-// to to from+7 days), or nothing for the previous week before now.
+// to to from+7 days), or nothing for the previous week before now. A
+// given range must lie within the years MinYear to MaxYear and span at
+// most MaxRangeDays days; the error says which limit it broke.
 func ParseRange(week, from, to string, now time.Time, loc *time.Location) (time.Time, time.Time, error) {
 	if loc == nil {
 		loc = time.UTC
@@ -99,7 +101,14 @@ func ParseRange(week, from, to string, now time.Time, loc *time.Location) (time.
 	case week != "" && (from != "" || to != ""):
 		return time.Time{}, time.Time{}, fmt.Errorf("give a week or a from/to range, not both")
 	case week != "":
-		return WeekRange(week, loc)
+		f, t, err := WeekRange(week, loc)
+		if err != nil {
+			return f, t, err
+		}
+		if err := checkSpan(f, t, loc); err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("week %q: %w", week, err)
+		}
+		return f, t, nil
 	case from == "" && to == "":
 		_, f, t := PreviousWeek(now, loc)
 		return f, t, nil
@@ -133,5 +142,36 @@ func ParseRange(week, from, to string, now time.Time, loc *time.Location) (time.
 	if !t.After(f) {
 		return f, t, fmt.Errorf("to %s is before from %s", to, from)
 	}
+	if err := checkSpan(f, t, loc); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
 	return f, t, nil
+}
+
+// The limits ParseRange puts on a range. A digest reads every hit in its
+// range and its previous range, so an unbounded one ("from=0001-01-01")
+// walks the whole index and renders a page of megabytes, and a year
+// outside what the index and time zones represent fails deep in the
+// search. A digest covers a week; a year is the longest useful one.
+const (
+	MinYear      = 1970
+	MaxYear      = 2200
+	MaxRangeDays = 366
+)
+
+// checkSpan reports a range outside MinYear–MaxYear or longer than
+// MaxRangeDays calendar days in loc, naming the limit it broke.
+func checkSpan(from, to time.Time, loc *time.Location) error {
+	first := time.Date(MinYear, time.January, 1, 0, 0, 0, 0, loc)
+	end := time.Date(MaxYear+1, time.January, 1, 0, 0, 0, 0, loc)
+	if from.Before(first) || to.After(end) {
+		return fmt.Errorf("range %s to %s: dates must be from %d-01-01 to %d-12-31",
+			from.In(loc).Format(time.DateOnly), to.In(loc).AddDate(0, 0, -1).Format(time.DateOnly), MinYear, MaxYear)
+	}
+	// Calendar days, so a range across a DST change is not a day short.
+	if to.After(from.AddDate(0, 0, MaxRangeDays)) {
+		return fmt.Errorf("range %s to %s: longer than the limit of %d days",
+			from.In(loc).Format(time.DateOnly), to.In(loc).AddDate(0, 0, -1).Format(time.DateOnly), MaxRangeDays)
+	}
+	return nil
 }

@@ -22,9 +22,15 @@ type DigestOptions struct {
 	// Token, when set, is required as "Authorization: Bearer <token>".
 	Token  accordwatch.Secret
 	Logger *slog.Logger
-	// Timeout bounds building one digest; default 30s.
+	// Timeout bounds building one digest; default 30s. The handler sets
+	// its connection's write deadline from it, so it may exceed the
+	// server's WriteTimeout.
 	Timeout time.Duration
 }
+
+// digestSendTime is how long DigestHandler allows for sending a built
+// digest, on top of DigestOptions.Timeout.
+const digestSendTime = 30 * time.Second
 
 // DigestHandler serves GET /api/digest?week=2026-W47 (or from=&to= dates,
 // to inclusive; neither = the previous week) &format=json|md|html
@@ -65,11 +71,15 @@ func DigestHandler(o DigestOptions) http.Handler {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
+		// A digest may take longer than the server's WriteTimeout allows
+		// other requests; give this one its own budget plus time to send
+		// the page. Writers that cannot set deadlines (tests) are fine.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(o.Timeout + digestSendTime))
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
 		var feeds digest.FeedHealthSource
 		if o.Feeds != nil {
-			feeds = o.Feeds
+			feeds = o.Feeds // digest.Build redacts what it shows
 		}
 		rep, err := digest.Build(ctx, o.Searcher, feeds, from, to, o.Digest)
 		if err != nil {

@@ -3,15 +3,17 @@ package web
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"html/template"
+	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/index"
@@ -391,18 +393,12 @@ func (s *server) stylesheet(w http.ResponseWriter, r *http.Request) {
 
 // Browsers cannot send an Authorization header from a link, so the pages
 // also accept a session cookie that POST /login sets after checking the
-// token. The cookie holds an HMAC of the token, not the token itself, and
-// changing the token invalidates every cookie. The JSON API accepts only
-// the header.
+// token. The cookie holds a random session ID that the server keeps (see
+// sessions) until it expires or the user signs out; it says nothing about
+// the token. The JSON API accepts only the header.
 const sessionCookie = "accordwatch_session"
 
-func (s *server) sessionValue() string {
-	m := hmac.New(sha256.New, []byte(s.o.Token.Reveal()))
-	m.Write([]byte("accordwatch web session v1"))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// pageAuth lets a page through with the bearer header or the session
+// pageAuth lets a page through with the bearer header or a live session
 // cookie; otherwise it shows the sign-in form with status 401.
 func (s *server) pageAuth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -410,7 +406,7 @@ func (s *server) pageAuth(next http.HandlerFunc) http.Handler {
 			next(w, r)
 			return
 		}
-		if c, err := r.Cookie(sessionCookie); err == nil && hmac.Equal([]byte(c.Value), []byte(s.sessionValue())) {
+		if c, err := r.Cookie(sessionCookie); err == nil && s.sessions.valid(c.Value, s.o.Now()) {
 			next(w, r)
 			return
 		}
@@ -422,10 +418,15 @@ type loginView struct {
 	frame
 	Next   string
 	Failed bool
+	// RetryAfter, when set, says sign-in is paused after too many failures.
+	RetryAfter int
 }
 
 // login serves POST /login: token in the form body (never the URL, so it
-// stays out of logs and history), then back to the page asked for.
+// stays out of logs and history), then back to the page asked for. Failed
+// attempts are budgeted (see loginLimiter); past the budget even the right
+// token is refused with 429 until the budget refills, so a guesser learns
+// nothing from the answers.
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if err := r.ParseForm(); err != nil {
@@ -437,13 +438,33 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	if !hmac.Equal([]byte(r.PostForm.Get("token")), []byte(s.o.Token.Reveal())) {
+	now := s.o.Now()
+	done, retry := s.limiter.begin(clientKey(r.RemoteAddr), now)
+	if done == nil {
+		secs := int(math.Ceil(retry.Seconds()))
+		s.o.Logger.Warn("sign-in refused: too many failed attempts", "remote", r.RemoteAddr, "retry_after_s", secs)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		s.render(w, http.StatusTooManyRequests, "login.page", loginView{frame: s.frame(r, "Sign in", "login"), Next: next, RetryAfter: secs})
+		return
+	}
+	ok := hmac.Equal([]byte(r.PostForm.Get("token")), []byte(s.o.Token.Reveal()))
+	done(ok)
+	if !ok {
+		s.o.Logger.Warn("sign-in failed: wrong token", "remote", r.RemoteAddr)
 		s.render(w, http.StatusUnauthorized, "login.page", loginView{frame: s.frame(r, "Sign in", "login"), Next: next, Failed: true})
 		return
 	}
+	id, expires, err := s.sessions.create(now)
+	if err != nil {
+		s.o.Logger.Error("sign-in", "err", err)
+		s.errorPage(w, r, http.StatusInternalServerError, "Sign-in failed", "The server could not start a session; the server log has the details.")
+		return
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: s.sessionValue(), Path: "/",
-		MaxAge: int((30 * 24 * time.Hour).Seconds()), HttpOnly: true,
+		Name: sessionCookie, Value: id, Path: "/",
+		// The browser forgets it when the server does; the server's
+		// expiry is what counts.
+		MaxAge: int(expires.Sub(now).Seconds()), HttpOnly: true,
 		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
 		// Lax, not Strict: a link from Slack to an item should open signed in;
 		// the pages only read, so a cross-site GET can change nothing.
@@ -452,17 +473,46 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// logout serves POST /logout by expiring the cookie.
+// logout serves POST /logout: it ends the session on the server, so a
+// copy of the cookie stops working too, and expires the cookie.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.sessions.revoke(c.Value)
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// localPath keeps a redirect target on this site: a path, not "//host" or
-// "/\host" (which browsers treat as another host) or a full URL.
+// localPath keeps a redirect target on this site, else returns "/". It
+// must be one absolute path ("/x", not "//host" or "/\host", which
+// browsers read as another host), with no control character anywhere —
+// browsers drop tabs and newlines, so "/\t/evil.example" becomes
+// "//evil.example" — no backslash (browsers read it as a slash), nothing
+// url.Parse reads as a scheme or host, and the same rules hold for the
+// decoded path ("/%2F/evil.example" is refused too, in case a proxy
+// decodes it). The path is re-encoded on the way out.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, `/\`) || strings.ContainsAny(p, "\r\n") {
+	if !safePath(p) {
 		return "/"
 	}
-	return p
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !safePath(u.Path) {
+		return "/"
+	}
+	return u.String()
+}
+
+// safePath reports whether p starts with exactly one '/' and holds no
+// backslash, control, format or line/paragraph separator character, and
+// is valid UTF-8.
+func safePath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || !utf8.ValidString(p) {
+		return false
+	}
+	for _, r := range p {
+		if r == '\\' || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -20,7 +21,9 @@ type SilenceStore interface {
 // SilencesHandler serves /api/silences for `accordwatch silence` while the
 // daemon owns the store: GET lists, POST adds (the query is checked),
 // POST /api/silences/{id}/expire ends one. token, when set, is required
-// as a bearer token.
+// as a bearer token. A silence mutes alerts, so the add takes only
+// Content-Type application/json; mount it behind Guard, which refuses
+// cross-site requests to all of them.
 func SilencesHandler(st SilenceStore, token accordwatch.Secret) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/silences", func(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +35,13 @@ func SilencesHandler(st SilenceStore, token accordwatch.Secret) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"silences": l})
 	})
 	mux.HandleFunc("POST /api/silences", func(w http.ResponseWriter, r *http.Request) {
+		// Only JSON, checked here as well as in Guard: a page on another
+		// site can post text/plain or a form here without a preflight, and
+		// json.Decoder would happily read a JSON body smuggled in either.
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "send the silence as JSON with Content-Type: application/json")
+			return
+		}
 		var sl accordwatch.Silence
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&sl); err != nil {
 			writeError(w, http.StatusBadRequest, "body: "+err.Error())

@@ -46,6 +46,13 @@ type Options struct {
 	Logger  *slog.Logger
 	// SearchTimeout bounds one search; default 10s.
 	SearchTimeout time.Duration
+	// SessionTTL is how long a sign-in lasts, from sign-in (not from last
+	// use); default 12h. MaxSessions caps the live sign-ins kept in
+	// memory; default 1000, the oldest going first.
+	SessionTTL  time.Duration
+	MaxSessions int
+	// Now is the clock for sessions and sign-in budgets; default time.Now.
+	Now func() time.Time
 }
 
 // Handler returns the HTTP handler.
@@ -56,19 +63,35 @@ func Handler(o Options) http.Handler {
 	if o.SearchTimeout == 0 {
 		o.SearchTimeout = 10 * time.Second
 	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 1000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	pg, err := loadPages()
 	if err != nil {
 		// The templates are embedded and covered by tests, so this is a
 		// programming error, not a runtime condition.
 		panic("web: " + err.Error())
 	}
-	s := &server{o: o, started: time.Now(), pages: pg}
+	s := &server{o: o, started: time.Now(), pages: pg, sessions: newSessions(o.SessionTTL, o.MaxSessions), limiter: newLoginLimiter()}
+	// Guard checks every state-changing request on the listener; the
+	// sign-in forms check again here, so they stay safe if Handler is
+	// ever mounted without it.
+	forms := http.NewCrossOriginProtection()
+	forms.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.errorPage(w, r, http.StatusForbidden, "Cross-site request refused", "This form can only be sent from accordwatch's own pages.")
+	}))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /{$}", s.pageAuth(s.searchPage))
 	mux.Handle("GET /items/{id}", s.pageAuth(s.itemPage))
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("POST /logout", s.logout)
+	mux.Handle("POST /login", forms.Handler(http.HandlerFunc(s.login)))
+	mux.Handle("POST /logout", forms.Handler(http.HandlerFunc(s.logout)))
 	mux.HandleFunc("GET /static/style.css", s.stylesheet)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("/", s.notFound)
@@ -84,9 +107,11 @@ func Handler(o Options) http.Handler {
 }
 
 type server struct {
-	o       Options
-	started time.Time
-	pages   *pages
+	o        Options
+	started  time.Time
+	pages    *pages
+	sessions *sessions
+	limiter  *loginLimiter
 }
 
 func (s *server) auth(next http.Handler) http.Handler { return requireBearer(s.o.Token, next) }
@@ -173,7 +198,7 @@ func (s *server) item(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no item with that id")
 		return
 	}
-	writeJSON(w, http.StatusOK, it)
+	writeJSON(w, http.StatusOK, itemJSON(it))
 }
 
 func (s *server) feeds(w http.ResponseWriter, r *http.Request) {
@@ -183,6 +208,7 @@ func (s *server) feeds(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "could not list feeds; see the server log")
 		return
 	}
+	// FeedHealth marshals itself redacted, headers by name only.
 	writeJSON(w, http.StatusOK, map[string]any{"feeds": list})
 }
 
