@@ -36,6 +36,9 @@ var ErrLocked = errors.New("index is in use by another process")
 // syntax errors are *ParseError instead.
 var ErrBadRequest = errors.New("bad search request")
 
+// ErrClosed is wrapped by every call made after Close.
+var ErrClosed = errors.New("index closed")
+
 // errWouldBlock is lockFile's timeout, turned into a *lockedError by Open.
 var errWouldBlock = errors.New("lock held")
 
@@ -97,8 +100,105 @@ type partition struct {
 	// start and end bound the published dates it holds, [start, end);
 	// both zero for the undated partition.
 	start, end time.Time
-	bi         bleve.Index
+	bi         *gated
 }
+
+// gated is a partition's bleve index behind a gate that searches share
+// and a write holds alone. The gate exists because of how bleve fails: a
+// batch is put into the live snapshot before it is written to disk, and
+// when the write fails (disk full, EFBIG, EIO) bleve closes the batch's
+// segment but leaves it in the snapshot. Every later read of that segment
+// — a search, the doc-id lookup of the next Add, bleve's own merge — then
+// panics on a nil map inside zapx, on a goroutine bleve started, where no
+// recover of ours can catch it. So no search may run while a batch is in
+// flight, and a partition whose write failed is closed and reopened from
+// disk (see Index.reopen) before the gate opens again. Searches of other
+// months are not held up.
+//
+// The embedded index is never replaced: a reopened partition gets a new
+// gated value, and next leads the searches that still hold the old one
+// to it. Writes go through Index.writeTo only, never the embedded
+// index's own Batch, Index or Delete.
+type gated struct {
+	engine
+	gate sync.RWMutex
+	// next is the reopened partition's index, once this one was closed
+	// after a failed write; guarded by gate.
+	next *gated
+}
+
+// engine names the embedded bleve.Index: embedded under its own name the
+// field would hide the interface's Index method.
+type engine = bleve.Index
+
+func newGated(bi bleve.Index) *gated { return &gated{engine: bi} }
+
+// current is g, or the index that replaced it; it returns with the
+// returned index's gate held for reading.
+func (g *gated) current() *gated {
+	for {
+		g.gate.RLock()
+		if g.next == nil {
+			return g
+		}
+		next := g.next
+		g.gate.RUnlock()
+		g = next
+	}
+}
+
+// SearchInContext is bleve's, inside the gate. Index aliases (relevance
+// search over several months) call it too.
+func (g *gated) SearchInContext(ctx context.Context, req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	c := g.current()
+	defer c.gate.RUnlock()
+	return c.engine.SearchInContext(ctx, req)
+}
+
+// Search is SearchInContext without a deadline.
+func (g *gated) Search(req *bleve.SearchRequest) (*bleve.SearchResult, error) {
+	return g.SearchInContext(context.Background(), req)
+}
+
+// DocCount is bleve's, of the current index.
+func (g *gated) DocCount() (uint64, error) {
+	c := g.current()
+	defer c.gate.RUnlock()
+	return c.engine.DocCount()
+}
+
+// batch runs one bleve batch; the caller holds the gate alone. bleve can
+// panic on a segment left closed by an earlier failure; the panic is
+// returned as the write's error.
+func (g *gated) batch(b *bleve.Batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in bleve: %v", r)
+		}
+	}()
+	return g.engine.Batch(b)
+}
+
+// WriteError is Add's error when the index could not be written — a
+// full, read-only or failing disk — rather than refusing the items. The
+// partition is left holding what it held on disk before the write (see
+// Add), so its items are exactly those of earlier successful writes.
+type WriteError struct {
+	// Partition is the month (YYYY-MM, or "undated") that failed.
+	Partition string
+	Err       error
+}
+
+func (e *WriteError) Error() string {
+	return "partition " + e.Partition + ": index write failed: " + e.Err.Error()
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// WriteFailed reports true: the failure is the disk's, not the items'.
+// Callers test for it with a one-method interface, so that they need not
+// import this package.
+func (e *WriteError) WriteFailed() bool { return true }
 
 // newer orders partitions newest first, the undated one last.
 func newer(a, b *partition) int {
@@ -123,7 +223,8 @@ type Index struct {
 	rebuilt  bool
 	analyzer analysis.Analyzer
 	lock     *os.File
-	cfg      map[string]any
+	// boltTimeout is bleve's "bolt_timeout" setting; see config.
+	boltTimeout string
 	// countLimit is countLimit, lowered by tests to walk many months.
 	countLimit uint64
 
@@ -131,8 +232,13 @@ type Index struct {
 	// interleave moving the same item between partitions.
 	writeMu sync.Mutex
 
-	mu    sync.RWMutex // guards parts
-	parts map[string]*partition
+	mu    sync.RWMutex          // guards parts and broken
+	parts map[string]*partition // nil once closed
+	// broken holds the partitions that could not be reopened after a
+	// failed write, by name, with the reason. Add and Search refuse to use
+	// the index until a restart: Open finds them corrupt and the caller
+	// rebuilds from the store.
+	broken map[string]error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -165,7 +271,7 @@ func Open(dir string, opts Options) (*Index, error) {
 		countLimit: countLimit,
 		// The lock file already excludes other processes; the bbolt
 		// timeout only bounds a wait that should never happen.
-		cfg: map[string]any{"bolt_timeout": opts.OpenTimeout.String()},
+		boltTimeout: opts.OpenTimeout.String(),
 	}
 	ix.analyzer = newMapping().AnalyzerNamed(en.AnalyzerName)
 	if ix.analyzer == nil {
@@ -214,6 +320,14 @@ func Open(dir string, opts Options) (*Index, error) {
 	ix.closeParts()
 	ix.unlock()
 	return ix, ix.replace()
+}
+
+// config is a new bleve config for one partition. Each bleve call gets
+// its own: bleve writes the partition's path and create flags into the
+// map it is given, and a shared map would send the next open of another
+// partition to the last created one's files.
+func (ix *Index) config() map[string]any {
+	return map[string]any{"bolt_timeout": ix.boltTimeout}
 }
 
 func (ix *Index) takeLock() error {
@@ -301,12 +415,14 @@ func (ix *Index) openPartitions() error {
 			parts = append(parts, p)
 		}
 	}
+	opened := make([]bleve.Index, len(parts))
 	errs := make([]error, len(parts))
 	forEach(len(parts), func(i int) {
-		parts[i].bi, errs[i] = openExisting(filepath.Join(ix.dir, parts[i].name), ix.cfg)
+		opened[i], errs[i] = openExisting(filepath.Join(ix.dir, parts[i].name), ix.config())
 	})
-	for _, p := range parts {
-		if p.bi != nil {
+	for i, p := range parts {
+		if errs[i] == nil {
+			p.bi = newGated(opened[i])
 			ix.parts[p.name] = p
 		}
 	}
@@ -336,15 +452,32 @@ func partitionName(t time.Time) string {
 
 // createPartition makes a new bleve index with our mapping and records
 // its version. bleve returns a typed-nil Index on error, so only err is
-// checked.
-func createPartition(dir string, cfg map[string]any) (bleve.Index, error) {
-	bi, err := bleve.NewUsing(dir, newMapping(), scorch.Name, scorch.Name, cfg)
+// checked. A partition that could not be made whole (the disk filled up
+// while creating it) is removed again: left behind without its mapping
+// version, it would make the next Open take the whole index for corrupt.
+// A directory that already exists is never touched.
+func createPartition(dir string, cfg map[string]any) (bi bleve.Index, err error) {
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("create index partition %s: already exists or unreadable (%v)", dir, err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("create index partition %s: panic in bleve: %v", dir, r)
+		}
+		if err != nil {
+			if bi != nil {
+				_ = bi.Close()
+			}
+			bi = nil
+			_ = os.RemoveAll(dir)
+		}
+	}()
+	bi, err = bleve.NewUsing(dir, newMapping(), scorch.Name, scorch.Name, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create index partition %s: %w", dir, err)
 	}
 	if err := bi.SetInternal([]byte(mappingVersionKey), []byte(mappingVersion)); err != nil {
-		_ = bi.Close()
-		return nil, fmt.Errorf("create index partition %s: record mapping version: %w", dir, err)
+		return bi, fmt.Errorf("create index partition %s: record mapping version: %w", dir, err)
 	}
 	return bi, nil
 }
@@ -385,10 +518,16 @@ func exists(path string) bool {
 // the caller should reindex from the store.
 func (ix *Index) Rebuilt() bool { return ix.rebuilt }
 
-// Close releases the partitions and the directory lock. Closing twice is
-// safe (bleve itself panics on a second Close).
+// Close releases the partitions and the directory lock. It waits for an
+// Add in progress; afterwards Add, Search and Count return an error
+// wrapping ErrClosed. Closing twice is safe (bleve itself panics on a
+// second Close).
 func (ix *Index) Close() error {
 	ix.closeOnce.Do(func() {
+		// writeMu first: an Add between two batches must not find its
+		// partitions closed under it, nor create one after this.
+		ix.writeMu.Lock()
+		defer ix.writeMu.Unlock()
 		ix.mu.Lock()
 		defer ix.mu.Unlock()
 		var errs []error
@@ -412,13 +551,25 @@ func (ix *Index) closeParts() {
 	}
 }
 
+// usableLocked is nil when the index can be used: it is open and no
+// partition was lost to a failed write. ix.mu must be held.
+func (ix *Index) usableLocked() error {
+	if ix.parts == nil {
+		return fmt.Errorf("index %s: %w", ix.dir, ErrClosed)
+	}
+	for name, err := range ix.broken {
+		return &WriteError{Partition: name, Err: fmt.Errorf("unusable since a failed write; restart to rebuild the index from the store: %w", err)}
+	}
+	return nil
+}
+
 // snapshot returns the partitions that can hold items published in
 // [lo, hi] (zero = unbounded), newest first.
 func (ix *Index) snapshot(lo, hi time.Time) ([]*partition, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	if ix.parts == nil {
-		return nil, fmt.Errorf("index %s is closed", ix.dir)
+	if err := ix.usableLocked(); err != nil {
+		return nil, err
 	}
 	var out []*partition
 	for _, p := range ix.parts {
@@ -441,27 +592,101 @@ func (ix *Index) snapshot(lo, hi time.Time) ([]*partition, error) {
 func (ix *Index) partitionFor(name string) (*partition, error) {
 	ix.mu.RLock()
 	p, ok := ix.parts[name]
-	closed := ix.parts == nil
+	err := ix.usableLocked()
 	ix.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
 	if ok {
 		return p, nil
 	}
-	if closed {
-		return nil, fmt.Errorf("index %s is closed", ix.dir)
-	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	// Again under the write lock: Close or a failed write may have come
+	// in between, and a partition made now would outlive the index.
+	if err := ix.usableLocked(); err != nil {
+		return nil, err
+	}
 	if p, ok := ix.parts[name]; ok {
 		return p, nil
 	}
 	p, _ = newPartition(name)
-	bi, err := createPartition(filepath.Join(ix.dir, name), ix.cfg)
+	bi, err := createPartition(filepath.Join(ix.dir, name), ix.config())
 	if err != nil {
-		return nil, err
+		return nil, &WriteError{Partition: name, Err: err}
 	}
-	p.bi = bi
+	p.bi = newGated(bi)
 	ix.parts[name] = p
 	return p, nil
+}
+
+// writeTo writes one batch, filled by fill, to p. A fill error is about
+// the documents and leaves p untouched. A failed write returns a
+// *WriteError: bleve's in-memory view of p may then hold documents that
+// never reached the disk, in a segment bleve has already closed, so p is
+// reopened from disk before any search may look at it again — the index
+// then holds exactly what it would hold after a restart.
+func (ix *Index) writeTo(p *partition, fill func(b *bleve.Batch) error) error {
+	b, err := newBatch(p, fill)
+	if err != nil {
+		return err
+	}
+	p.bi.gate.Lock()
+	defer p.bi.gate.Unlock()
+	err = p.bi.batch(b)
+	if err == nil {
+		return nil
+	}
+	if rerr := ix.reopen(p); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
+	return &WriteError{Partition: p.name, Err: err}
+}
+
+// newBatch makes p's next batch, turning a panic of bleve's document
+// mapping into an error.
+func newBatch(p *partition, fill func(b *bleve.Batch) error) (b *bleve.Batch, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("partition %s: panic in bleve: %v", p.name, r)
+		}
+	}()
+	b = p.bi.NewBatch()
+	if err := fill(b); err != nil {
+		return nil, fmt.Errorf("partition %s: %w", p.name, err)
+	}
+	return b, nil
+}
+
+// reopen replaces p with a fresh open of its directory, discarding what
+// bleve kept in memory only. The caller holds writeMu and p's gate, so
+// neither a write nor a search touches p meanwhile; searches that were
+// waiting for the gate then go to the new index, never to the closed
+// segment. If p cannot be opened again it is marked broken: the index
+// then refuses Add and Search with a clear error until a restart, whose
+// Open finds the partition corrupt so that the caller rebuilds the index
+// from the store.
+func (ix *Index) reopen(p *partition) error {
+	func() {
+		defer func() { _ = recover() }() // closing a poisoned index must not take the process down
+		_ = p.bi.engine.Close()
+	}()
+	bi, err := openExisting(filepath.Join(ix.dir, p.name), ix.config())
+	ix.mu.Lock() // parts is not nil: Close waits for writeMu
+	defer ix.mu.Unlock()
+	if err != nil {
+		delete(ix.parts, p.name)
+		if ix.broken == nil {
+			ix.broken = make(map[string]error)
+		}
+		ix.broken[p.name] = err
+		return fmt.Errorf("reopen partition %s: %w", p.name, err)
+	}
+	np := *p
+	np.bi = newGated(bi)
+	p.bi.next = np.bi
+	ix.parts[p.name] = &np
+	return nil
 }
 
 // Count returns the number of indexed items.
@@ -487,6 +712,12 @@ func (ix *Index) Count() (uint64, error) {
 // up to 500, partitions in parallel. Batches already written stay written
 // when a later one fails or ctx is cancelled.
 //
+// A batch that could not be written (the disk is full or failing) makes
+// Add return a *WriteError; that batch's documents are not in the index,
+// neither on disk nor in what searches see, and adding them again once
+// the disk has room is all a caller need do. After Close, Add returns an
+// error wrapping ErrClosed.
+//
 // Where an item already is is found by a doc-id search over the existing
 // partitions rather than kept in a side table: a table would have to be
 // kept consistent with the partitions across crashes, and the search
@@ -507,6 +738,12 @@ func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 	}
 	ix.writeMu.Lock()
 	defer ix.writeMu.Unlock()
+	ix.mu.RLock()
+	err := ix.usableLocked()
+	ix.mu.RUnlock()
+	if err != nil {
+		return fmt.Errorf("index items: %w", err)
+	}
 
 	// The last occurrence of an id wins, as it would in one bleve batch.
 	last := make(map[string]int, len(items))
@@ -558,15 +795,16 @@ func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 				errs[i] = err
 				return
 			}
-			b := p.bi.NewBatch()
-			for _, d := range docs[start:min(start+batchSize, len(docs))] {
-				if err := b.Index(d.id, d.doc); err != nil {
-					errs[i] = fmt.Errorf("item %s: %w", d.id, err)
-					return
+			err := ix.writeTo(p, func(b *bleve.Batch) error {
+				for _, d := range docs[start:min(start+batchSize, len(docs))] {
+					if err := b.Index(d.id, d.doc); err != nil {
+						return fmt.Errorf("item %s: %w", d.id, err)
+					}
 				}
-			}
-			if err := p.bi.Batch(b); err != nil {
-				errs[i] = fmt.Errorf("partition %s: %w", p.name, err)
+				return nil
+			})
+			if err != nil {
+				errs[i] = err
 				return
 			}
 		}
@@ -584,12 +822,14 @@ func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 		if p == nil {
 			continue
 		}
-		b := p.bi.NewBatch()
-		for _, id := range ids {
-			b.Delete(id)
-		}
-		if err := p.bi.Batch(b); err != nil {
-			return fmt.Errorf("index items: remove moved items from %s: %w", name, err)
+		err := ix.writeTo(p, func(b *bleve.Batch) error {
+			for _, id := range ids {
+				b.Delete(id)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("index items: remove moved items: %w", err)
 		}
 	}
 	return nil

@@ -201,7 +201,7 @@ func (d *dispatcher) poll(ctx context.Context, e *entry) {
 	hostHeld, slotHeld, handedOff := true, true, false
 	defer func() {
 		if r := recover(); r != nil {
-			d.p.o.Logger.Error("panic while polling feed", "feed_url", e.feed.URL, "panic", r)
+			d.p.o.Logger.Error("panic while polling feed", "feed_url", accordwatch.RedactURL(e.feed.URL), "panic", r)
 		}
 		if handedOff {
 			if slotHeld {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +54,12 @@ type Store interface {
 	Silences() ([]accordwatch.Silence, error)
 }
 
-// Index is the derived search index; Add replaces documents by ID.
+// Index is the derived search index; Add replaces documents by ID. An
+// Add error means some items were not indexed. When the error (or one it
+// wraps) has a WriteFailed() bool method that returns true, the index
+// could not write at all — a full or failing disk — rather than refusing
+// the items: the pass then fails (see RunOnce). After a failed Add,
+// adding the same items again must index them.
 type Index interface {
 	Add(ctx context.Context, items []accordwatch.Item) error
 	Matching(ctx context.Context, query string, ids []string) ([]string, error)
@@ -250,7 +254,7 @@ func (p *Pipeline) scheduleOf(f accordwatch.Feed) cron.Schedule {
 	}
 	s, err := ParseSchedule(f.Schedule)
 	if err != nil {
-		p.o.Logger.Warn("invalid feed schedule; using the default", "feed_url", f.URL, "err", err, "default", p.o.DefaultSchedule)
+		p.o.Logger.Warn("invalid feed schedule; using the default", "feed_url", accordwatch.RedactURL(f.URL), "err", err, "default", p.o.DefaultSchedule)
 		return p.defSche
 	}
 	return s
@@ -324,7 +328,7 @@ func (p *Pipeline) fetch(ctx context.Context, feed accordwatch.Feed) (a *attempt
 	defer func() {
 		a.took = time.Since(start)
 		if r := recover(); r != nil {
-			p.o.Logger.Error("panic while fetching feed", "feed_url", feed.URL, "panic", r)
+			p.o.Logger.Error("panic while fetching feed", "feed_url", accordwatch.RedactURL(feed.URL), "panic", r)
 			a.res = feeds.Result{State: prev}
 			a.err = fmt.Errorf("internal error: %v", r)
 		}
@@ -342,7 +346,7 @@ func (p *Pipeline) prepare(a *attempt) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			p.o.Logger.Error("panic while classifying feed", "feed_url", a.feed.URL, "panic", r)
+			p.o.Logger.Error("panic while classifying feed", "feed_url", accordwatch.RedactURL(a.feed.URL), "panic", r)
 			a.todo, a.procErr = nil, fmt.Errorf("internal error: %v", r)
 		}
 	}()
@@ -379,6 +383,10 @@ func (p *Pipeline) prepare(a *attempt) {
 // the group fails it is retried feed by feed, so one feed whose items
 // cannot be indexed or stored never fails the others. It returns how many
 // alerts were added.
+//
+// A feed whose commit failed keeps its error in procErr: finish then
+// keeps its old validators and last success, so the next poll fetches
+// the same items again, and nothing in the store says they were seen.
 func (p *Pipeline) commitGroup(ctx context.Context, group []*attempt) int {
 	n, err := p.commitAll(ctx, group)
 	if err == nil {
@@ -386,18 +394,55 @@ func (p *Pipeline) commitGroup(ctx context.Context, group []*attempt) int {
 	}
 	if len(group) == 1 {
 		group[0].procErr = err
+		p.logCommitFailure(ctx, group[0], err)
 		return 0
 	}
+	p.o.Logger.Debug("group commit failed; committing feed by feed", "feeds", len(group), "err", err)
 	total := 0
 	for _, a := range group {
 		n, err := p.commitAll(ctx, []*attempt{a})
 		if err != nil {
 			a.procErr = err
+			p.logCommitFailure(ctx, a, err)
 			continue
 		}
 		total += n
 	}
 	return total
+}
+
+// logCommitFailure says which of index and store failed for a feed's
+// items; cancellation at shutdown is not a failure worth an error line.
+func (p *Pipeline) logCommitFailure(ctx context.Context, a *attempt, err error) {
+	log := p.o.Logger.With("feed", a.feed.Name, "feed_url", accordwatch.RedactURL(a.feed.URL), "items", len(a.todo))
+	var se *storageError
+	switch {
+	case ctx.Err() != nil:
+		log.Debug("items not committed: shutting down", "err", err)
+	case errors.As(err, &se):
+		log.Error("items not saved; the feed is fetched again next time", "failed_write", se.what, "err", err)
+	default:
+		log.Error("items not saved; the feed is fetched again next time", "err", err)
+	}
+}
+
+// storageError is a failed write to the index or the store — a full,
+// read-only or failing disk rather than anything wrong with a feed. The
+// feed's items were not saved and its state is not advanced past them;
+// RunOnce reports the pass as failed.
+type storageError struct {
+	what string // "index", "store" or "feed state"
+	err  error
+}
+
+func (e *storageError) Error() string { return e.err.Error() }
+func (e *storageError) Unwrap() error { return e.err }
+
+// writeFailed reports whether an Index error says the index could not
+// write (see Index), as opposed to refusing the items.
+func writeFailed(err error) bool {
+	var wf interface{ WriteFailed() bool }
+	return errors.As(err, &wf) && wf.WriteFailed()
 }
 
 func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err error) {
@@ -421,8 +466,16 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 			}
 		}
 	}
+	// The index first, the store second: an item in the store is always
+	// in the index, and the store's commit is what says it was saved. A
+	// failed commit can leave the group's items in the index only; the
+	// retry adds them again under the same IDs.
 	if err := p.o.Index.Add(ctx, items); err != nil {
-		return 0, fmt.Errorf("index %d items: %w", len(items), err)
+		err = fmt.Errorf("index %d items: %w", len(items), err)
+		if writeFailed(err) {
+			return 0, &storageError{what: "index", err: err}
+		}
+		return 0, err
 	}
 	now := p.o.Now().UTC()
 	p.pruneIncidents(now)
@@ -437,7 +490,7 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 	added, err := p.o.Store.CommitBatch(store.Batch{Items: items, Incidents: inc.touched(), Members: inc.members,
 		Singletons: inc.implicit(), SingletonsSince: now.Add(-p.o.IncidentWindow), Alerts: pl.alerts})
 	if err != nil {
-		return 0, err
+		return 0, &storageError{what: "store", err: fmt.Errorf("store %d items: %w", len(items), err)}
 	}
 	p.applyPlan(added, now)
 	for _, al := range added {
@@ -453,7 +506,7 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 func (p *Pipeline) safeFinish(ctx context.Context, a *attempt) (rep FeedReport) {
 	defer func() {
 		if r := recover(); r != nil {
-			p.o.Logger.Error("panic while recording feed state", "feed_url", a.feed.URL, "panic", r)
+			p.o.Logger.Error("panic while recording feed state", "feed_url", accordwatch.RedactURL(a.feed.URL), "panic", r)
 			rep = FeedReport{Feed: a.feed, Err: fmt.Errorf("internal error: %v", r),
 				NextCheckAt: p.o.Now().UTC().Add(p.lim.maxBackoff)}
 		}
@@ -469,7 +522,7 @@ func (p *Pipeline) safeFinish(ctx context.Context, a *attempt) (rep FeedReport) 
 func (p *Pipeline) finish(ctx context.Context, a *attempt) FeedReport {
 	now := p.o.Now().UTC()
 	feed := a.feed
-	log := p.o.Logger.With("feed", feed.Name, "feed_url", feed.URL)
+	log := p.o.Logger.With("feed", feed.Name, "feed_url", accordwatch.RedactURL(feed.URL))
 	st := a.res.State
 	st.URL = feed.URL
 	if st.LastAttempt.IsZero() || !st.LastAttempt.After(a.prev.LastAttempt) {
@@ -503,7 +556,7 @@ func (p *Pipeline) finish(ctx context.Context, a *attempt) FeedReport {
 	maxAge, ttl, movedTo := hintsOf(a.res)
 	if movedTo != "" && movedTo != feed.URL {
 		if movedTo != a.prev.MovedTo {
-			log.Warn("feed moved permanently; polling the new URL", "old_url", redact(feed.URL), "new_url", redact(movedTo))
+			log.Warn("feed moved permanently; polling the new URL", "old_url", accordwatch.RedactURL(feed.URL), "new_url", accordwatch.RedactURL(movedTo))
 		}
 		st.MovedTo = movedTo
 	}
@@ -518,8 +571,12 @@ func (p *Pipeline) finish(ctx context.Context, a *attempt) FeedReport {
 	st.NextCheckAt = nextCheck(now, p.scheduleOf(feed), jitterFrac(feed.URL), feed.MinInterval, out, p.lim)
 	p.health(ctx, log, feed, &st, failed, now)
 
+	// Unsaved, the stored state stays the previous one: the next poll
+	// sends the old validators and finds the same items, already stored.
+	var saveErr error
 	if err := p.o.Store.SaveFeedState(st); err != nil {
-		log.Error("save feed state", "err", err)
+		saveErr = &storageError{what: "feed state", err: err}
+		log.Error("feed state not saved; the feed is fetched again next time", "err", err)
 	}
 	if p.o.Metrics != nil {
 		p.o.Metrics.Fetched(metricResult(a), a.res.Bytes, len(a.res.Items), a.took)
@@ -531,6 +588,12 @@ func (p *Pipeline) finish(ctx context.Context, a *attempt) FeedReport {
 	rep.NextCheckAt = st.NextCheckAt
 	rep.MovedTo = st.MovedTo
 	rep.Err = failErr
+	switch {
+	case saveErr != nil && failErr == nil:
+		rep.Err = saveErr
+	case saveErr != nil:
+		rep.Err = fmt.Errorf("%w; %w", failErr, saveErr)
+	}
 	if failed {
 		rep.Alerts = 0
 		log.Warn("feed failed", "reason", st.LastError, "failures", st.ConsecutiveFailures, "next_check_at", st.NextCheckAt)
@@ -557,14 +620,14 @@ func (p *Pipeline) health(ctx context.Context, log *slog.Logger, feed accordwatc
 		name = st.Title
 	}
 	if name == "" {
-		name = redact(feed.URL)
+		name = accordwatch.RedactURL(feed.URL)
 	}
 	if failed {
 		if st.OpsNotified || now.Sub(st.UnhealthySince) < p.o.UnhealthyAfter {
 			return
 		}
 		text := fmt.Sprintf("Feed %s (%s) has failed since %s: %s; %d attempts; next try %s",
-			name, redact(feed.URL), st.UnhealthySince.UTC().Format(time.RFC3339), st.LastError,
+			name, accordwatch.RedactURL(feed.URL), st.UnhealthySince.UTC().Format(time.RFC3339), st.LastError,
 			st.ConsecutiveFailures, st.NextCheckAt.UTC().Format(time.RFC3339))
 		if p.o.Ops == nil {
 			// No ops channel: the one message is this log line.
@@ -587,7 +650,7 @@ func (p *Pipeline) health(ctx context.Context, log *slog.Logger, feed accordwatc
 	if p.o.Ops == nil {
 		log.Info("feed recovered", "after", took)
 	} else {
-		text := fmt.Sprintf("Feed %s (%s) recovered after %s of failures", name, redact(feed.URL), took)
+		text := fmt.Sprintf("Feed %s (%s) recovered after %s of failures", name, accordwatch.RedactURL(feed.URL), took)
 		if err := p.o.Ops.NotifyOps(ctx, text); err != nil {
 			log.Warn("ops message not sent; will retry on the next attempt", "err", err)
 			return
@@ -611,15 +674,6 @@ func metricResult(a *attempt) string {
 		return "not_modified"
 	}
 	return "ok"
-}
-
-// redact hides a password in a feed URL: ops messages go to Slack.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }
 
 // backoff is 5s doubling per attempt, capped at one hour: a Slack blip
@@ -653,6 +707,12 @@ type PassReport struct {
 // RunOnce polls every enabled feed once — at most Concurrency at a time
 // and PerHost per host; one failing feed never stops the others — and
 // then drains the outbox. Reports are in the order of list.
+//
+// A feed that fails is data in its report, but a failed write to the
+// index or the store is the machine's failure: the pass then returns an
+// error naming it (joined with the drain's), after every feed ran and the
+// outbox was drained of what earlier commits queued. Those feeds' states
+// were not advanced, so the next pass fetches their items again.
 func (p *Pipeline) RunOnce(ctx context.Context, list []accordwatch.Feed) (PassReport, error) {
 	var rep PassReport
 	var entries []*entry
@@ -677,7 +737,28 @@ func (p *Pipeline) RunOnce(ctx context.Context, list []accordwatch.Feed) (PassRe
 			rep.Feeds[i] = FeedReport{Feed: e.feed, Err: ctx.Err()}
 		}
 	}
+	werr := writeFailures(rep.Feeds)
 	dr, err := p.Drain(ctx)
 	rep.Drain = dr
-	return rep, err
+	return rep, errors.Join(werr, err)
+}
+
+// writeFailures is nil, or an error counting the feeds whose items or
+// state could not be written and naming the first failure.
+func writeFailures(reps []FeedReport) error {
+	var first error
+	n := 0
+	for _, r := range reps {
+		var se *storageError
+		if errors.As(r.Err, &se) {
+			if n == 0 {
+				first = se
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d feeds not saved (they are fetched again next pass): %w", n, len(reps), first)
 }

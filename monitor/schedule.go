@@ -119,7 +119,7 @@ func NewScheduler(p *Pipeline, list []accordwatch.Feed, logger *slog.Logger) (*S
 		}
 		if seen[f.URL] {
 			// One entry per URL: two would poll the same feed at once.
-			logger.Warn("feed listed twice; polling it once", "feed_url", f.URL)
+			logger.Warn("feed listed twice; polling it once", "feed_url", accordwatch.RedactURL(f.URL))
 			continue
 		}
 		seen[f.URL] = true

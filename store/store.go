@@ -293,7 +293,7 @@ func (s *Store) FeedState(url string) (st accordwatch.FeedState, ok bool, err er
 		return json.Unmarshal(raw, &st)
 	})
 	if err != nil {
-		return st, false, fmt.Errorf("read feed state %s: %w", url, err)
+		return st, false, fmt.Errorf("read feed state %s: %w", accordwatch.RedactURL(url), err)
 	}
 	return st, ok, nil
 }
@@ -308,7 +308,7 @@ func (s *Store) SaveFeedState(st accordwatch.FeedState) error {
 		return tx.Bucket(bucketFeeds).Put([]byte(st.URL), raw)
 	})
 	if err != nil {
-		return fmt.Errorf("save feed state %s: %w", st.URL, err)
+		return fmt.Errorf("save feed state %s: %w", accordwatch.RedactURL(st.URL), err)
 	}
 	return nil
 }
@@ -534,7 +534,7 @@ func (s *Store) RemoveFeed(url string) (ok bool, err error) {
 		return b.Delete([]byte(url))
 	})
 	if err != nil {
-		return false, fmt.Errorf("remove feed %s: %w", url, err)
+		return false, fmt.Errorf("remove feed %s: %w", accordwatch.RedactURL(url), err)
 	}
 	return ok, nil
 }
