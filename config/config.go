@@ -179,9 +179,9 @@ func (w Watch) Query() string {
 				continue
 			}
 			if field == "" {
-				parts = append(parts, strconv.Quote(v))
+				parts = append(parts, accordwatch.QuoteValue(v))
 			} else {
-				parts = append(parts, field+":"+strconv.Quote(v))
+				parts = append(parts, field+":"+accordwatch.QuoteValue(v))
 			}
 		}
 	}

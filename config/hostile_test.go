@@ -90,3 +90,12 @@ func TestHostileYAMLIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchQueryQuotesLikeTheParser: strconv.Quote once wrote a tab as
+// \t, which the query language reads as "t".
+func TestWatchQueryQuotesLikeTheParser(t *testing.T) {
+	w := Watch{Actors: []string{"Fancy\tBear"}, Keywords: []string{`say "hi"`}}
+	if got, want := w.Query(), "actor:\"Fancy\tBear\" OR \"say \\\"hi\\\"\""; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

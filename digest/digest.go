@@ -664,13 +664,7 @@ func rangeQuery(from, to time.Time, loc *time.Location) string {
 func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format(time.RFC3339) }
 
 // tagFilter is field:"value", quoted so names with spaces and dots work.
-func tagFilter(field, value string) string { return field + ":" + quote(value) }
-
-// quote writes a phrase for the query language, where a backslash escapes
-// the next character.
-func quote(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
+func tagFilter(field, value string) string { return field + ":" + accordwatch.QuoteValue(value) }
 
 func and(a, c string) string { return a + " AND " + c }
 

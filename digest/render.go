@@ -9,6 +9,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/accordwatch/accordwatch"
 )
 
 // The templates are embedded and parsed once per render: parsing takes
@@ -63,17 +65,7 @@ func (r *Report) HTML(w io.Writer) error {
 		"tbl":    func(title string, rows []Count) table { return table{title, rows} },
 		"add":    func(a, b int) int { return a + b },
 		"sub":    func(a, b int) int { return a - b },
-		"sevclass": func(sev int) string {
-			switch {
-			case sev >= 80:
-				return "sev-critical"
-			case sev >= 50:
-				return "sev-high"
-			case sev >= 25:
-				return "sev-medium"
-			}
-			return "sev-low"
-		},
+		"sevclass": func(sev int) string { return "sev-" + string(accordwatch.SeverityBand(sev)) },
 	}).ParseFS(templateFS, "templates/digest.html.tmpl")
 	if err != nil {
 		return fmt.Errorf("digest: parse html templates: %w", err)

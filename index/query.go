@@ -1,10 +1,12 @@
 package index
 
 import (
+	"github.com/accordwatch/accordwatch"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -85,7 +87,7 @@ type textNode struct {
 func (n *textNode) String() string {
 	v := n.value
 	if n.phrase {
-		v = strconv.Quote(v)
+		v = accordwatch.QuoteValue(v)
 	}
 	if n.field == "" {
 		return v
@@ -102,8 +104,8 @@ type tagNode struct {
 
 func (n *tagNode) String() string {
 	v := n.value
-	if strings.ContainsAny(v, " \t\"():") {
-		v = strconv.Quote(v)
+	if v == "" || strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune("\"():\\[]{}<>", r) }) >= 0 {
+		v = accordwatch.QuoteValue(v)
 	}
 	return n.field + ":" + v
 }

@@ -109,12 +109,12 @@ func slackURL(raw string) string {
 
 // severityMarker gives the header a colour a reader can scan.
 func severityMarker(sev int) string {
-	switch {
-	case sev >= 80:
+	switch accordwatch.SeverityBand(sev) {
+	case accordwatch.BandCritical:
 		return "🔴"
-	case sev >= 50:
+	case accordwatch.BandHigh:
 		return "🟠"
-	case sev >= 25:
+	case accordwatch.BandMedium:
 		return "🟡"
 	default:
 		return "⚪"

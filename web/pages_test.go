@@ -116,7 +116,9 @@ func TestSearchPage(t *testing.T) {
 		},
 		{
 			name: "severity badge by band", q: "", status: 200,
-			contains: []string{`class="sev sev-critical" title="severity 82 of 100 (critical)">82<`, `class="sev sev-low"`},
+			// One scale everywhere (accordwatch.SeverityBand): 30 is medium here
+			// as in Slack and the digest; the page once called it low.
+			contains: []string{`class="sev sev-critical" title="severity 82 of 100 (critical)">82<`, `class="sev sev-medium" title="severity 30 of 100 (medium)"`},
 		},
 		{
 			name: "source links are noopener", q: "", status: 200,

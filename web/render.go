@@ -131,23 +131,12 @@ func webLink(raw string) string {
 }
 
 // band names the severity band that colours the badge.
-func band(severity int) string {
-	switch {
-	case severity >= 80:
-		return "critical"
-	case severity >= 60:
-		return "high"
-	case severity >= 40:
-		return "medium"
-	}
-	return "low"
-}
+func band(severity int) string { return string(accordwatch.SeverityBand(severity)) }
 
 // clause is field:"value" in the query language, with the value quoted
 // (and quotes/backslashes in it escaped) so multi-word names stay one value.
 func clause(field, value string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return field + `:"` + r.Replace(value) + `"`
+	return field + ":" + accordwatch.QuoteValue(value)
 }
 
 // addClause ANDs c onto q. A query with a top-level OR is parenthesised
