@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -123,6 +124,12 @@ func (m *memStore) add(alerts []accordwatch.Alert) []accordwatch.Alert {
 func (m *memStore) SaveAlerts(add, update []accordwatch.Alert) ([]accordwatch.Alert, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Like the store: one transaction, so an unknown update adds nothing.
+	for _, a := range update {
+		if _, ok := m.alerts[a.ID]; !ok {
+			return nil, fmt.Errorf("alert %s is not in the outbox", a.ID)
+		}
+	}
 	added := m.add(add)
 	for _, a := range update {
 		m.alerts[a.ID] = a
@@ -257,17 +264,12 @@ func (m *memStore) Item(id string) (accordwatch.Item, bool, error) {
 	return it, ok, nil
 }
 
-func (m *memStore) Due(now time.Time) ([]accordwatch.Alert, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.sorted(func(a accordwatch.Alert) bool {
-		return a.Status == accordwatch.AlertPending && !a.NextAttempt.After(now)
-	}), nil
-}
-
 func (m *memStore) UpdateAlert(a accordwatch.Alert) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.alerts[a.ID]; !ok {
+		return fmt.Errorf("alert %s is not in the outbox", a.ID)
+	}
 	m.alerts[a.ID] = a
 	return nil
 }
