@@ -20,20 +20,26 @@ var (
 	_ Store = (*store.Store)(nil)
 	_ Store = (*memStore)(nil)
 	_ Store = (*countingStore)(nil)
+	_ Store = (*diskStore)(nil)
+	_ Store = (*timedStore)(nil)
 )
 
 func TestStoreContract(t *testing.T) {
+	bolt := func(t *testing.T) *store.Store {
+		st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
 	impls := map[string]func(t *testing.T) Store{
-		"bbolt": func(t *testing.T) Store {
-			st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			return st
-		},
+		"bbolt":         func(t *testing.T) Store { return bolt(t) },
 		"memStore":      func(*testing.T) Store { return newMemStore() },
 		"countingStore": func(*testing.T) Store { return &countingStore{memStore: newMemStore()} },
+		// The fault-injecting store behaves like any other while its disk has room.
+		"diskStore":  func(*testing.T) Store { return &diskStore{memStore: newMemStore(), disk: &fullDisk{}} },
+		"timedStore": func(t *testing.T) Store { return &timedStore{Store: bolt(t)} },
 	}
 	for name, open := range impls {
 		t.Run(name, func(t *testing.T) { storeContract(t, open) })
