@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/accordwatch/accordwatch"
 )
 
 // ErrNoFeed is wrapped by Discover's error when the site has no feed it
@@ -39,9 +41,9 @@ func (f *Fetcher) Discover(ctx context.Context, siteURL string) ([]string, error
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return nil, fmt.Errorf("discover feeds at %q: not an http(s) URL", redact(siteURL))
+		return nil, fmt.Errorf("discover feeds at %q: not an http(s) URL", accordwatch.RedactURL(siteURL))
 	}
-	site := redact(u.String())
+	site := accordwatch.RedactURL(u.String())
 
 	pg, err := f.get(ctx, u.String())
 	if err != nil {
@@ -111,9 +113,9 @@ func (f *Fetcher) get(ctx context.Context, raw string) (page, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	req, err := newRequest(ctx, raw)
 	if err != nil {
-		return page{}, &FetchError{Kind: "network", Err: because(err, "invalid URL: %v", err)}
+		return page{}, err
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", acceptHeader)
@@ -147,7 +149,11 @@ func (f *Fetcher) get(ctx context.Context, raw string) (page, error) {
 // isFeed reports whether a page parses as RSS, Atom or JSON Feed. Any JSON
 // object parses as a JSON Feed, so one must also name its version.
 func (f *Fetcher) isFeed(p page) bool {
-	pf, err := f.parser.Parse(bytes.NewReader(normalizeEncoding(p.body, p.contentType)))
+	norm := normalizeEncoding(p.body, p.contentType)
+	if checkShape(norm, f.limits) != nil {
+		return false
+	}
+	pf, err := f.parser.Parse(bytes.NewReader(norm))
 	if err != nil {
 		return false
 	}

@@ -7,7 +7,19 @@
 // permanent redirects) without deciding when to poll next. It also reads and
 // writes feed lists as OPML and discovers a site's feeds from its pages.
 //
+// Feed URLs, redirects and feed bodies are untrusted input, and the package
+// defends against them: the built-in HTTP client refuses to connect to
+// loopback, private, link-local and other non-public addresses unless
+// Options.AllowPrivateNetworks is set (guard.go); a feed's configured
+// headers go only to the origin of its URL, and https never redirects to
+// http; the structure of a body (nesting, elements, attributes, namespaces,
+// JSON values) is bounded before gofeed parses it (limits.go), as is an
+// OPML import; and every URL in an error passes through
+// accordwatch.RedactURL.
+//
 // It owns github.com/mmcdole/gofeed: no gofeed type leaves this package.
-// golang.org/x/net/html (text extraction, feed discovery) and
-// golang.org/x/net/html/charset (transcoding) are used alongside it.
+// golang.org/x/net/html (text extraction, feed discovery),
+// golang.org/x/net/html/charset (transcoding) and
+// golang.org/x/net/http/httpproxy (the proxy settings the guard honours)
+// are used alongside it.
 package feeds

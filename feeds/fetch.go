@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,16 @@ type Options struct {
 	MaxRedirects int
 	// Client is used for HTTP when non-nil (tests inject one). Its
 	// CheckRedirect is replaced by one enforcing MaxRedirects when nil.
+	// An injected client is used as it is: the private-network guard is
+	// part of the built-in client only.
 	Client *http.Client
+	// AllowPrivateNetworks lets the built-in client reach loopback,
+	// private (RFC 1918, unique local), link-local, CGNAT and other
+	// non-public addresses (config fetch.allow_private_networks). By
+	// default a feed, a redirect, a saved permanent move or a discovery
+	// probe that would connect to one fails with Kind "refused". Local
+	// files and directories are not affected.
+	AllowPrivateNetworks bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -61,6 +71,8 @@ type Fetcher struct {
 	opts   Options
 	client *http.Client
 	parser *gofeed.Parser
+	guard  *dialGuard // nil when private networks are allowed or a client is injected
+	limits docLimits
 }
 
 // New returns a Fetcher with defaults filled in.
@@ -82,7 +94,7 @@ func New(opts Options) *Fetcher {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	f := &Fetcher{opts: opts, parser: newParser()}
+	f := &Fetcher{opts: opts, parser: newParser(), limits: defaultLimits()}
 	if opts.Client != nil {
 		c := *opts.Client // a copy, so the caller's client is not modified
 		if c.CheckRedirect == nil {
@@ -90,18 +102,23 @@ func New(opts Options) *Fetcher {
 		}
 		f.client = &c
 	} else {
-		dialer := &net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
-		f.client = &http.Client{
-			Transport: &http.Transport{
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           dialer.DialContext,
-				TLSHandshakeTimeout:   connectTimeout,
-				MaxIdleConnsPerHost:   2,
-				IdleConnTimeout:       90 * time.Second,
-				ExpectContinueTimeout: time.Second,
-			},
-			CheckRedirect: f.checkRedirect,
+		dialer := net.Dialer{Timeout: connectTimeout, KeepAlive: 30 * time.Second}
+		transport := &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           dialer.DialContext,
+			TLSHandshakeTimeout:   connectTimeout,
+			MaxIdleConnsPerHost:   2,
+			IdleConnTimeout:       90 * time.Second,
+			ExpectContinueTimeout: time.Second,
 		}
+		if !opts.AllowPrivateNetworks {
+			// The guard decides per dial, so redirects, discovery probes
+			// and saved permanent moves are covered too (guard.go).
+			f.guard = newDialGuard(dialer)
+			transport.Proxy = f.guard.Proxy
+			transport.DialContext = f.guard.DialContext
+		}
+		f.client = &http.Client{Transport: transport, CheckRedirect: f.checkRedirect}
 	}
 	return f
 }
@@ -109,14 +126,19 @@ func New(opts Options) *Fetcher {
 var (
 	errTooManyRedirects = errors.New("too many redirects")
 	errRedirectLoop     = errors.New("redirect loop")
+	errDowngrade        = errors.New("refused: redirect from https to http")
 )
+
+// ownHeaders are the request headers fetchHTTP and get set themselves;
+// every other header came from the feed's configuration.
+var ownHeaders = []string{"User-Agent", "Accept", "If-None-Match", "If-Modified-Since"}
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	// A loop is named as such: "too many redirects" would send the user
 	// looking for a long chain rather than a misconfigured server.
 	for _, v := range via {
 		if v.URL.String() == req.URL.String() {
-			return fmt.Errorf("%w: %s redirects back to %s", errRedirectLoop, redact(via[len(via)-1].URL.String()), redact(req.URL.String()))
+			return fmt.Errorf("%w: %s redirects back to %s", errRedirectLoop, accordwatch.RedactURL(via[len(via)-1].URL.String()), accordwatch.RedactURL(req.URL.String()))
 		}
 	}
 	if len(via) > f.opts.MaxRedirects {
@@ -125,7 +147,50 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return fmt.Errorf("redirect to unsupported URL scheme %q", req.URL.Scheme)
 	}
+	// An https feed that redirects to http would hand its content (and
+	// the request's headers) to anyone on the path; a publisher never
+	// needs that, an attacker on the network does.
+	if via[len(via)-1].URL.Scheme == "https" && req.URL.Scheme == "http" {
+		return errDowngrade
+	}
+	// net/http copies every header of the first request to each hop and
+	// strips only Authorization and cookies, and only when the host name
+	// changes (not the port). A feed's headers (API keys, tokens) are
+	// meant for the origin it was configured with: they are dropped on any
+	// hop to another scheme, host or port, and so is the Referer, which
+	// would tell that origin the previous URL, query included.
+	if !sameOrigin(req.URL, via[0].URL) {
+		for k := range req.Header {
+			if !slices.Contains(ownHeaders, k) {
+				req.Header.Del(k)
+			}
+		}
+	}
 	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (an absent port is the scheme's default).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// isDowngrade reports whether moving from one URL to another leaves https
+// for plain http.
+func isDowngrade(from, to string) bool {
+	f, err1 := url.Parse(from)
+	t, err2 := url.Parse(to)
+	return err1 == nil && err2 == nil && strings.EqualFold(f.Scheme, "https") && strings.EqualFold(t.Scheme, "http")
 }
 
 // Result is the outcome of one poll of one feed.
@@ -157,9 +222,11 @@ type Result struct {
 
 // FetchError explains why a poll failed. Kind is one of "network",
 // "timeout", "http", "gone" (HTTP 410), "too-large", "parse", "not-a-feed",
-// "file".
+// "file", "refused" (the private-network guard refused the address, or a
+// redirect left https for http: retrying will not help).
 type FetchError struct {
-	// URL is the feed URL, with any password redacted.
+	// URL is the URL fetched, passed through accordwatch.RedactURL (no
+	// password, no secret query parameter).
 	URL        string
 	Kind       string
 	Status     int
@@ -214,9 +281,15 @@ func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordw
 	res.State.Fetches++
 
 	target := feed.URL
-	// A MovedTo recorded for another URL (the feed was edited since) is stale.
+	// A MovedTo recorded for another URL (the feed was edited since) is
+	// stale. One that leaves https for http is never followed (and is
+	// forgotten): no redirect may do that, so it was not recorded by us.
 	if prev.MovedTo != "" && (prev.URL == "" || prev.URL == feed.URL) {
-		target = prev.MovedTo
+		if isDowngrade(feed.URL, prev.MovedTo) {
+			res.State.MovedTo = ""
+		} else {
+			target = prev.MovedTo
+		}
 	}
 
 	var (
@@ -228,6 +301,9 @@ func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordw
 		out, err = f.fetchHTTP(ctx, feed, prev, loc)
 	case "file":
 		out, err = f.fetchPath(feed, loc.Path)
+	case "invalid":
+		// The parse error, not the URL: url.Error would quote it whole.
+		err = &FetchError{Kind: "network", Err: fmt.Errorf("invalid URL: %s", loc.Opaque)}
 	default:
 		err = &FetchError{Kind: "file", Err: fmt.Errorf("unsupported feed URL %q: use http, https, file:// or a local path", loc.Scheme)}
 	}
@@ -241,7 +317,7 @@ func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordw
 		if !errors.As(err, &fe) {
 			fe = &FetchError{Kind: "network", Err: err}
 		}
-		fe.URL = redact(target)
+		fe.URL = accordwatch.RedactURL(target)
 		if fe.Kind == "gone" {
 			res.State.Gone = true
 		}
@@ -256,7 +332,7 @@ func (f *Fetcher) Fetch(ctx context.Context, feed accordwatch.Feed, prev accordw
 	res.State.Gone = false
 	res.MaxAge = out.maxAge
 	res.TTL = out.ttl
-	if out.permanent != "" {
+	if out.permanent != "" && !isDowngrade(feed.URL, out.permanent) && !isDowngrade(target, out.permanent) {
 		res.PermanentRedirect = out.permanent
 		res.State.MovedTo = out.permanent
 		if out.permanent == feed.URL {
@@ -304,9 +380,20 @@ type fetched struct {
 	items        []accordwatch.Item
 }
 
-// classifyURL tells an http(s) URL from a local file reference.
+// classifyURL tells an http(s) URL from a local file reference. An http(s)
+// URL that does not parse is "invalid", with the reason in Opaque.
 func classifyURL(raw string) (string, *url.URL) {
 	u, err := url.Parse(raw)
+	if err != nil {
+		lower := strings.ToLower(raw)
+		if strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
+			var uerr *url.Error
+			if errors.As(err, &uerr) {
+				err = uerr.Err
+			}
+			return "invalid", &url.URL{Opaque: err.Error()}
+		}
+	}
 	if err == nil {
 		switch strings.ToLower(u.Scheme) {
 		case "http", "https":
@@ -333,17 +420,23 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, feed accordwatch.Feed, prev acc
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := newRequest(ctx, u.String())
 	if err != nil {
-		return out, &FetchError{Kind: "network", Err: because(err, "invalid URL: %v", err)}
+		return out, err
 	}
-	for k, v := range feed.Headers {
-		// Setting Accept-Encoding ourselves would turn off the transport's
-		// transparent gunzip and hand compressed bytes to the parser.
-		if strings.EqualFold(k, "Accept-Encoding") {
-			continue
+	// A feed's headers often carry a credential (Authorization, an API
+	// key) for the host the operator configured. They go to that origin
+	// only: not to where a saved permanent move points (checkRedirect
+	// drops them on redirects to another origin).
+	if configured, err := url.Parse(feed.URL); err == nil && sameOrigin(u, configured) {
+		for k, v := range feed.Headers {
+			// Setting Accept-Encoding ourselves would turn off the transport's
+			// transparent gunzip and hand compressed bytes to the parser.
+			if strings.EqualFold(k, "Accept-Encoding") {
+				continue
+			}
+			req.Header.Set(k, v)
 		}
-		req.Header.Set(k, v)
 	}
 	ua := f.opts.UserAgent
 	if feed.UserAgent != "" {
@@ -478,9 +571,28 @@ func permanentTarget(resp *http.Response) string {
 	return moved
 }
 
+// newRequest builds a GET. Its error is a *FetchError whose reason does not
+// repeat the URL (url.Error would, secrets included).
+func newRequest(ctx context.Context, raw string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			return nil, &FetchError{Kind: "network", Err: because(err, "invalid URL: %v", uerr.Err)}
+		}
+		return nil, &FetchError{Kind: "network", Err: because(err, "invalid URL: %v", err)}
+	}
+	return req, nil
+}
+
 // transportError maps a client or body-read error to a FetchError.
 func (f *Fetcher) transportError(parent, ctx context.Context, err error) error {
+	if re, ok := refusal(err); ok {
+		return &FetchError{Kind: "refused", Err: because(err, "%s", re.Error())}
+	}
 	switch {
+	case errors.Is(err, errDowngrade):
+		return &FetchError{Kind: "refused", Err: because(err, "%s", errDowngrade.Error())}
 	case parent.Err() != nil:
 		if errors.Is(parent.Err(), context.DeadlineExceeded) {
 			return &FetchError{Kind: "timeout", Err: because(err, "timeout: the poll's deadline passed")}
@@ -622,6 +734,9 @@ type parsed struct {
 // base resolves relative links (the final URL after redirects for HTTP).
 func (f *Fetcher) parse(body []byte, contentType string, base *url.URL, feed accordwatch.Feed) (parsed, error) {
 	norm := normalizeEncoding(body, contentType)
+	if err := checkShape(norm, f.limits); err != nil {
+		return parsed{}, err
+	}
 	pf, err := f.parser.Parse(bytes.NewReader(norm))
 	if err != nil {
 		return parsed{}, classifyParseError(err, body, contentType, base)
@@ -652,7 +767,7 @@ func classifyParseError(err error, body []byte, contentType string, base *url.UR
 			msg += " (" + mediaType + ")"
 		}
 		if alt := discoverFeed(body, base); alt != "" {
-			msg += "; feed may be at " + alt
+			msg += "; feed may be at " + accordwatch.RedactURL(alt)
 		}
 		return &FetchError{Kind: "not-a-feed", Err: because(err, "%s", msg)}
 	default:
@@ -669,13 +784,4 @@ func looksLikeHTML(body []byte, mediaType string) bool {
 		return true
 	}
 	return strings.HasPrefix(http.DetectContentType(body), "text/html")
-}
-
-// redact hides a password in a feed URL so it never reaches an error or log.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accordwatch/accordwatch"
 )
@@ -125,4 +126,28 @@ func TestRealFeedItemIDsArePinned(t *testing.T) {
 		got[i].Title, got[i].GUID, got[i].Link = "", "", ""
 	}
 	checkPinned(t, "testdata/ids/real.golden.json", got)
+}
+
+// TestItemsCarryNoFeedCredentials: every item repeats its feed's URL and
+// travels to the store, the API and alerts; a private feed's password and
+// token stay out of it while the ID still keys on the full URL.
+func TestItemsCarryNoFeedCredentials(t *testing.T) {
+	body, err := os.ReadFile("testdata/ids/identity.rss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedURL := "https://alice:TOPSECRET1@feeds.example.net/rss?token=TOPSECRET2"
+	base, _ := url.Parse(feedURL)
+	p, err := New(Options{}).parse(body, "", base, accordwatch.Feed{URL: feedURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range p.items {
+		if strings.Contains(it.FeedURL, "TOPSECRET") {
+			t.Errorf("item %s carries %q", it.ID, it.FeedURL)
+		}
+	}
+	if got, want := p.items[0].ID, ItemID(feedURL, "urn:example:story:1001", "", "", time.Time{}); got != want {
+		t.Errorf("ID %s no longer keys on the configured URL (want %s)", got, want)
+	}
 }

@@ -142,8 +142,10 @@ func normalizeItem(it *gofeed.Item, feedURL, feedName string, base *url.URL, now
 		published = now
 	}
 	return accordwatch.Item{
-		ID:          ItemID(feedURL, guid, link, title, feedDate),
-		FeedURL:     feedURL,
+		ID: ItemID(feedURL, guid, link, title, feedDate),
+		// The ID keys on the feed URL as configured; the item keeps it
+		// redacted, since items are stored, indexed, served and alerted.
+		FeedURL:     accordwatch.RedactURL(feedURL),
 		FeedName:    feedName,
 		GUID:        guid,
 		Link:        link,

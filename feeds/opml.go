@@ -26,6 +26,15 @@ type Skipped struct {
 	Reason string
 }
 
+// Limits of one OPML import. The real lists in the shared data hold at most
+// 1,294 outlines, nested at most 4 elements deep (opml, body, category,
+// feed); a list beyond these is a mistake or an attack, and is refused
+// rather than imported in part.
+const (
+	maxOPMLOutlines = 10_000
+	maxOPMLDepth    = 64
+)
+
 // ParseOPML reads a feed list in OPML (1.0 or 2.0, any declared charset).
 // Every outline with an xmlUrl is a feed; outlines without one that hold
 // other outlines are categories, and the path of categories above a feed
@@ -37,7 +46,8 @@ type Skipped struct {
 // non-http(s) or malformed URL, the same canonical URL as an earlier
 // entry) are returned in skipped, in file order, and never fail the import:
 // real lists are full of them. err is non-nil only when r is not OPML at
-// all (not XML, or another root element); it names the line.
+// all (not XML, or another root element) or is over a limit (more than
+// 10,000 outlines, elements nested more than 64 deep); it names the line.
 func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err error) {
 	dec := xml.NewDecoder(r)
 	// Real exports contain raw '&' in URLs and HTML entities in titles.
@@ -54,9 +64,11 @@ func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err er
 		tags     []string // what a category contributes to its descendants
 	}
 	var (
-		stack []*frame
-		root  bool
-		seen  = make(map[string]int) // dedupe key → line of the first entry
+		stack    []*frame
+		root     bool
+		seen     = make(map[string]int) // dedupe key → line of the first entry
+		depth    int                    // open elements, outlines or not
+		outlines int
 	)
 	for {
 		line, _ := dec.InputPos()
@@ -69,6 +81,10 @@ func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err er
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			depth++
+			if depth > maxOPMLDepth {
+				return nil, nil, fmt.Errorf("parse OPML: line %d: elements nest deeper than %d levels", line, maxOPMLDepth)
+			}
 			if !root {
 				if !strings.EqualFold(t.Name.Local, "opml") {
 					return nil, nil, fmt.Errorf("parse OPML: line %d: not an OPML file: the root element is <%s>", line, t.Name.Local)
@@ -78,6 +94,10 @@ func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err er
 			}
 			if !strings.EqualFold(t.Name.Local, "outline") {
 				continue
+			}
+			outlines++
+			if outlines > maxOPMLOutlines {
+				return nil, nil, fmt.Errorf("parse OPML: line %d: more than %d outlines; import at most %d at a time", line, maxOPMLOutlines, maxOPMLOutlines)
 			}
 			if len(stack) > 0 {
 				stack[len(stack)-1].children = true
@@ -118,6 +138,7 @@ func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err er
 			}
 			feeds = append(feeds, accordwatch.Feed{Name: name, URL: fr.url, Tags: dedupe(tags), Source: "opml"})
 		case xml.EndElement:
+			depth--
 			if !strings.EqualFold(t.Name.Local, "outline") || len(stack) == 0 {
 				continue
 			}

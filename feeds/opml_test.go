@@ -3,6 +3,8 @@ package feeds
 import (
 	"bytes"
 	"flag"
+	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -180,6 +182,66 @@ func TestParseOPMLNotOPML(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outlineReader generates an OPML list of n feeds, one outline a line
+// (the k-th on line k+1), without holding it in memory.
+type outlineReader struct {
+	n, next int
+	buf     []byte
+}
+
+func (r *outlineReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		switch {
+		case r.next == 0:
+			r.buf = []byte(`<?xml version="1.0"?><opml version="2.0"><head><title>big</title></head><body>`)
+		case r.next <= r.n:
+			r.buf = fmt.Appendf(nil, "\n<outline text=\"feed %d\" xmlUrl=\"https://f%d.example/rss\"/>", r.next, r.next)
+		case r.next == r.n+1:
+			r.buf = []byte("\n</body></opml>\n")
+		default:
+			return 0, io.EOF
+		}
+		r.next++
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func TestParseOPMLLimits(t *testing.T) {
+	t.Run("at the outline limit", func(t *testing.T) {
+		feeds, skipped, err := ParseOPML(&outlineReader{n: maxOPMLOutlines})
+		if err != nil || len(feeds) != maxOPMLOutlines || len(skipped) != 0 {
+			t.Fatalf("got %d feeds, %d skipped, %v; want all 10000", len(feeds), len(skipped), err)
+		}
+	})
+	t.Run("300,000 outlines", func(t *testing.T) {
+		feeds, _, err := ParseOPML(&outlineReader{n: 300_000})
+		const want = "parse OPML: line 10002: more than 10000 outlines; import at most 10000 at a time"
+		if err == nil || err.Error() != want {
+			t.Fatalf("got %d feeds, error %v; want %q", len(feeds), err, want)
+		}
+		if feeds != nil {
+			t.Errorf("got %d feeds with the error, want none", len(feeds))
+		}
+	})
+	t.Run("categories nested 100 deep", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(`<opml version="2.0"><body>`)
+		for i := range 100 {
+			fmt.Fprintf(&b, "\n<outline text=\"c%d\">", i)
+		}
+		b.WriteString(`<outline text="f" xmlUrl="https://f.example/rss"/>`)
+		b.WriteString(strings.Repeat("</outline>", 100) + "</body></opml>")
+		// opml and body are levels 1 and 2: the 63rd category, on line 64,
+		// is level 65.
+		const want = "parse OPML: line 64: elements nest deeper than 64 levels"
+		if _, _, err := ParseOPML(strings.NewReader(b.String())); err == nil || err.Error() != want {
+			t.Fatalf("got error %v, want %q", err, want)
+		}
+	})
 }
 
 func TestWriteOPML(t *testing.T) {
