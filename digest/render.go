@@ -56,15 +56,15 @@ func (r *Report) Markdown(w io.Writer) error {
 // every piece of feed text, and only http(s) links become links.
 func (r *Report) HTML(w io.Writer) error {
 	t, err := htmltemplate.New("digest.html").Funcs(htmltemplate.FuncMap{
-		"date":   func(t time.Time) string { return t.In(r.loc()).Format("Mon 2 Jan 15:04") },
-		"day":    func(t time.Time) string { return t.In(r.loc()).Format("2006-01-02") },
-		"join":   strings.Join,
-		"plabel": PrincipleLabel,
-		"per":    func(f float64) string { return fmt.Sprintf("%.1f", f) },
-		"empty":  func() string { return emptyText },
-		"tbl":    func(title string, rows []Count) table { return table{title, rows} },
-		"add":    func(a, b int) int { return a + b },
-		"sub":    func(a, b int) int { return a - b },
+		"date":     func(t time.Time) string { return t.In(r.loc()).Format("Mon 2 Jan 15:04") },
+		"day":      func(t time.Time) string { return t.In(r.loc()).Format("2006-01-02") },
+		"join":     strings.Join,
+		"plabel":   PrincipleLabel,
+		"per":      func(f float64) string { return fmt.Sprintf("%.1f", f) },
+		"empty":    func() string { return emptyText },
+		"tbl":      func(title string, rows []Count) table { return table{title, rows} },
+		"add":      func(a, b int) int { return a + b },
+		"sub":      func(a, b int) int { return a - b },
 		"sevclass": func(sev int) string { return "sev-" + string(accordwatch.SeverityBand(sev)) },
 	}).ParseFS(templateFS, "templates/digest.html.tmpl")
 	if err != nil {

@@ -51,6 +51,8 @@ func TestSilenceLifecycleWithoutDaemon(t *testing.T) {
 func TestRulesTestBackTestsOverTheIndex(t *testing.T) {
 	feedsSrv := feedServer(t)
 	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
+fetch:
+  allow_private_networks: true # the test's feeds are on loopback
 feeds:
   - name: News
     url: %s/news.rss
@@ -92,6 +94,8 @@ func TestSilenceAndRateCapOverSlack(t *testing.T) {
 	slack := newFakeSlack(t)
 	slack.limitNow = false
 	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
+fetch:
+  allow_private_networks: true # the test's feeds are on loopback
 feeds:
   - name: News
     url: %[1]s/news.rss

@@ -142,6 +142,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 	fetcher := feeds.New(feeds.Options{
 		Timeout:  cfg.Fetch.Timeout.Duration,
 		MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20, UserAgent: cfg.Fetch.UserAgent,
+		AllowPrivateNetworks: cfg.Fetch.AllowPrivateNetworks,
 	})
 	a.pipeline, err = monitor.New(monitor.Options{
 		Fetcher: fetcher, Classifier: a.classifier, Store: st, Index: a.index, Notifier: a.notifier,

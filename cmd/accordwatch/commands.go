@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -53,6 +54,9 @@ func serveCmd(e *env) *cobra.Command {
 			defer a.Close()
 			log.Info("starting", "version", version, "config", cfg.Path, "data_dir", cfg.DataDir,
 				"feeds", len(cfg.FeedList()), "rules", len(cfg.RuleList()), "alerts_to", a.notifier.Mode())
+			for _, w := range cfg.Warnings() {
+				log.Warn(w)
+			}
 
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
@@ -62,7 +66,7 @@ func serveCmd(e *env) *cobra.Command {
 				return err
 			}
 			health := healthSource{cfg: cfg, st: a.store}
-			token := accordwatch.Secret(e.getenv("ACCORDWATCH_API_TOKEN"))
+			token := cfg.APIToken
 			mux := http.NewServeMux()
 			mux.Handle("/api/silences", web.SilencesHandler(a.store, token))
 			mux.Handle("/api/silences/", web.SilencesHandler(a.store, token))
@@ -76,9 +80,13 @@ func serveCmd(e *env) *cobra.Command {
 				Searcher: a.index, Items: a.store, Version: version, Feeds: health, Metrics: a.metrics.Handler(),
 				Token: token, Logger: log.With("component", "web"),
 			}))
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			guard := web.Guard(web.GuardOptions{
+				Listen: cfg.Listen, AllowedHosts: allowedHosts(cfg), Token: token,
+				SignedPaths: []string{"/slack/commands"}, Logger: log.With("component", "web"),
+			})
+			srv := web.NewServer(guard(mux), web.ServerOptions{Logger: log.With("component", "http")})
 			httpErr := make(chan error, 1)
-			go func() { httpErr <- srv.Serve(ln) }()
+			go func() { httpErr <- srv.Serve(web.LimitListener(ln, 0)) }()
 			log.Info("serving API", "addr", ln.Addr().String())
 
 			jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
@@ -139,6 +147,17 @@ func serveCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// allowedHosts are the Host names serve answers besides IP literals,
+// localhost and the listen host: config's allowed_hosts and the host of
+// digest.base_url, which links in the digest point at.
+func allowedHosts(cfg *config.Config) []string {
+	hosts := slices.Clone(cfg.AllowedHosts)
+	if u, err := url.Parse(cfg.Digest.BaseURL); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	return hosts
+}
+
 func runCmd(e *env) *cobra.Command {
 	var once bool
 	var feedPath string
@@ -179,7 +198,7 @@ func runCmd(e *env) *cobra.Command {
 			rep, err := a.pipeline.RunOnce(cmd.Context(), list)
 			printPass(e, rep)
 			if err != nil {
-				return fmt.Errorf("deliver alerts: %w", err)
+				return fmt.Errorf("run: %w", err)
 			}
 			failed := 0
 			for _, f := range rep.Feeds {

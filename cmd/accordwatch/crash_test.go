@@ -231,6 +231,8 @@ func TestCrashLosesNoAlert(t *testing.T) {
 	setup := func(t *testing.T) (string, *crashSlack, []string) {
 		dir := t.TempDir()
 		cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: data
+fetch:
+  allow_private_networks: true # the test's feeds are on loopback
 listen: 127.0.0.1:0
 timezone: UTC
 polling:

@@ -135,6 +135,9 @@ func checkConfigCmd(e *env) *cobra.Command {
 			default:
 				fmt.Fprintf(e.stdout, "slack: no SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL; alerts go to the log and %s\n", filepath.Join(cfg.DataDir, "alerts.jsonl"))
 			}
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(e.stdout, "warning: "+w)
+			}
 			return nil
 		},
 	}

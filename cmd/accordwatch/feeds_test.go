@@ -75,7 +75,7 @@ func TestFeedsAddDiscoversAndRemove(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	cfg := writeConfig(t, t.TempDir(), "data_dir: data\n")
+	cfg := writeConfig(t, t.TempDir(), "data_dir: data\nfetch:\n  allow_private_networks: true\n")
 	code, out, errOut := run(t, nil, "", "feeds", "add", srv.URL+"/", "--tag", "vendor", "--config", cfg)
 	if code != 0 || !strings.Contains(out, `added "Test Security Newsroom" `+srv.URL+"/news.rss") {
 		t.Fatalf("add: exit %d\n%s%s", code, out, errOut)

@@ -172,7 +172,8 @@ func feedsAddCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fetcher := feeds.New(feeds.Options{Timeout: cfg.Fetch.Timeout.Duration, MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20, UserAgent: cfg.Fetch.UserAgent})
+			fetcher := feeds.New(feeds.Options{Timeout: cfg.Fetch.Timeout.Duration, MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20,
+				UserAgent: cfg.Fetch.UserAgent, AllowPrivateNetworks: cfg.Fetch.AllowPrivateNetworks})
 			found, err := fetcher.Discover(cmd.Context(), args[0])
 			if err != nil {
 				return err

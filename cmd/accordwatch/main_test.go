@@ -140,6 +140,8 @@ func TestEndToEnd(t *testing.T) {
 	slack := newFakeSlack(t)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: data
+fetch:
+  allow_private_networks: true # the test's feeds are on loopback
 timezone: UTC
 feeds:
   - name: Test Newsroom
@@ -391,7 +393,7 @@ func TestReplayRealFeedFiles(t *testing.T) {
 func TestServeAnswersSearchAndShutsDownCleanly(t *testing.T) {
 	feedsSrv := feedServer(t)
 	dir := t.TempDir()
-	cfg := writeConfig(t, dir, fmt.Sprintf("data_dir: data\nlisten: 127.0.0.1:0\nfeeds:\n  - name: News\n    url: %s/news.rss\n", feedsSrv.URL))
+	cfg := writeConfig(t, dir, fmt.Sprintf("data_dir: data\nlisten: 127.0.0.1:0\nfetch:\n  allow_private_networks: true\nfeeds:\n  - name: News\n    url: %s/news.rss\n", feedsSrv.URL))
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
 	var serveErr bytes.Buffer
