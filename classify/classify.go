@@ -82,62 +82,6 @@ type Classifier struct {
 	stateTags map[string]string
 }
 
-// attackTypes is the fixed vocabulary, in the order used to break ties.
-var attackTypes = [...]string{
-	accordwatch.AttackRansomware, accordwatch.AttackWiper, accordwatch.AttackSupplyChain,
-	accordwatch.AttackDDoS, accordwatch.AttackEspionage, accordwatch.AttackDataBreach,
-	accordwatch.AttackVulnerability, accordwatch.AttackPhishing, accordwatch.AttackInfluence,
-	accordwatch.AttackFraud, accordwatch.AttackTakedown, accordwatch.AttackPolicy, accordwatch.AttackNone,
-}
-
-// Cue list ids: the rules refer to cue lists by these constants, which
-// index cueNames.
-const (
-	cueStateExplicit = iota
-	cueGenericBefore
-	cueNegation
-	cueAttribLinked
-	cueAttribAttributed
-	cueAttribSuspected
-	cueNatState
-	cueNatIntrusion
-	cueNatLink
-	cueCriminal
-	cueIndividual
-	cueLeakVictim
-	cueReportVerb
-	cueAccordingTo
-	cueRoleResponder
-	cueRoleVendor
-	cueRoleVictim
-	cueRoleReporter
-	cueCriticalInfra
-	cueExploited
-	cueScale
-	cueCapacity
-	cueCollective
-	cueBusiness
-	cueNotAttack
-	cueAttackGeneric
-	cueVictimImpact
-	cueSpyware
-	cueCapacityResearch
-	cuePublicVictim
-	cuePrivateVictim
-	cueOutletBefore
-	numCues
-)
-
-// cueNames are the cue lists the rules rely on, in cue id order; New fails
-// if one is missing.
-var cueNames = [numCues]string{
-	"state-explicit", "generic-before", "negation", "attrib-linked", "attrib-attributed",
-	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
-	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
-	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
-	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before",
-}
-
 // New compiles the embedded dictionaries and opts.ExtraDictionaries into
 // one matcher.
 func New(opts Options) (*Classifier, error) {
@@ -284,7 +228,7 @@ func compile(d Dictionary) (*Classifier, error) {
 	for _, t := range attackTypes {
 		alias("attack", t)
 	}
-	for k, v := range evalAttackAliases {
+	for k, v := range attackAliases {
 		alias("attack", v, []string{k})
 	}
 	for _, p := range accordwatch.Principles {
@@ -321,21 +265,24 @@ func compile(d Dictionary) (*Classifier, error) {
 	return c, nil
 }
 
-// evalAttackAliases maps the evaluation set's labels to our vocabulary.
-var evalAttackAliases = map[string]string{
+// attackAliases are other names of attack types that Resolve accepts: the
+// evaluation set's long labels and common spellings. The type names with
+// their hyphens read as spaces ("data breach") resolve without an entry.
+var attackAliases = map[string]string{
 	"wiper/destructive":   accordwatch.AttackWiper,
 	"destructive":         accordwatch.AttackWiper,
 	"fraud/financial":     accordwatch.AttackFraud,
 	"takedown/disruption": accordwatch.AttackTakedown,
 	"policy/other":        accordwatch.AttackPolicy,
-	"influence operation": accordwatch.AttackInfluence,
-	"supply chain":        accordwatch.AttackSupplyChain,
-	"data breach":         accordwatch.AttackDataBreach,
-	"not an attack":       accordwatch.AttackNone,
 	"denial of service":   accordwatch.AttackDDoS,
 }
 
 func normKey(s string) string { return strings.Join(words(s), " ") }
+
+// Normalize returns s the way the tagger compares names: its words (runs
+// of letters and digits) lower-cased, common accents folded, joined by
+// single spaces. "Türkiye-linked APT 28" becomes "turkiye linked apt 28".
+func Normalize(s string) string { return normKey(s) }
 
 // Resolve maps a user-typed value of a tag field to the canonical value,
 // case-insensitively, through aliases. field is one of signatory, company,

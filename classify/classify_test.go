@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,265 +17,45 @@ import (
 	"github.com/accordwatch/accordwatch"
 )
 
-// TestAmbiguousNames covers each dictionary trap: the company is tagged in
-// company contexts and not in the look-alike.
-func TestAmbiguousNames(t *testing.T) {
-	c := newTestClassifier(t)
-	tests := []struct {
-		name  string
-		text  string
-		field string // "signatory" or "company"
-		value string
-		want  bool
-	}{
-		{"Arm company", "Google's Android Red Team partnered with Arm to analyse the Mali GPU.", "signatory", "Arm", true},
-		{"ARM caps", "ARM Holdings shares rose after the patch.", "signatory", "Arm", true},
-		{"arm lower-case division", "Sales at its fashion arm fell 3%.", "signatory", "Arm", false},
-		{"banking Arm in a headline", "Hackers Hit Postal Service and Its Banking Arm", "signatory", "Arm", false},
-		{"firearm", "Police seized a firearm and laptops.", "signatory", "Arm", false},
-		{"armed", "Attackers armed with stolen keys.", "signatory", "Arm", false},
-		{"Oracle company", "Oracle released an emergency security alert for Identity Manager.", "signatory", "Oracle", true},
-		{"blockchain oracle", "Futures are powered by decentralized oracle infrastructure.", "signatory", "Oracle", false},
-		{"capitalised blockchain Oracle", "An attacker manipulated the price Oracle of the protocol.", "signatory", "Oracle", false},
-		{"oracle lower-case", "She consulted the oracle about the breach.", "signatory", "Oracle", false},
-		{"Dell company", "Dell patched a flaw in PowerEdge servers.", "signatory", "Dell", true},
-		{"Dell Technologies", "Dell Technologies warns of data theft.", "signatory", "Dell", true},
-		{"dell lower-case", "He lived in a wooded dell near the farm.", "signatory", "Dell", false},
-		{"O'Dell surname", "Analyst Kate O'Dell said the campaign continues.", "signatory", "Dell", false},
-		{"RSA company", "RSA warned SecurID customers about phishing.", "signatory", "RSA", true},
-		{"RSA Conference", "Vendors showed AI agents at the RSA Conference this week.", "signatory", "RSA", false},
-		{"RSAC", "Announced at RSAC 2025 in San Francisco.", "signatory", "RSA", false},
-		{"RSA encryption", "Quantum computers could break RSA encryption.", "signatory", "RSA", false},
-		{"RSA key", "The malware uses an RSA key to lock files.", "signatory", "RSA", false},
-		{"RSA-2048", "Files are encrypted with RSA-2048.", "signatory", "RSA", false},
-		{"SAP company", "Critical SAP Vulnerability Exposes Enterprises", "signatory", "SAP", true},
-		{"sap lower-case", "The attack will sap morale at the agency.", "signatory", "SAP", false},
-		{"BT company", "BT said customer data was not affected.", "signatory", "BT", true},
-		{"BTC", "Attackers demanded 5 BTC in ransom.", "signatory", "BT", false},
-		{"bt lower-case", "the bt handshake failed", "signatory", "BT", false},
-		{"Stripe company", "Stripe blocked fraudulent payments from the botnet.", "signatory", "Stripe", true},
-		{"stripe lower-case", "The logo has a red stripe.", "signatory", "Stripe", false},
-		{"Nokia company", "Nokia patched its routers.", "signatory", "Nokia", true},
-		{"Nokia Arena", "The concert at Nokia Arena was cancelled.", "signatory", "Nokia", false},
-		{"Apple company", "Apple patched two zero-days in iOS.", "company", "Apple", true},
-		{"apple fruit", "An apple a day keeps the doctor away.", "company", "Apple", false},
-		{"Apple Daily newspaper", "Hong Kong's Apple Daily was raided.", "company", "Apple", false},
-		{"Big Apple", "Ransomware hit a hospital in the Big Apple.", "company", "Apple", false},
-		{"Amazon company", "Amazon said AWS customers were not affected.", "company", "Amazon", true},
-		{"AWS", "Attackers abused AWS keys.", "company", "Amazon", true},
-		{"Amazon river", "Satellite links along the Amazon River were jammed.", "company", "Amazon", false},
-		{"Amazon rainforest", "Illegal mining in the Brazilian Amazon continues.", "company", "Amazon", false},
-		{"Meta company", "Meta disclosed a WhatsApp flaw.", "signatory", "Facebook", true},
-		{"Meta Platforms", "the Meta Platforms-owned service said it had patched", "signatory", "Facebook", true},
-		{"Ray-Ban Meta", "Cruise firm bans Ray-Ban Meta smart glasses.", "signatory", "Facebook", true},
-		{"metadata", "The metadata of the files was stripped.", "signatory", "Facebook", false},
-		{"meta-analysis", "A meta-analysis of breach costs.", "signatory", "Facebook", false},
-		{"Meta-analysis capitalised", "Meta-analysis shows phishing works.", "signatory", "Facebook", false},
-		{"meta lower-case", "a meta discussion about bugs", "signatory", "Facebook", false},
-		{"Intuit company", "Intuit warned TurboTax users of phishing.", "signatory", "Intuit", true},
-		{"intuitive", "An intuitive restoration process.", "signatory", "Intuit", false},
-		{"HP", "HP patched printer firmware.", "signatory", "HP Inc.", true},
-		{"HP Enterprise is HPE", "HP Enterprise disclosed a breach.", "signatory", "HPE", true},
-		{"HP Enterprise is not HP Inc.", "HP Enterprise disclosed a breach.", "signatory", "HP Inc.", false},
-		{"Hewlett Packard Enterprise", "Hewlett Packard Enterprise patched Aruba.", "signatory", "HPE", true},
-		{"Hewlett-Packard", "Hewlett-Packard printers were hijacked.", "signatory", "HP Inc.", true},
-		{"Mandiant is FireEye", "According to Mandiant, ransomware grew.", "signatory", "FireEye", true},
-		{"Trend Research is Trend Micro", "Trend™ Research examines China-aligned APT groups.", "signatory", "Trend Micro", true},
-		{"Trend alone", "The trend continues across sectors.", "signatory", "Trend Micro", false},
-		{"Cisco Systems", "Cisco Systems fixed ISE.", "signatory", "Cisco", true},
-		{"Palo Alto city", "PALO ALTO, Calif.--Permiso released a report.", "company", "Palo Alto Networks", false},
-		{"Palo Alto Networks", "Palo Alto Networks Inc. was affected.", "company", "Palo Alto Networks", true},
-		{"Telefónica accent", "A hacker claims to have breached Telefónica.", "signatory", "Telefonica", true},
-		// The publisher is not a subject: feed trailers and title suffixes.
-		{"feed trailer", "Hackers hit a retailer. The post Retail breach appeared first on Microsoft Security Blog.", "signatory", "Microsoft", false},
-		{"named besides the trailer", "Microsoft patched it. The post Patch Tuesday appeared first on Microsoft Security Blog.", "signatory", "Microsoft", true},
-		// An acronym the item defines as something else is not the company.
-		{"ARM defined as Azure Resource Manager", "Attackers abused Azure Resource Manager (ARM) templates; ARM deployments were hit.", "signatory", "Arm", false},
-		{"HPE defined as itself", "Hewlett Packard Enterprise (HPE) patched Aruba.", "signatory", "HPE", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tags := c.Classify("", tt.text, time.Time{})
-			list := tags.Signatories
-			if tt.field == "company" {
-				list = tags.Companies
-			}
-			if got := slices.Contains(list, tt.value); got != tt.want {
-				t.Errorf("%s %q in %q: got %v, want %v (signatories %v, companies %v)", tt.field, tt.value, tt.text, got, tt.want, tags.Signatories, tags.Companies)
-			}
-			checkEvidence(t, "", tt.text, tags)
-		})
-	}
+// devSet is the labelled dev set, read by tests that walk real items
+// (they skip the walk when it is absent). Scores are package eval's.
+const devSet = "../../shared/data/eval/dev.jsonl"
+
+// devItem is the part of a dev-set item these tests read.
+type devItem struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Text  string `json:"text"`
 }
 
-func TestAttribution(t *testing.T) {
-	c := newTestClassifier(t)
-	tests := []struct {
-		name         string
-		title, text  string
-		wantLinked   bool
-		wantStates   []string
-		wantStrength string // of the first attribution, when linked
-		wantBy       string
-		wantActors   []string
-	}{
-		{name: "explicit with country", text: "Chinese state-sponsored hackers breached a telecom.", wantLinked: true, wantStates: []string{"China"}, wantStrength: "attributed"},
-		{name: "explicit without country", text: "State-aligned hackers wielding AI made headlines.", wantLinked: true, wantStates: []string{}, wantStrength: "attributed"},
-		{name: "country-linked", title: "China-Linked Hacking Group Targets European Diplomats", wantLinked: true, wantStates: []string{"China"}, wantStrength: "linked"},
-		{name: "linked to agency", text: "The intrusions were linked to Russia's GRU.", wantLinked: true, wantStates: []string{"Russia"}},
-		{name: "agency alone", text: "Unit 26165 of the GRU ran the phishing campaign.", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "attributed"},
-		{name: "Ministry of State Security", text: "Prosecutors said the Ministry of State Security directed the hackers.", wantLinked: true, wantStates: []string{"China"}},
-		{name: "RGB", text: "The Reconnaissance General Bureau runs the units.", wantLinked: true, wantStates: []string{"North Korea"}},
-		{name: "demonym APT", text: "Researchers found a new Iranian APT targeting airlines.", wantLinked: true, wantStates: []string{"Iran"}},
-		{name: "capital hackers", text: "Experts say Kremlin hackers were behind it.", wantLinked: true, wantStates: []string{"Russia"}},
-		{name: "capital-backed", text: "APT37, a Pyongyang-backed group, was blamed.", wantLinked: true, wantStates: []string{"North Korea"}, wantActors: []string{"APT37"}},
-		{name: "suspected", title: "Russia suspected of hacking European ferry", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected"},
-		{name: "blamed with accuser", title: "Denmark Blames Russia for Destructive Cyber-Attacks", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected", wantBy: "Denmark"},
-		{name: "by according to", text: "According to Mandiant, the Chinese espionage group exploited the flaw.", wantLinked: true, wantStates: []string{"China"}, wantBy: "FireEye"},
-		{name: "by said", text: "Microsoft said Russian state hackers read executive email.", wantLinked: true, wantStates: []string{"Russia"}, wantBy: "Microsoft"},
-		{name: "actor on record", text: "MuddyWater targets critical infrastructure in Israel and Egypt.", wantLinked: true, wantStates: []string{"Iran"}, wantStrength: "attributed", wantActors: []string{"MuddyWater"}},
-		{name: "actor alias resolves", text: "Fancy Bear and Cozy Bear were both active.", wantLinked: true, wantStates: []string{"Russia"}, wantActors: []string{"APT28", "APT29"}},
-		{name: "Typhoon family not in the list", text: "Microsoft tracks the group as Glacier Typhoon.", wantLinked: true, wantStates: []string{"China"}, wantActors: []string{"Glacier Typhoon"}},
-		{name: "Sandstorm family", text: "Obsidian Sandstorm sent lures to journalists.", wantLinked: true, wantStates: []string{"Iran"}, wantActors: []string{"Obsidian Sandstorm"}},
-		{name: "weather typhoon", text: "Super Typhoon Haiyan knocked out the grid; a typhoon also hit Taiwan.", wantLinked: false},
-		{name: "Storm cluster has no country", text: "Microsoft tracks the actor as Storm-2603.", wantLinked: false, wantActors: []string{"Storm-2603"}},
-		{name: "criminal group has no country", text: "LockBit and Scattered Spider hit retailers.", wantLinked: false, wantActors: []string{"LockBit", "Scattered Spider"}},
-		{name: "victim country", text: "A wave of DDoS attacks on Ukraine and Taiwan continued.", wantLinked: false},
-		{name: "targeting Russian victims", text: "The malware is targeting Russian organizations.", wantLinked: false},
-		{name: "criminal nationality", title: "Notorious Russian cybercriminals return with new ransomware", wantLinked: false},
-		{name: "language is not a state", text: "A Russian-speaking threat actor runs the Kraken operation.", wantLinked: false},
-		{name: "nationality ransomware gang", text: "A Russian ransomware gang leaked the data.", wantLinked: false},
-		{name: "pro-Russian hacktivists", text: "Pro-Russian hacktivists Noname057(16) claimed the DDoS attack.", wantLinked: false, wantActors: []string{"NoName057(16)"}},
-		{name: "pro-Russian tied to Kremlin", text: "Danish intelligence believes pro-Russian hacktivist groups have links with the Kremlin.", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "linked", wantBy: "Denmark"},
-		{name: "arrested individual", text: "Poland arrests Russian suspected of hacking Polish companies. A Russian citizen was detained.", wantLinked: false},
-		{name: "China-based criminals", text: "Google sues China-based hacking group behind the Smishing Triad scam.", wantLinked: false},
-		{name: "undetermined", title: "Minister cannot say if cyber attack on Jaguar Land Rover was state-sponsored", wantLinked: false},
-		{name: "generic nation-state risk", text: "The persistent risk of nation-state actors demands attention.", wantLinked: false},
-		{name: "leaked state group is the victim", title: "Kimsuky APT Hackers Exposed in Alleged Breach", text: "Kimsuky data breach reports reveal details about the North Korean APT group.", wantLinked: false, wantActors: []string{"Kimsuky"}},
-		{name: "country as actor", title: "North Korea Steals Over $2bn in Crypto in 2025", wantLinked: true, wantStates: []string{"North Korea"}},
-		{name: "possessive", text: "China's Ink Dragon hides in government networks.", wantLinked: true, wantStates: []string{"China"}},
-		// A state denying or denouncing an accusation reports the accusation.
-		{name: "denial reports the accusation", text: "China denies hacking the Czech foreign ministry.", wantLinked: true, wantStates: []string{"China"}, wantStrength: "suspected"},
-		{name: "denounced theory", text: "North Korea has denounced the cyber threat theory of the United States.", wantLinked: true, wantStates: []string{"North Korea"}, wantStrength: "suspected"},
-		{name: "company denial is no state", text: "Microsoft denied that its cloud was breached.", wantLinked: false},
-		{name: "suspected individual", text: "Thai police arrested a suspected Russian hacker wanted by the FBI.", wantLinked: false},
-		{name: "connected oligarch", text: "The essay mill has ties to a Kremlin-connected oligarch.", wantLinked: false},
+// loadDev reads the dev set, or returns nil when it is absent.
+func loadDev(t testing.TB) []devItem {
+	t.Helper()
+	raw, err := os.ReadFile(devSet)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tags := c.Classify(tt.title, tt.text, time.Time{})
-			if tags.StateLinked != tt.wantLinked {
-				t.Fatalf("state_linked: got %v, want %v (states %v, evidence %+v)", tags.StateLinked, tt.wantLinked, tags.States, tags.Evidence)
-			}
-			if tt.wantStates != nil && !slices.Equal(tags.States, tt.wantStates) {
-				t.Errorf("states: got %v, want %v", tags.States, tt.wantStates)
-			}
-			if !tt.wantLinked && len(tags.States) != 0 {
-				t.Errorf("states: got %v, want none", tags.States)
-			}
-			if tt.wantStrength != "" && tags.Attribution[0].Strength != tt.wantStrength {
-				t.Errorf("strength: got %q, want %q (%+v)", tags.Attribution[0].Strength, tt.wantStrength, tags.Attribution)
-			}
-			if tt.wantBy != "" && tags.Attribution[0].By != tt.wantBy {
-				t.Errorf("by: got %q, want %q", tags.Attribution[0].By, tt.wantBy)
-			}
-			if tt.wantActors != nil && !slices.Equal(tags.Actors, tt.wantActors) {
-				t.Errorf("actors: got %v, want %v", tags.Actors, tt.wantActors)
-			}
-			if tt.wantLinked && !slices.Contains(tags.Principles, accordwatch.NoOffense) {
-				t.Errorf("principles: got %v, want no-offense on a state-linked item", tags.Principles)
-			}
-			checkEvidence(t, tt.title, tt.text, tags)
-		})
+	if err != nil {
+		t.Fatal(err)
 	}
+	var items []devItem
+	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var it devItem
+		if err := json.Unmarshal([]byte(line), &it); err != nil {
+			t.Fatalf("%s:%d: %v", devSet, i+1, err)
+		}
+		items = append(items, it)
+	}
+	return items
 }
 
-func TestJoinDate(t *testing.T) {
-	c := newTestClassifier(t)
-	text := "Microsoft patched a zero-day."
-	tests := []struct {
-		name      string
-		published time.Time
-		want      bool
-	}{
-		{"zero time counts", time.Time{}, true},
-		{"after joining", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		{"join day", time.Date(2018, 4, 17, 0, 0, 0, 0, time.UTC), true},
-		{"before joining", time.Date(2017, 6, 1, 0, 0, 0, 0, time.UTC), false},
+func newTestClassifier(t testing.TB) *Classifier {
+	t.Helper()
+	c, err := New(Options{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := slices.Contains(c.Classify("", text, tt.published).Signatories, "Microsoft")
-			if got != tt.want {
-				t.Errorf("Microsoft on %v: got %v, want %v", tt.published, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestAttackTypesPrinciplesSeverity(t *testing.T) {
-	c := newTestClassifier(t)
-	tests := []struct {
-		name        string
-		title, text string
-		wantPrimary string
-		wantP       []accordwatch.Principle
-		minSev      int
-		maxSev      int
-	}{
-		{"ransomware on signatory", "Ransomware gang hits Cisco", "Cisco customers' data was stolen in the ransomware attack.", "ransomware", []accordwatch.Principle{accordwatch.StrongerDefense}, 30, 100},
-		{"state zero-day on vendor", "Chinese state hackers exploit Cisco zero-day", "Cisco said the actively exploited flaw affects its firewalls at hundreds of telecom customers.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 80, 100},
-		{"joint takedown", "Europol and FBI dismantle botnet in joint operation", "Police arrested four suspects.", "takedown", []accordwatch.Principle{accordwatch.CollectiveAction}, 0, 40},
-		{"funding round", "Gambit Cyber raises $3.4M seed round", "The funding was led by Expeditions.", "not-an-attack", []accordwatch.Principle{}, 0, 0},
-		{"advisory", "CISA urges patch of actively exploited flaw in Oracle Identity Manager", "The agency added the flaw to its Known Exploited Vulnerabilities list.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 30, 100},
-		{"not an attack outage", "Cloudflare outage was not caused by a cyber attack", "A configuration error broke bot management.", "not-an-attack", []accordwatch.Principle{}, 0, 0},
-		// State-linked activity framed as a report, or left untyped, is espionage.
-		{"state-linked report is espionage", "North Korea-backed hackers launch cyber attack using computer files", "The group embedded malicious code in documents, a report showed on Monday.", "espionage", []accordwatch.Principle{accordwatch.NoOffense}, 30, 100},
-		{"state-linked headline type wins", "Zero-day in Acme VPN exploited in Chinese hacking campaign", "A report says the campaign hit telecom customers.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 30, 100},
-		{"unattributed warning stays policy", "Agency warns of rising cyber threat", "The report describes trends.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
-		// Research words count only from a named source or in the headline.
-		{"passing researchers", "Hackers steal data from Acme retailer", "Researchers say the data breach exposed customer records.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
-		{"research headline", "Identity is the top threat vector, Permiso Research finds", "Attackers use stolen credentials.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
-		// Public bodies as the only victims are not stronger-defense.
-		{"public victim", "Hackers breach city council network", "The council said resident records were stolen in the breach.", "data-breach", []accordwatch.Principle{}, 0, 100},
-		{"private victim", "Hackers breach retailer network", "The company said customer records were stolen in the breach.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
-		{"severity capped", "Russian state hackers deploy wiper on Microsoft customers' power grid", "Microsoft said the actively exploited flaw hit millions of users at energy utilities.", "wiper", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 100, 100},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tags := c.Classify(tt.title, tt.text, time.Time{})
-			if got := tags.AttackTypes[0]; got != tt.wantPrimary {
-				t.Errorf("primary attack type: got %q, want %q (all %v)", got, tt.wantPrimary, tags.AttackTypes)
-			}
-			if !slices.Equal(tags.Principles, tt.wantP) {
-				t.Errorf("principles: got %v, want %v", tags.Principles, tt.wantP)
-			}
-			if tags.Severity < tt.minSev || tags.Severity > tt.maxSev {
-				t.Errorf("severity: got %d, want %d..%d", tags.Severity, tt.minSev, tt.maxSev)
-			}
-			checkEvidence(t, tt.title, tt.text, tags)
-		})
-	}
-}
-
-func TestRoles(t *testing.T) {
-	c := newTestClassifier(t)
-	tests := []struct {
-		name, text, sig, want string
-	}{
-		{"vendor", "Oracle released a patch for a critical vulnerability in Identity Manager.", "Oracle", "vendor"},
-		{"victim", "Tenable confirmed a data breach exposing customer contact details.", "Tenable", "victim"},
-		{"reporter", "According to Symantec researchers, the Osiris group is new.", "Symantec", "reporter"},
-		{"responder", "Microsoft disrupted the Lumma infrastructure with partners.", "Microsoft", "responder"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tags := c.Classify("", tt.text, time.Time{})
-			if got := tags.Roles[tt.sig]; got != tt.want {
-				t.Errorf("role of %s: got %q, want %q", tt.sig, got, tt.want)
-			}
-		})
-	}
+	return c
 }
 
 func TestResolve(t *testing.T) {
@@ -297,6 +78,10 @@ func TestResolve(t *testing.T) {
 		{"company", "aws", "Amazon", true},
 		{"attack", "Wiper/Destructive", "wiper", true},
 		{"attack", "ransomware", "ransomware", true},
+		{"attack", "data breach", "data-breach", true},
+		{"attack", "Not an attack", "not-an-attack", true},
+		{"attack", "influence operation", "influence-operation", true},
+		{"attack", "denial of service", "ddos", true},
 		{"principle", "No Offense", "no-offense", true},
 		{"actor", "nobody at all", "", false},
 		{"signatory", "Google", "", false},
@@ -385,13 +170,11 @@ func TestEmptyTagsEncodeAsArrays(t *testing.T) {
 // and a few fixed items.
 func TestEveryTagHasEvidence(t *testing.T) {
 	c := newTestClassifier(t)
-	items := []evalItem{
-		{Title: "Chinese state hackers exploit Cisco zero-day", Text: "Microsoft said Salt Typhoon hit AWS customers."},
+	items := []devItem{
+		{Title: "Russian state hackers abuse Cisco router flaw", Text: "Microsoft said Forest Blizzard hit AWS customers."},
 		{ID: "capped", Title: "Russian state hackers deploy wiper on Microsoft customers' power grid", Text: "Microsoft said the actively exploited flaw hit millions of users at energy utilities."},
 	}
-	if _, err := os.Stat(devSet); err == nil {
-		items = append(items, loadDev(t)...)
-	}
+	items = append(items, loadDev(t)...)
 	for _, it := range items {
 		tags := c.Classify(it.Title, it.Text, time.Time{})
 		have := map[string]bool{}
@@ -479,9 +262,9 @@ func FuzzClassify(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, s := range []string{
-		"Chinese state-sponsored hackers exploit Cisco zero-day",
+		"Iranian state-sponsored hackers abuse a Cisco flaw",
 		"Meta-analysis: Arm, ARM, arm; RSA-2048; U. S. N. Korea-linked Lazarus Group",
-		"Storm-0558 Storm 1849 UNC6384 UAT-9686 Glacier Typhoon",
+		"Storm-0558 Storm 2911 UNC9001 UAT-7710 Glacier Typhoon",
 		"Telefónica Türkiye \xff\xfe broken utf8 ’quotes’",
 		"HACKERS HIT BANKING ARM OF SAP AND BT",
 		"<p>Oracle&nbsp;patched &lt;script&gt;</p> Azure Resource Manager (ARM)",
@@ -524,11 +307,11 @@ func BenchmarkClassify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	para := "Microsoft Threat Intelligence said Chinese state-sponsored hackers tracked as Salt Typhoon exploited a zero-day vulnerability in Cisco IOS XE devices at telecom providers, according to CISA. " +
-		"The Russia-linked group APT28 also targeted Oracle customers in a phishing campaign, while the LockBit ransomware gang leaked data from a hospital. " +
+	para := "Microsoft researchers said Iranian state-sponsored hackers known as Mint Sandstorm abused a zero-day vulnerability in Cisco firewalls at energy providers, according to CISA. " +
+		"The Russia-linked group APT28 also phished Oracle customers, while the LockBit ransomware gang leaked records stolen from a clinic. " +
 		"Google and Amazon Web Services said their users were not affected; Meta patched WhatsApp and the RSA Conference went ahead. "
 	dense := strings.Repeat(para, 5000/len(para)+1)[:5000]
-	title := "Chinese hackers exploit Cisco zero-day in global espionage campaign"
+	title := "Iranian hackers abuse Cisco zero-day in a global spying campaign"
 	news := newsItems(b, 5000)
 	if len(news) == 0 {
 		news = []string{dense}
@@ -558,17 +341,9 @@ func BenchmarkClassify(b *testing.B) {
 // items of about size bytes each.
 func newsItems(t testing.TB, size int) []string {
 	t.Helper()
-	data, err := os.ReadFile(devSet)
-	if err != nil {
-		return nil
-	}
 	var out []string
 	var sb strings.Builder
-	for _, line := range strings.Split(string(data), "\n") {
-		var it evalItem
-		if json.Unmarshal([]byte(line), &it) != nil {
-			continue
-		}
+	for _, it := range loadDev(t) {
 		sb.WriteString(it.Title + ". " + it.Text + "\n")
 		if sb.Len() >= size {
 			out = append(out, sb.String()[:size])
@@ -576,27 +351,6 @@ func newsItems(t testing.TB, size int) []string {
 		}
 	}
 	return out
-}
-
-func TestClusterShapes(t *testing.T) {
-	c, err := New(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		text string
-		want []string
-	}{
-		{"Proofpoint tracks the activity as TA4557.", []string{"TA4557"}},
-		{"Mapped to MITRE ATT&CK tactics TA0001 and TA0043 (Initial Access, Reconnaissance).", nil},
-		{"Mandiant attributes it to UNC6384; Microsoft calls it Storm-1849.", []string{"Storm-1849", "UNC6384"}},
-	}
-	for _, tt := range tests {
-		got := c.Classify("", tt.text, time.Time{}).Actors
-		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("%q: got actors %q, want %q", tt.text, got, tt.want)
-		}
-	}
 }
 
 // TestDictionaryErrors: a malformed entry in a user dictionary is reported
@@ -637,6 +391,15 @@ func TestDictionaryErrors(t *testing.T) {
 			"extra.json:3: attacks[0].weight: got string, want int"},
 		{"json syntax", "extra.json", "{\"actors\": [\n {\"name\": \"A\",}\n]}\n", "extra.json:2: actors[0]: invalid character '}' looking for beginning of object key string"},
 		{"json truncated", "extra.json", "{\"actors\": [\n {\"name\": \"A\", \"match\": [\"A\"]}", "extra.json:2: actors: unexpected end of file"},
+		{"yaml source for an unknown phrase", "extra.yaml",
+			"actors:\n  - name: A\n    match: [Alpha Group]\n    sources: {Beta Group: \"https://example.org/a\"}\n",
+			`extra.yaml:4: actors[0].sources: "Beta Group" is not a phrase of this entry`},
+		{"json source not a URL", "extra.json",
+			"{\"actors\": [\n {\"name\": \"A\", \"match\": [\"Alpha Group\"],\n  \"sources\": {\"Alpha Group\": \"a blog\"}}\n]}\n",
+			`extra.json:3: actors[0].sources: "Alpha Group": "a blog" is neither an https URL nor dataset:<key>`},
+		{"json source names an unknown dataset", "extra.json",
+			"{\"actors\": [\n {\"name\": \"A\", \"match\": [\"Alpha Group\"],\n  \"sources\": {\"Alpha Group\": \"dataset:rumours\"}}\n]}\n",
+			`extra.json:3: actors[0].sources: "Alpha Group": unknown dataset "rumours"`},
 		{"json unknown section", "extra.json", "{\"actor\": []}", `extra.json:1: unknown section "actor" (want one of signatories, companies, orgs, actors, families, states, cues, attacks)`},
 	}
 	for _, tt := range tests {
@@ -656,25 +419,6 @@ func TestDictionaryErrors(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestOutletTitleSuffix(t *testing.T) {
-	c := newTestClassifier(t)
-	tests := []struct {
-		title string
-		want  []string
-	}{
-		{"IBM issues urgent warning over API Connect flaw - LinkedIn", nil},
-		{"Key challenges that impede segmentation | Cisco Blogs", nil},
-		{"LinkedIn - hackers abuse messages to spread malware", []string{"LinkedIn"}},
-		{"Hackers abuse LinkedIn messages", []string{"LinkedIn"}},
-	}
-	for _, tt := range tests {
-		got := c.Classify(tt.title, "", time.Time{}).Signatories
-		if !slices.Equal(got, tt.want) && len(got)+len(tt.want) > 0 {
-			t.Errorf("%q: got signatories %v, want %v", tt.title, got, tt.want)
-		}
 	}
 }
 
@@ -699,7 +443,7 @@ func TestBadInput(t *testing.T) {
 		// there, so case-sensitive names do not match in them; names that
 		// match case-insensitively ("Oracle Corporation", "ARM Holdings")
 		// and mixed-case text still do.
-		{"all-caps banking arm", "HACKERS HIT POSTAL SERVICE AND ITS BANKING ARM", "", nil},
+		{"all-caps banking arm", "RANSOMWARE CREW TARGETS RETAILER AND ITS BANKING ARM", "", nil},
 		{"all-caps sap", "THE ATTACK WILL SAP MORALE AT THE AGENCY", "", nil},
 		{"all-caps bt", "HACKERS CLAIM BT BREACH IN NEW LEAK", "", nil},
 		{"all-caps with mixed-case text", "CISA WARNS OF CRITICAL FLAW IN ERP SOFTWARE", "SAP patched it; ARM Holdings and BT were not affected.", []string{"Arm", "BT", "SAP"}},
@@ -785,25 +529,6 @@ func BenchmarkNew(b *testing.B) {
 	}
 }
 
-func TestBTAndArmLookalikes(t *testing.T) {
-	c := newTestClassifier(t)
-	tests := []struct {
-		text string
-		want []string
-	}{
-		{"A British telecom provider was breached by hackers.", nil},
-		{"British Telecom confirmed the outage was not an attack.", []string{"BT"}},
-		{"Attackers abused ARM templates to deploy miners in Azure.", nil},
-		{"Arm patched a flaw in its Mali GPU driver.", []string{"Arm"}},
-	}
-	for _, tt := range tests {
-		got := c.Classify("", tt.text, time.Time{}).Signatories
-		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("%q: got %q, want %q", tt.text, got, tt.want)
-		}
-	}
-}
-
 // TestTagsOutliveScratch checks that tags never share memory with the
 // pooled scratch a later call reuses: tags kept from one call must not
 // change while others run, whatever their fields were built from (cluster
@@ -814,11 +539,11 @@ func TestTagsOutliveScratch(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := [][2]string{
-		{"UNC6384 and Storm-1849 hit Microsoft", "Mandiant attributes it to UNC6384; Microsoft calls it Storm-1849. Volt Typhoon and Glacier Typhoon, UAT-9686 and TA4557 too."},
-		{"Chinese state-sponsored hackers exploit Cisco zero-day", "Microsoft said the Russia-linked group APT28 targeted Oracle customers, according to CISA."},
-		{"Telefónica Türkiye breach", "Kimsuky data breach: North Korean hackers leaked data from a hospital; Meta patched WhatsApp."},
+		{"UNC9001 and Storm-2911 hit Microsoft", "Mandiant tracks it as UNC9001; Microsoft calls it Storm-2911. Volt Typhoon and Glacier Typhoon, UAT-7710 and TA4901 too."},
+		{"Iranian state-sponsored hackers abuse a Cisco flaw", "Microsoft said the Russia-linked group APT28 phished Oracle customers, according to CISA."},
+		{"Telefónica Türkiye breach", "Andariel data breach: North Korean hackers leaked records from a clinic; Meta patched WhatsApp."},
 	}
-	items = append(items, [2]string{"", strings.Repeat("Lazarus Group stole crypto from Bybit. ", 50)})
+	items = append(items, [2]string{"", strings.Repeat("Lazarus Group drained a crypto wallet. ", 50)})
 	for _, s := range newsItems(t, 3000) {
 		items = append(items, [2]string{s[:40], s})
 	}

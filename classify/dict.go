@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +72,44 @@ type Entry struct {
 	Attributable *bool `json:"attributable,omitempty" yaml:"attributable,omitempty"`
 	// Weight is an attack keyword list's weight.
 	Weight int `json:"weight,omitempty" yaml:"weight,omitempty"`
+	// Sources names, for a phrase of the entry, a public source that uses
+	// it: an https URL, or "dataset:<key>" for one of the datasets below. The
+	// tagger ignores it. A curated phrase that occurs in fewer than two
+	// unlabelled news items needs one (see dict/README.md).
+	Sources map[string]string `json:"sources,omitempty" yaml:"sources,omitempty"`
 }
+
+// sourceDatasets are the public datasets that an entry's Sources may name
+// as "dataset:<key>", with where each is published. ../shared/data keeps a
+// copy of each (see its README), against which the cue guard test checks
+// that the phrase really occurs there.
+var sourceDatasets = map[string]string{
+	"misp-galaxy":        "github.com/MISP/misp-galaxy clusters/threat-actor.json",
+	"mitre-attack":       "github.com/mitre/cti enterprise-attack intrusion sets",
+	"microsoft-naming":   "github.com/microsoft/mstic PublicFeeds/ThreatActorNaming/MicrosoftMapping.json",
+	"apt-groups":         "APT Groups and Operations sheet (apt.threattracking.com), CC BY 4.0",
+	"secai-apt-actors":   "github.com/SecAI-Lab/A-Decade-long-Landscape-of-Advanced-Persistent-Threats Threat_Actor_Collection.csv",
+	"accord-signatories": "Tech Accord founding signatories and the spellings printed in its press coverage (shared/data/accord)",
+}
+
+// checkSource reports what is wrong with a phrase's source, or "".
+func checkSource(src string) string {
+	if key, ok := strings.CutPrefix(src, "dataset:"); ok {
+		if _, known := sourceDatasets[key]; !known {
+			return fmt.Sprintf("unknown dataset %q", key)
+		}
+		return ""
+	}
+	u, err := url.Parse(src)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Sprintf("%q is neither an https URL nor dataset:<key>", src)
+	}
+	return ""
+}
+
+// Embedded returns the dictionaries compiled into the binary, merged: the
+// base that `accordwatch dict import` layers a newer dataset release over.
+func Embedded() (Dictionary, error) { return loadEmbedded() }
 
 // loadEmbedded reads every embedded dictionary in name order.
 func loadEmbedded() (Dictionary, error) {
@@ -359,6 +399,22 @@ func (e *Entry) check(sec string) (field, msg string) {
 	}
 	if sec == "attacks" && e.Weight < 0 {
 		return "weight", "weight must not be negative"
+	}
+	if len(e.Sources) > 0 {
+		listed := map[string]bool{}
+		for _, list := range [][]string{e.Match, e.CaseSensitive, e.Demonyms, e.Capitals, e.Agencies} {
+			for _, p := range list {
+				listed[p] = true
+			}
+		}
+		for _, p := range slices.Sorted(maps.Keys(e.Sources)) {
+			if !listed[p] {
+				return "sources", fmt.Sprintf("%q is not a phrase of this entry", p)
+			}
+			if msg := checkSource(e.Sources[p]); msg != "" {
+				return "sources", fmt.Sprintf("%q: %s", p, msg)
+			}
+		}
 	}
 	return "", ""
 }

@@ -23,6 +23,7 @@ import (
 	"unicode"
 
 	"github.com/accordwatch/accordwatch/classify"
+	"github.com/accordwatch/accordwatch/classify/dictimport"
 )
 
 // options says where the inputs are and where the output goes.
@@ -106,15 +107,15 @@ func generate(o options) (map[string][]byte, string, error) {
 	}
 
 	ta := filepath.Join(o.Data, "threat-actors")
-	attack, err := readActors(filepath.Join(ta, "attack-groups.json"), classify.ActorsFromATTACK)
+	attack, err := readActors(filepath.Join(ta, "attack-groups.json"), dictimport.ActorsFromATTACK)
 	if err != nil {
 		return nil, "", err
 	}
-	misp, err := readActors(filepath.Join(ta, "misp-threat-actor.json"), classify.ActorsFromMISP)
+	misp, err := readActors(filepath.Join(ta, "misp-threat-actor.json"), dictimport.ActorsFromMISP)
 	if err != nil {
 		return nil, "", err
 	}
-	ms, err := readActors(filepath.Join(ta, "microsoft-threat-actor-naming.json"), classify.ActorsFromMicrosoft)
+	ms, err := readActors(filepath.Join(ta, "microsoft-threat-actor-naming.json"), dictimport.ActorsFromMicrosoft)
 	if err != nil {
 		return nil, "", err
 	}
@@ -171,7 +172,7 @@ func generate(o options) (map[string][]byte, string, error) {
 	}
 	attack, misp, ms = clean(attack), clean(misp), clean(ms)
 
-	merged := classify.MergeActors(cur.Actors, attack, misp, ms)
+	merged := dictimport.MergeActors(cur.Actors, attack, misp, ms)
 	// Curated entries are authoritative for everything but aliases, even
 	// where they leave a field empty (a hacktivist crew has no country
 	// even if a dataset says where it is based).
@@ -298,6 +299,7 @@ func signatories(dir string, curated []classify.Entry) ([]classify.Entry, error)
 		}
 		delete(cur, name)
 		e.Joined = joined
+		e.Sources = nil // provenance stays in the curated input, where the cue guard reads it
 		index[name] = len(out)
 		out = append(out, e)
 	}
@@ -309,6 +311,7 @@ func signatories(dir string, curated []classify.Entry) ([]classify.Entry, error)
 			return nil, fmt.Errorf("curated signatory %q is not in signatories.csv and has no joined date", e.Name)
 		}
 		index[e.Name] = len(out)
+		e.Sources = nil
 		out = append(out, e)
 	}
 	variants, err := readCSV(filepath.Join(dir, "signatory-name-variants.csv"), "name", "variant_as_printed")

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/accordwatch/accordwatch/classify"
+	"github.com/accordwatch/accordwatch/classify/dictimport"
 	"github.com/accordwatch/accordwatch/config"
 	"github.com/spf13/cobra"
 )
@@ -77,9 +78,9 @@ given, and is loaded on the next start; no rebuild needed.
 			}
 			var chosen []source
 			for _, s := range []source{
-				{"--misp", misp, "misp", classify.ActorsFromMISP},
-				{"--attack", attack, "attack", classify.ActorsFromATTACK},
-				{"--microsoft", microsoft, "microsoft", classify.ActorsFromMicrosoft},
+				{"--misp", misp, "misp", dictimport.ActorsFromMISP},
+				{"--attack", attack, "attack", dictimport.ActorsFromATTACK},
+				{"--microsoft", microsoft, "microsoft", dictimport.ActorsFromMicrosoft},
 			} {
 				if s.path != "" {
 					chosen = append(chosen, s)
@@ -102,7 +103,7 @@ given, and is loaded on the next start; no rebuild needed.
 			if err != nil {
 				return err
 			}
-			dict, st := classify.ImportActors(base, fresh)
+			dict, st := dictimport.ImportActors(base, fresh)
 			if out == "" {
 				cfg, err := e.loadConfig(cmd)
 				if err != nil {

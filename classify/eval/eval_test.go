@@ -1,20 +1,21 @@
-package classify
+package eval
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/accordwatch/accordwatch/classify"
 )
 
-const devSet = "../../shared/data/eval/dev.jsonl"
+const devSet = "../../../shared/data/eval/dev.jsonl"
 
 // TestEvalDev measures the classifier on the labelled dev set and fails
-// below the issue's targets. Run with -v to see the report, and with
-// EVAL_MISSES=1 to list every disagreement.
+// when a label drops more than 0.02 below what was last measured. Run with
+// -v to see the report, and with EVAL_MISSES=1 to list every disagreement.
 func TestEvalDev(t *testing.T) {
 	f, err := os.Open(devSet)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -39,16 +40,17 @@ func TestEvalDev(t *testing.T) {
 		got, want float64
 	}{
 		// 0.02 below what `accordwatch eval` measures on the 292-item set
-		// (0.996, 0.872, 0.876, 0.718, 0.596, 1.000, 0.923), so a
-		// regression fails while the tagging issue raises them.
-		{"signatories F1", rep.Micro["signatories"].F1(), 0.976},
-		{"states F1", rep.Micro["states"].F1(), 0.852},
-		{"state_linked F1", rep.Micro["state_linked"].F1(), 0.856},
-		{"principles micro-F1", rep.Micro["principles"].F1(), 0.698},
-		{"attack type accuracy", rep.AttackAccuracy(), 0.576},
+		// since the cue guard removed item-tuned phrases (0.992, 0.859,
+		// 0.857, 0.708, 0.579, 1.000, 0.914; see EVAL.md), so a regression
+		// fails while the tagging issue raises them.
+		{"signatories F1", rep.Micro["signatories"].F1(), 0.972},
+		{"states F1", rep.Micro["states"].F1(), 0.839},
+		{"state_linked F1", rep.Micro["state_linked"].F1(), 0.837},
+		{"principles micro-F1", rep.Micro["principles"].F1(), 0.688},
+		{"attack type accuracy", rep.AttackAccuracy(), 0.559},
 		// Not targets of the issue, but regressions worth catching.
 		{"majors F1", rep.Micro["majors"].F1(), 0.980},
-		{"actors F1", rep.Micro["actors"].F1(), 0.903},
+		{"actors F1", rep.Micro["actors"].F1(), 0.894},
 	}
 	for _, tt := range targets {
 		if tt.got < tt.want {
@@ -91,34 +93,11 @@ func TestEvaluateScoresAndMaps(t *testing.T) {
 	}
 }
 
-func newTestClassifier(t testing.TB) *Classifier {
+func newTestClassifier(t testing.TB) *classify.Classifier {
 	t.Helper()
-	c, err := New(Options{})
+	c, err := classify.New(classify.Options{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return c
-}
-
-// evalItem and loadDev serve tests that walk the dev set item by item.
-type evalItem = GoldItem
-
-func loadDev(t *testing.T) []GoldItem {
-	t.Helper()
-	raw, err := os.ReadFile(devSet)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("%s not present", devSet)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []GoldItem
-	for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		var it GoldItem
-		if err := json.Unmarshal([]byte(line), &it); err != nil {
-			t.Fatalf("%s:%d: %v", devSet, i+1, err)
-		}
-		items = append(items, it)
-	}
-	return items
 }

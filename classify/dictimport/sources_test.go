@@ -1,4 +1,4 @@
-package classify
+package dictimport
 
 import (
 	"errors"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/accordwatch/accordwatch/classify"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -111,7 +112,7 @@ func TestNormCountry(t *testing.T) {
 // TestCountriesAreStates: every country the readers can produce is a
 // state of dict/states.json or one the generator deliberately clears.
 func TestCountriesAreStates(t *testing.T) {
-	d, err := loadEmbedded()
+	d, err := classify.Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestActorsFromMISP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Entry{
+	want := []classify.Entry{
 		{Name: "APT28", Country: "Russia", Kind: "apt", Match: []string{"APT28"}, CaseSensitive: []string{"Fancy Bear", "Strontium", "Sofacy"}},
 		{Name: "Cleaver", Country: "Iran", Kind: "apt", Match: []string{"Tarh Andishan"}},
 		{Name: "Scattered Canary", Kind: "crime", Match: []string{"Scattered Canary"}},
@@ -168,7 +169,7 @@ func TestActorsFromATTACK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Entry{
+	want := []classify.Entry{
 		{Name: "APT29", Match: []string{"APT29"}, CaseSensitive: []string{"Nobelium", "Cozy Bear", "The Dukes"}},
 		{Name: "Akira", Kind: "crime", Match: []string{"PUNK SPIDER"}, CaseSensitive: []string{"Akira"}},
 	}
@@ -205,12 +206,12 @@ func TestActorsFromMicrosoft(t *testing.T) {
 }
 
 func TestMergeActors(t *testing.T) {
-	attack := []Entry{
+	attack := []classify.Entry{
 		{Name: "APT28", Match: []string{"APT28", "Sednit"}, CaseSensitive: []string{"Fancy Bear"}},
 		{Name: "APT38", Match: []string{"APT38", "BlueNoroff"}},
 		{Name: "Lazarus Group", Match: []string{"Lazarus Group", "Hidden Cobra"}},
 	}
-	misp := []Entry{
+	misp := []classify.Entry{
 		// Joins APT28 through a shared alias, written differently.
 		{Name: "Sofacy", Country: "Russia", Kind: "apt", Match: []string{"SEDNIT", "Pawn Storm"}, CaseSensitive: []string{"Sofacy"}},
 		// Touches Lazarus by name and APT38 by one alias: goes to Lazarus,
@@ -218,12 +219,12 @@ func TestMergeActors(t *testing.T) {
 		{Name: "Lazarus Group", Country: "North Korea", Match: []string{"BlueNoroff", "Guardians of Peace"}},
 		{Name: "Equation Group", Match: []string{"Equation Group"}},
 	}
-	ms := []Entry{
+	ms := []classify.Entry{
 		{Name: "Forest Blizzard", Country: "Russia", Kind: "apt", Match: []string{"Forest Blizzard", "APT28"}},
 		{Name: "Diamond Sleet", Country: "North Korea", Match: []string{"Diamond Sleet", "Hidden Cobra"}},
 	}
 	got := MergeActors(attack, misp, ms)
-	want := []Entry{
+	want := []classify.Entry{
 		{Name: "APT28", Country: "Russia", Kind: "apt", Match: []string{"APT28", "Forest Blizzard", "Pawn Storm", "Sednit"}, CaseSensitive: []string{"Fancy Bear", "Sofacy"}},
 		{Name: "APT38", Match: []string{"APT38", "BlueNoroff"}},
 		{Name: "Equation Group", Match: []string{"Equation Group"}},
@@ -233,12 +234,12 @@ func TestMergeActors(t *testing.T) {
 		t.Errorf("merged (-want +got):\n%s", diff)
 	}
 	// The order of the sets decides the canonical name.
-	if got := MergeActors(ms, attack); !slices.ContainsFunc(got, func(e Entry) bool { return e.Name == "Forest Blizzard" }) {
+	if got := MergeActors(ms, attack); !slices.ContainsFunc(got, func(e classify.Entry) bool { return e.Name == "Forest Blizzard" }) {
 		t.Errorf("Microsoft first: got names %v, want Forest Blizzard canonical", names(got))
 	}
 }
 
-func names(es []Entry) []string {
+func names(es []classify.Entry) []string {
 	var out []string
 	for _, e := range es {
 		out = append(out, e.Name)
@@ -249,8 +250,8 @@ func names(es []Entry) []string {
 // TestRealSources reads the shared datasets and checks the groups that
 // everything else relies on come out with the right country.
 func TestRealSources(t *testing.T) {
-	dir := "../../shared/data/threat-actors/"
-	read := func(name string, parse func(f *os.File) ([]Entry, error)) []Entry {
+	dir := "../../../shared/data/threat-actors/"
+	read := func(name string, parse func(f *os.File) ([]classify.Entry, error)) []classify.Entry {
 		f, err := os.Open(dir + name)
 		if errors.Is(err, fs.ErrNotExist) {
 			t.Skipf("%s not present", dir+name)
@@ -265,11 +266,11 @@ func TestRealSources(t *testing.T) {
 		}
 		return es
 	}
-	attack := read("attack-groups.json", func(f *os.File) ([]Entry, error) { return ActorsFromATTACK(f) })
-	misp := read("misp-threat-actor.json", func(f *os.File) ([]Entry, error) { return ActorsFromMISP(f) })
-	ms := read("microsoft-threat-actor-naming.json", func(f *os.File) ([]Entry, error) { return ActorsFromMicrosoft(f) })
+	attack := read("attack-groups.json", func(f *os.File) ([]classify.Entry, error) { return ActorsFromATTACK(f) })
+	misp := read("misp-threat-actor.json", func(f *os.File) ([]classify.Entry, error) { return ActorsFromMISP(f) })
+	ms := read("microsoft-threat-actor-naming.json", func(f *os.File) ([]classify.Entry, error) { return ActorsFromMicrosoft(f) })
 	merged := MergeActors(attack, misp, ms)
-	byAlias := map[string]Entry{}
+	byAlias := map[string]classify.Entry{}
 	total := 0
 	for _, e := range merged {
 		for _, a := range slices.Concat(e.Match, e.CaseSensitive) {

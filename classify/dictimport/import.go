@@ -1,22 +1,10 @@
-package classify
+package dictimport
 
 import (
-	"regexp"
 	"slices"
+
+	"github.com/accordwatch/accordwatch/classify"
 )
-
-// Embedded returns the dictionaries compiled into the binary, merged.
-func Embedded() (Dictionary, error) { return loadEmbedded() }
-
-// clusterIDRe matches the vendor cluster IDs that the tagger recognises by
-// their shape (TA4557, UNC3524, UAT-9686, Storm-0558).
-var clusterIDRe = regexp.MustCompile(`(?i)^((unc|ta|apt|uat|tag)\d{2,}|(uat|unc|tag)[- ]\d{2,}|(storm|dev)[- ]\d{4})$`)
-
-// IsClusterID reports whether an alias is a vendor cluster ID that the
-// tagger tags by its shape. Such IDs stay their own tags rather than
-// aliases of a group: vendors say a cluster overlaps a group, not that it
-// is the group.
-func IsClusterID(alias string) bool { return clusterIDRe.MatchString(alias) }
 
 // ImportStats says what ImportActors did.
 type ImportStats struct {
@@ -33,15 +21,15 @@ type ImportStats struct {
 
 // ImportActors layers actors read from a newer release of a dataset
 // (ActorsFromMISP, ActorsFromATTACK, ActorsFromMicrosoft) over base,
-// normally Embedded(). It returns a user dictionary holding only what
+// normally classify.Embedded(). It returns a user dictionary holding only what
 // changes: actors base does not know, and for actors it does know, base's
 // whole entry plus the new aliases. Whole entries, because a user
 // dictionary replaces entries by name: curated rules (case, neighbours,
 // country) must survive the update.
-func ImportActors(base Dictionary, fresh []Entry) (Dictionary, ImportStats) {
+func ImportActors(base classify.Dictionary, fresh []classify.Entry) (classify.Dictionary, ImportStats) {
 	st := ImportStats{Read: len(fresh)}
 	reserved := map[string]bool{}
-	for _, sec := range [][]Entry{base.Signatories, base.Companies, base.Orgs, base.States, base.Families} {
+	for _, sec := range [][]classify.Entry{base.Signatories, base.Companies, base.Orgs, base.States, base.Families} {
 		for _, e := range sec {
 			for _, l := range [][]string{{e.Name}, e.Match, e.CaseSensitive, e.Demonyms, e.Capitals, e.Agencies} {
 				for _, p := range l {
@@ -54,10 +42,10 @@ func ImportActors(base Dictionary, fresh []Entry) (Dictionary, ImportStats) {
 	for _, s := range base.States {
 		knownState[s.Name] = true
 	}
-	clean := make([]Entry, 0, len(fresh))
+	clean := make([]classify.Entry, 0, len(fresh))
 	for _, e := range fresh {
 		drop := func(a string) bool {
-			if reserved[aliasKey(a)] || (IsClusterID(a) && aliasKey(a) != aliasKey(e.Name)) {
+			if reserved[aliasKey(a)] || (classify.IsClusterID(a) && aliasKey(a) != aliasKey(e.Name)) {
 				st.AliasesDropped++
 				return true
 			}
@@ -73,15 +61,15 @@ func ImportActors(base Dictionary, fresh []Entry) (Dictionary, ImportStats) {
 		}
 	}
 
-	byName := map[string]Entry{}
+	byName := map[string]classify.Entry{}
 	for _, e := range base.Actors {
 		byName[aliasKey(e.Name)] = e
 	}
-	var out Dictionary
+	var out classify.Dictionary
 	// Base first: its names are canonical and its fields win.
 	for _, m := range MergeActors(base.Actors, clean) {
 		old, known := byName[aliasKey(m.Name)]
-		if !known && IsClusterID(m.Name) {
+		if !known && classify.IsClusterID(m.Name) {
 			// The shape rule tags it already, under its own name.
 			st.AliasesDropped += len(m.Match) + len(m.CaseSensitive)
 			continue
@@ -100,14 +88,14 @@ func ImportActors(base Dictionary, fresh []Entry) (Dictionary, ImportStats) {
 		ext.Match, ext.CaseSensitive = slices.Clone(old.Match), slices.Clone(old.CaseSensitive)
 		added := 0
 		for _, a := range m.Match {
-			if !have[aliasKey(a)] && !IsClusterID(a) {
+			if !have[aliasKey(a)] && !classify.IsClusterID(a) {
 				ext.Match = append(ext.Match, a)
 				have[aliasKey(a)] = true
 				added++
 			}
 		}
 		for _, a := range m.CaseSensitive {
-			if !have[aliasKey(a)] && !IsClusterID(a) {
+			if !have[aliasKey(a)] && !classify.IsClusterID(a) {
 				ext.CaseSensitive = append(ext.CaseSensitive, a)
 				have[aliasKey(a)] = true
 				added++

@@ -1,4 +1,4 @@
-package classify
+package eval
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/accordwatch/accordwatch/classify"
 )
 
 // GoldItem is one labelled item in the evaluation format of
@@ -69,12 +71,12 @@ type Miss struct {
 }
 
 // Evaluated labels, in report order.
-var evalLabels = []string{"signatories", "majors", "states", "state_linked", "actors", "principles"}
+var labels = []string{"signatories", "majors", "states", "state_linked", "actors", "principles"}
 
-// EvalReport is the result of Evaluate.
-type EvalReport struct {
+// Report is the result of Evaluate.
+type Report struct {
 	Items int `json:"items"`
-	// Micro holds micro-averaged scores per label (see evalLabels).
+	// Micro holds micro-averaged scores per label (see labels).
 	Micro map[string]Score `json:"micro"`
 	// PerValue breaks each label down by value ("Microsoft", "Russia").
 	PerValue      map[string]map[string]Score `json:"per_value"`
@@ -85,7 +87,7 @@ type EvalReport struct {
 }
 
 // AttackAccuracy is the share of items whose primary attack type matches.
-func (r *EvalReport) AttackAccuracy() float64 {
+func (r *Report) AttackAccuracy() float64 {
 	if r.Items == 0 {
 		return 0
 	}
@@ -96,8 +98,8 @@ func (r *EvalReport) AttackAccuracy() float64 {
 // result. Gold labels are mapped to the project's vocabulary through
 // Resolve, so the dev set's "HP Inc" and "takedown/disruption" compare as
 // "HP Inc." and "takedown". A malformed line is an error naming it.
-func Evaluate(c *Classifier, r io.Reader) (*EvalReport, error) {
-	rep := &EvalReport{Micro: map[string]Score{}, PerValue: map[string]map[string]Score{}, Confusion: map[string]int{}}
+func Evaluate(c *classify.Classifier, r io.Reader) (*Report, error) {
+	rep := &Report{Micro: map[string]Score{}, PerValue: map[string]map[string]Score{}, Confusion: map[string]int{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -116,7 +118,7 @@ func Evaluate(c *Classifier, r io.Reader) (*EvalReport, error) {
 	return rep, nil
 }
 
-func (r *EvalReport) add(c *Classifier, it GoldItem) {
+func (r *Report) add(c *classify.Classifier, it GoldItem) {
 	r.Items++
 	tags := c.Classify(it.Title, it.Text, parseGoldTime(it.Published))
 	canon := func(field string, vals []string) []string {
@@ -132,7 +134,7 @@ func (r *EvalReport) add(c *Classifier, it GoldItem) {
 	lower := func(vals []string) []string {
 		out := make([]string, len(vals))
 		for i, v := range vals {
-			out[i] = normKey(v)
+			out[i] = classify.Normalize(v)
 		}
 		return out
 	}
@@ -172,7 +174,7 @@ func (r *EvalReport) add(c *Classifier, it GoldItem) {
 	}
 }
 
-func (r *EvalReport) score(it GoldItem, label string, got, want []string) {
+func (r *Report) score(it GoldItem, label string, got, want []string) {
 	micro := r.Micro[label]
 	per := r.PerValue[label]
 	if per == nil {
@@ -209,10 +211,10 @@ func (r *EvalReport) score(it GoldItem, label string, got, want []string) {
 
 // WriteText prints the scores per label (and per value), the attack-type
 // accuracy and confusions, and with misses each disagreement.
-func (r *EvalReport) WriteText(w io.Writer, misses bool) error {
+func (r *Report) WriteText(w io.Writer, misses bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "%d items\n\nLABEL\tPRECISION\tRECALL\tF1\tTP\tFP\tFN\n", r.Items)
-	for _, l := range evalLabels {
+	for _, l := range labels {
 		s := r.Micro[l]
 		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t%d\t%d\n", l, s.Precision(), s.Recall(), s.F1(), s.TP, s.FP, s.FN)
 	}
@@ -222,7 +224,7 @@ func (r *EvalReport) WriteText(w io.Writer, misses bool) error {
 	fmt.Fprintln(w, "\nPer value (values with an error, or at least 3 gold items):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "LABEL\tVALUE\tP\tR\tTP\tFP\tFN")
-	for _, l := range evalLabels {
+	for _, l := range labels {
 		if l == "state_linked" {
 			continue
 		}

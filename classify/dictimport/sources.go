@@ -1,4 +1,4 @@
-package classify
+package dictimport
 
 import (
 	"cmp"
@@ -9,21 +9,16 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-)
 
-// This file turns public threat-actor datasets into dictionary entries. The
-// functions read only the io.Reader they are given; the generator in gen/
-// does the file I/O and `accordwatch dict import` refreshes from newer
-// releases. Every alias goes through classifyAlias first: the entries are
-// matched against free news text, so an alias that is also an English word
-// ("Equation", "Shadow") would tag half the news.
+	"github.com/accordwatch/accordwatch/classify"
+)
 
 // ActorsFromMISP reads the MISP galaxy threat-actor cluster
 // (clusters/threat-actor.json). The country comes from
 // meta.cfr-suspected-state-sponsor, else from meta.country unless the
 // actor looks criminal or hacktivist (MISP records where a gang is based,
 // which is not state sponsorship).
-func ActorsFromMISP(r io.Reader) ([]Entry, error) {
+func ActorsFromMISP(r io.Reader) ([]classify.Entry, error) {
 	var doc struct {
 		Values []struct {
 			Value       string `json:"value"`
@@ -41,7 +36,7 @@ func ActorsFromMISP(r io.Reader) ([]Entry, error) {
 	if len(doc.Values) == 0 {
 		return nil, fmt.Errorf("decode MISP threat-actor galaxy: no values")
 	}
-	var out []Entry
+	var out []classify.Entry
 	for _, v := range doc.Values {
 		name := strings.TrimSpace(v.Value)
 		if name == "" {
@@ -71,7 +66,7 @@ func ActorsFromMISP(r io.Reader) ([]Entry, error) {
 // ActorsFromATTACK reads the intrusion sets extracted from MITRE ATT&CK
 // ({"intrusion_sets": [...]}, or a plain array of intrusion-set objects).
 // Revoked and deprecated groups are skipped. ATT&CK records no country.
-func ActorsFromATTACK(r io.Reader) ([]Entry, error) {
+func ActorsFromATTACK(r io.Reader) ([]classify.Entry, error) {
 	type set struct {
 		Type       string   `json:"type"`
 		Name       string   `json:"name"`
@@ -102,7 +97,7 @@ func ActorsFromATTACK(r io.Reader) ([]Entry, error) {
 	if len(sets) == 0 {
 		return nil, fmt.Errorf("decode ATT&CK groups: no intrusion sets")
 	}
-	var out []Entry
+	var out []classify.Entry
 	for _, s := range sets {
 		name := strings.TrimSpace(s.Name)
 		if s.Revoked || s.Deprecated || name == "" {
@@ -129,7 +124,7 @@ var familyCountries = map[string]string{
 // names"). The country comes from the family word, else from
 // "Origin/Threat" when that names a country and no criminal or commercial
 // motive; Storm-NNNN groups are "in development" and get none.
-func ActorsFromMicrosoft(r io.Reader) ([]Entry, error) {
+func ActorsFromMicrosoft(r io.Reader) ([]classify.Entry, error) {
 	var rows []struct {
 		Name   string `json:"Threat actor name"`
 		Origin string `json:"Origin/Threat"`
@@ -141,7 +136,7 @@ func ActorsFromMicrosoft(r io.Reader) ([]Entry, error) {
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("decode Microsoft threat-actor naming: no rows")
 	}
-	var out []Entry
+	var out []classify.Entry
 	for _, row := range rows {
 		name := strings.TrimSpace(row.Name)
 		if name == "" {
@@ -185,8 +180,8 @@ func ActorsFromMicrosoft(r io.Reader) ([]Entry, error) {
 
 // newActor builds an entry from its names, sorting each usable alias into
 // Match or CaseSensitive. ok is false when no alias is usable.
-func newActor(name, country, kind string, names []string) (Entry, bool) {
-	e := Entry{Name: name, Country: country, Kind: kind}
+func newActor(name, country, kind string, names []string) (classify.Entry, bool) {
+	e := classify.Entry{Name: name, Country: country, Kind: kind}
 	seen := map[string]bool{}
 	for _, a := range names {
 		a = strings.TrimSpace(a)
@@ -248,13 +243,13 @@ func kindFromText(names []string, desc string) string {
 // first, then MISP, then Microsoft, so "APT28" names the group that
 // Microsoft calls Forest Blizzard. The result is sorted by name, aliases
 // sorted within each entry.
-func MergeActors(sets ...[]Entry) []Entry {
+func MergeActors(sets ...[]classify.Entry) []classify.Entry {
 	type alias struct {
 		form  string
 		cased bool
 	}
 	type group struct {
-		e       Entry
+		e       classify.Entry
 		aliases map[string][]alias // aliasKey -> the forms listed by the entry that claimed it
 	}
 	var groups []*group
@@ -289,7 +284,7 @@ func MergeActors(sets ...[]Entry) []Entry {
 			}
 			if best < 0 {
 				best = len(groups)
-				groups = append(groups, &group{e: Entry{Name: in.Name}, aliases: map[string][]alias{}})
+				groups = append(groups, &group{e: classify.Entry{Name: in.Name}, aliases: map[string][]alias{}})
 				byName[nameKey] = best
 				owner[nameKey] = best
 			}
@@ -329,7 +324,7 @@ func MergeActors(sets ...[]Entry) []Entry {
 			}
 		}
 	}
-	out := make([]Entry, 0, len(groups))
+	out := make([]classify.Entry, 0, len(groups))
 	for _, g := range groups {
 		e := g.e
 		for _, forms := range g.aliases {
@@ -345,7 +340,7 @@ func MergeActors(sets ...[]Entry) []Entry {
 		sortAliases(e.CaseSensitive)
 		out = append(out, e)
 	}
-	slices.SortFunc(out, func(a, b Entry) int {
+	slices.SortFunc(out, func(a, b classify.Entry) int {
 		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.Name, b.Name))
 	})
 	return out

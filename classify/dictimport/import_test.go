@@ -1,4 +1,4 @@
-package classify
+package dictimport
 
 import (
 	"encoding/json"
@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/accordwatch/accordwatch/classify"
 )
 
 func TestImportActorsLayersOverBase(t *testing.T) {
-	base, err := Embedded()
+	base, err := classify.Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +27,7 @@ func TestImportActorsLayersOverBase(t *testing.T) {
 		t.Fatal(err)
 	}
 	dict, st := ImportActors(base, fresh)
-	byName := map[string]Entry{}
+	byName := map[string]classify.Entry{}
 	for _, e := range dict.Actors {
 		byName[e.Name] = e
 	}
@@ -36,7 +38,7 @@ func TestImportActorsLayersOverBase(t *testing.T) {
 	if !slices.Contains(slices.Concat(apt28.Match, apt28.CaseSensitive), "Pawn Storm Reloaded") {
 		t.Errorf("APT28 lacks the new alias: %+v", apt28)
 	}
-	var baseAPT28 Entry
+	var baseAPT28 classify.Entry
 	for _, e := range base.Actors {
 		if e.Name == "APT28" {
 			baseAPT28 = e
@@ -75,7 +77,7 @@ func TestImportActorsLayersOverBase(t *testing.T) {
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Options{ExtraDictionaries: []string{path}})
+	c, err := classify.New(classify.Options{ExtraDictionaries: []string{path}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,13 +88,5 @@ func TestImportActorsLayersOverBase(t *testing.T) {
 	tags = c.Classify("Pawn Storm Reloaded targets ministries", "", time.Time{})
 	if !slices.Contains(tags.Actors, "APT28") {
 		t.Errorf("new alias not resolved to APT28: %+v", tags.Actors)
-	}
-}
-
-func TestIsClusterID(t *testing.T) {
-	for s, want := range map[string]bool{"TA4557": true, "UNC3524": true, "Storm-0558": true, "UAT-9686": true, "APT28": true, "Fancy Bear": false, "Storm": false, "TA": false} {
-		if got := IsClusterID(s); got != want {
-			t.Errorf("IsClusterID(%q) = %v, want %v", s, got, want)
-		}
 	}
 }

@@ -1,0 +1,54 @@
+package classify
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+func TestAttackTypesPrinciplesSeverity(t *testing.T) {
+	c := newTestClassifier(t)
+	tests := []struct {
+		name        string
+		title, text string
+		wantPrimary string
+		wantP       []accordwatch.Principle
+		minSev      int
+		maxSev      int
+	}{
+		{"ransomware on signatory", "Ransomware gang hits Cisco", "Cisco customers' data was stolen in the ransomware attack.", "ransomware", []accordwatch.Principle{accordwatch.StrongerDefense}, 30, 100},
+		{"state zero-day on vendor", "Chinese state hackers exploit Cisco zero-day", "Cisco said the actively exploited flaw affects its firewalls at hundreds of telecom customers.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 80, 100},
+		{"joint takedown", "Europol and FBI dismantle botnet in joint operation", "Police arrested four suspects.", "takedown", []accordwatch.Principle{accordwatch.CollectiveAction}, 0, 40},
+		{"funding round", "Acme Shield raises $12M in a seed round", "The funding was led by a venture firm.", "not-an-attack", []accordwatch.Principle{}, 0, 0},
+		{"advisory", "CISA orders agencies to patch Oracle WebLogic flaw exploited in attacks", "The bug is now listed in the Known Exploited Vulnerabilities catalog.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 30, 100},
+		{"not an attack outage", "Fastly says the outage was not caused by hackers", "A faulty settings push took sites offline for an hour.", "not-an-attack", []accordwatch.Principle{}, 0, 0},
+		// State-linked activity framed as a report, or left untyped, is espionage.
+		{"state-linked report is espionage", "Iran-backed group hits shipping firms with cyber attack", "The group hid a backdoor in invoices, a report said on Tuesday.", "espionage", []accordwatch.Principle{accordwatch.NoOffense}, 30, 100},
+		{"state-linked headline type wins", "Chinese hacking campaign abuses zero-day in Contoso gateway", "A report says the campaign hit telecom customers.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 30, 100},
+		{"unattributed warning stays policy", "Agency warns of rising cyber threat", "The report describes trends.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// Research words count only from a named source or in the headline.
+		{"passing researchers", "Hackers steal data from Acme retailer", "Researchers say the data breach exposed customer records.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"research headline", "Identity is the biggest threat to firms, Contoso Labs research finds", "Attackers use stolen credentials.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// Public bodies as the only victims are not stronger-defense.
+		{"public victim", "Hackers breach city council network", "The council said resident records were stolen in the breach.", "data-breach", []accordwatch.Principle{}, 0, 100},
+		{"private victim", "Hackers breach retailer network", "The company said customer records were stolen in the breach.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"severity capped", "Russian state hackers deploy wiper on Microsoft customers' power grid", "Microsoft said the actively exploited flaw hit millions of users at energy utilities.", "wiper", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 100, 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tags := c.Classify(tt.title, tt.text, time.Time{})
+			if got := tags.AttackTypes[0]; got != tt.wantPrimary {
+				t.Errorf("primary attack type: got %q, want %q (all %v)", got, tt.wantPrimary, tags.AttackTypes)
+			}
+			if !slices.Equal(tags.Principles, tt.wantP) {
+				t.Errorf("principles: got %v, want %v", tags.Principles, tt.wantP)
+			}
+			if tags.Severity < tt.minSev || tags.Severity > tt.maxSev {
+				t.Errorf("severity: got %d, want %d..%d", tags.Severity, tt.minSev, tt.maxSev)
+			}
+			checkEvidence(t, tt.title, tt.text, tags)
+		})
+	}
+}

@@ -1,0 +1,391 @@
+package classify
+
+import (
+	"slices"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+type signal struct {
+	state      string
+	strength   string
+	f          *field
+	start, end int
+	rule       string
+}
+
+var strengthRank = map[string]int{accordwatch.StrengthSuspected: 1, accordwatch.StrengthLinked: 2, accordwatch.StrengthAttributed: 3}
+
+// suffixStrength: "<Country>-linked", "-backed", ...; "-based" is a
+// location and deliberately absent.
+var suffixStrength = map[string]string{
+	"linked": accordwatch.StrengthLinked, "tied": accordwatch.StrengthLinked, "nexus": accordwatch.StrengthLinked,
+	"affiliated": accordwatch.StrengthLinked, "connected": accordwatch.StrengthLinked,
+	"backed": accordwatch.StrengthAttributed, "sponsored": accordwatch.StrengthAttributed,
+	"aligned": accordwatch.StrengthAttributed, "directed": accordwatch.StrengthAttributed, "funded": accordwatch.StrengthAttributed,
+}
+
+// victimBefore marks a country named as the target ("attacks on Ukraine").
+var victimBefore = wordSet([]string{"on", "against", "targeting", "targeted", "targets", "target", "at", "hit", "hitting", "attacking", "attacked", "into", "inside", "within", "across", "monitoring", "toward", "towards", "breached", "infiltrated", "infiltrating"})
+
+// Verbs that make a country (or capital) the actor: "<Country> launches…".
+var stateVerbs = wordSet([]string{"launches", "launched", "launch", "launching", "steals", "stole", "stealing", "steal", "hacked", "hacks", "hack", "using", "uses", "used", "targets", "targeted", "targeting", "infiltrated", "infiltrates", "infiltrating", "spied", "spies", "spying", "attacked", "breached", "compromised", "behind", "exploits", "exploited", "exploiting", "deploys", "deployed", "deploying", "conducted", "conducts", "waged", "wages", "orchestrated", "hijacked"})
+
+// stateSuspected: "<Country> is suspected of", and a state denying or
+// denouncing an accusation, which reports the accusation ("<Country>
+// denies hacking", "<Country> has dismissed the claims").
+var stateSuspected = wordSet([]string{"suspected", "accused", "blamed", "denies", "denied", "deny", "denounced", "denounces", "rejects", "rejected", "dismissed", "dismisses"})
+var stateFillers = wordSet([]string{"is", "are", "was", "were", "has", "have", "had", "been", "being", "reportedly", "allegedly", "likely", "also", "again", "now", "still", "continues", "continue", "continued", "to", "apparently", "actively", "quietly", "itself"})
+
+// attribution decides state_linked, the states and how strongly (and by
+// whom) each is named: from explicit wording, a state in a linking phrase
+// or as the actor, a nationality with an espionage or intrusion cue, and
+// actors on record — unless the sentence denies or leaves it open.
+func (d *doc) attribution() {
+	// A state-linked group that is itself the victim of a leak or hack
+	// ("<Group> data breach") makes its nationality cues describe a victim.
+	mentions := d.mentions
+	leakVictim := false
+	for _, m := range mentions {
+		if _, ok := m.f.cueAfter(cueLeakVictim, m.end, 2, m.f.toks[m.start].sent); ok && m.country != "" {
+			leakVictim = true
+		}
+	}
+	sigs := d.sigs[:0]
+	for _, f := range d.fields {
+		sigs = d.stateSignals(sigs, f, leakVictim)
+		sigs = d.explicitSignals(sigs, f)
+	}
+	defer func() { d.sigs = sigs[:0] }()
+	if !leakVictim {
+		for _, m := range mentions {
+			if m.country != "" {
+				sigs = append(sigs, signal{m.country, accordwatch.StrengthAttributed, m.f, m.start, m.end, "actor-on-record"})
+			}
+		}
+	}
+	// Drop signals in sentences that deny or leave attribution open.
+	kept := sigs[:0]
+	for _, s := range sigs {
+		if !s.f.negated(s.f.toks[s.start].sent) {
+			kept = append(kept, s)
+		}
+	}
+	sigs = kept
+	if len(sigs) == 0 {
+		return
+	}
+	// Order: title first, then by position, then as found. Sorting an
+	// index keeps the swaps cheap.
+	order := d.order[:0]
+	for i := range sigs {
+		order = append(order, int32(i))
+	}
+	d.order = order
+	slices.SortFunc(order, func(a, b int32) int {
+		x, y := &sigs[a], &sigs[b]
+		if x.f != y.f {
+			if x.f == d.fields[0] {
+				return -1
+			}
+			return 1
+		}
+		if x.start != y.start {
+			return x.start - y.start
+		}
+		return int(a - b)
+	})
+	d.tags.StateLinked = true
+	first := sigs[order[0]]
+	d.evidence("state_linked:true", first.f, first.start, first.end, first.rule)
+	reporters := d.reporters()
+	// Evidence per state is capped: a long text repeating "Chinese hackers"
+	// explains nothing more with its tenth repetition.
+	const maxEvidence = 3
+	var evCount [8]int
+	unnamed := -1
+	for _, o := range order {
+		s := &sigs[o]
+		i := slices.IndexFunc(d.tags.Attribution, func(a accordwatch.Attribution) bool { return a.State == s.state })
+		if i >= 0 {
+			a := &d.tags.Attribution[i]
+			if strengthRank[s.strength] > strengthRank[a.Strength] {
+				a.Strength = s.strength
+			}
+			if a.By == "" {
+				a.By = byFor(reporters, s)
+			}
+			if (s.rule != first.rule || s.state != "") && (i >= len(evCount) || evCount[i] < maxEvidence) {
+				d.evidence(d.c.stateTag(s.state), s.f, s.start, s.end, s.rule)
+				if i < len(evCount) {
+					evCount[i]++
+				}
+			}
+			continue
+		}
+		if s.state == "" {
+			unnamed = len(d.tags.Attribution)
+		}
+		if n := len(d.tags.Attribution); n < len(evCount) {
+			evCount[n] = 1
+		}
+		d.tags.Attribution = append(d.tags.Attribution, accordwatch.Attribution{State: s.state, Strength: s.strength, By: byFor(reporters, s)})
+		if s.state != "" {
+			d.tags.States = append(d.tags.States, s.state)
+		}
+		d.evidence(d.c.stateTag(s.state), s.f, s.start, s.end, s.rule)
+	}
+	// An unnamed state adds nothing once a named one is known.
+	if unnamed >= 0 && len(d.tags.States) > 0 {
+		d.tags.Attribution = slices.Delete(d.tags.Attribution, unnamed, unnamed+1)
+	}
+}
+
+func (c *Classifier) stateTag(state string) string {
+	if state == "" {
+		return "state_linked:true"
+	}
+	if t, ok := c.stateTags[state]; ok {
+		return t
+	}
+	return "state:" + state
+}
+
+// stateSignals applies the country, demonym, capital and agency rules.
+func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
+	for _, h := range f.ents {
+		if k := d.c.kinds[h.entry]; k < kCountry || k > kAgency {
+			continue
+		}
+		e := &d.c.entries[h.entry]
+		if !e.attributable {
+			continue
+		}
+		i, j := h.start, h.end
+		sent := f.toks[i].sent
+		prev := func(k int) string {
+			if i-k < 0 || f.toks[i-k].sent != sent {
+				return ""
+			}
+			return f.norm(i - k)
+		}
+		if prev(1) == "pro" { // "pro-Russian hacktivists" are not the state
+			continue
+		}
+		if victimBefore[prev(1)] || (victimBefore[prev(2)] && (prev(1) == "the" || prev(1) == "a")) {
+			continue
+		}
+		add := func(strength string, end int, rule string) {
+			out = append(out, signal{e.country, strength, f, i, end, rule})
+		}
+		if e.kind == kAgency {
+			add(accordwatch.StrengthAttributed, j, "state-agency")
+			continue
+		}
+		// "<Country>-linked", "Kremlin-backed", "Russian-linked".
+		if j < len(f.toks) && f.toks[j].sent == sent && f.toks[j].start-f.toks[j-1].end <= 1 {
+			if st, ok := suffixStrength[f.norm(j)]; ok {
+				_, crim := f.cueAfter(cueCriminal, j+1, 2, sent)
+				_, person := f.cueAfter(cueIndividual, j+1, 0, sent) // "Kremlin-connected oligarch"
+				if !crim && !person {
+					add(st, j+1, "state-suffix")
+				}
+				continue
+			}
+		}
+		// "linked to <Country>", "on behalf of <Capital>-backed", "believed to be <Country>'s".
+		gap := 1
+		if p := prev(1); p == "the" || p == "a" || p == "an" {
+			gap = 2
+		}
+		// "a suspected <nationality> hacker", "the accused <nationality>
+		// national": the cue is about one person, not a state.
+		if _, person := f.cueAfter(cueIndividual, j, 0, sent); person && e.kind == kDemonym {
+			if _, st := f.cueAfter(cueNatState, j, 0, sent); !st {
+				continue
+			}
+		}
+		if c, ok := f.cueBefore(cueAttribAttributed, i, gap-1); ok {
+			out = append(out, signal{e.country, accordwatch.StrengthAttributed, f, c.start, j, "state-attributed-to"})
+			continue
+		}
+		if c, ok := f.cueBefore(cueAttribLinked, i, gap-1); ok {
+			out = append(out, signal{e.country, accordwatch.StrengthLinked, f, c.start, j, "state-linked-to"})
+			continue
+		}
+		if c, ok := f.cueBefore(cueAttribSuspected, i, gap-1); ok {
+			out = append(out, signal{e.country, accordwatch.StrengthSuspected, f, c.start, j, "state-suspected"})
+			continue
+		}
+		if e.kind == kCountry || e.kind == kCapital {
+			if s, ok := d.stateAsActor(f, e, i, j, sent); ok {
+				out = append(out, s)
+				continue
+			}
+		}
+		if (e.kind == kDemonym || e.kind == kCapital) && !leakVictim {
+			window := 3
+			if e.kind == kCapital {
+				window = 0
+			}
+			if s, ok := d.nationality(f, e, i, j, sent, window); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// stateAsActor: "<Country> reportedly launches…", "<Country> is suspected
+// of", "<Country>'s cyber operations", "<Country>'s <Group>".
+func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, bool) {
+	for k := j; k < len(f.toks) && k <= j+3 && f.toks[k].sent == sent; k++ {
+		w := f.norm(k)
+		switch {
+		case stateVerbs[w]:
+			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 1, "state-as-actor"}, true
+		case stateSuspected[w]:
+			return signal{e.country, accordwatch.StrengthSuspected, f, i, k + 1, "state-suspected"}, true
+		case w == "s" && k == j:
+			for _, cue := range [...]int{cueNatState, cueNatIntrusion} {
+				if c, ok := f.cueAfter(cue, k+1, 2, sent); ok {
+					return signal{e.country, accordwatch.StrengthAttributed, f, i, c.end, "state-possessive"}, true
+				}
+			}
+			for _, h := range f.entsAt(k + 1) {
+				if d.c.kinds[h.entry] == kActor {
+					return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "state-possessive"}, true
+				}
+			}
+			return signal{}, false
+		case stateFillers[w]:
+			continue
+		default:
+			return signal{}, false
+		}
+	}
+	return signal{}, false
+}
+
+// nationality: "<nationality> state-backed hackers", "<nationality>
+// hacking campaign", "<nationality> link suspected" — unless the sentence
+// is about crime or one person ("a <nationality> citizen").
+func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int) (signal, bool) {
+	if ind, ok := f.cueAfter(cueIndividual, j, 0, sent); ok {
+		longer := false
+		for _, cue := range [...]int{cueNatState, cueNatIntrusion} {
+			if c, ok := f.cueAfter(cue, j, 0, sent); ok && c.end > ind.end {
+				longer = true
+			}
+		}
+		if !longer {
+			return signal{}, false
+		}
+	}
+	if _, crim := f.cueWithin(cueCriminal, i, j, 8, sent); crim {
+		return signal{}, false
+	}
+	for _, r := range [...]struct {
+		cue            int
+		strength, rule string
+	}{
+		{cueNatState, accordwatch.StrengthAttributed, "nationality-state"},
+		{cueNatIntrusion, accordwatch.StrengthLinked, "nationality-intrusion"},
+		{cueNatLink, accordwatch.StrengthSuspected, "nationality-link"},
+	} {
+		if c, ok := f.cueAfter(r.cue, j, window, sent); ok {
+			return signal{e.country, r.strength, f, i, c.end, r.rule}, true
+		}
+	}
+	for _, k := range [...]int{j, j + 1} {
+		for _, h := range f.entsAt(k) {
+			if d.c.kinds[h.entry] == kActor {
+				return signal{e.country, accordwatch.StrengthAttributed, f, i, h.end, "nationality-actor"}, true
+			}
+		}
+	}
+	return signal{}, false
+}
+
+// explicitSignals: "state-sponsored", "nation-state", "government-backed",
+// with the country named just before when there is one.
+func (d *doc) explicitSignals(out []signal, f *field) []signal {
+	for _, c := range f.cues[cueStateExplicit] {
+		sent := f.toks[c.start].sent
+		if _, generic := f.cueBefore(cueGenericBefore, c.start, 1); generic {
+			continue
+		}
+		state, start := "", c.start
+		// The nearest state name ending at most 4 tokens before the cue.
+		k := searchHits(f.ents, c.start, false)
+		for k--; k >= 0 && f.ents[k].start >= c.start-12; k-- {
+			h := f.ents[k]
+			if k := d.c.kinds[h.entry]; k < kCountry || k > kCapital {
+				continue
+			}
+			e := &d.c.entries[h.entry]
+			if !e.attributable {
+				continue
+			}
+			if h.end <= c.start && c.start-h.end <= 4 && f.toks[h.start].sent == sent {
+				state, start = e.country, h.start
+				break
+			}
+		}
+		out = append(out, signal{state, accordwatch.StrengthAttributed, f, start, c.end, "state-explicit"})
+	}
+	return out
+}
+
+// reporter is an organisation or country that the text presents as the
+// source of a finding ("<Vendor> said", "according to <vendor>").
+type reporter struct {
+	name string
+	f    *field
+	sent int32
+	pos  int
+}
+
+// reporters finds them once per item (into pooled storage).
+func (d *doc) reporters() []reporter {
+	if d.repsDone {
+		return d.reps
+	}
+	d.repsDone = true
+	out := d.reps[:0]
+	defer func() { d.reps = out }()
+	for _, f := range d.fields {
+		for _, h := range f.ents {
+			k := d.c.kinds[h.entry]
+			if k != kSignatory && k != kCompany && k != kOrg && k != kCountry && k != kDemonym {
+				continue
+			}
+			e := &d.c.entries[h.entry]
+			if (k == kCountry || k == kDemonym) && e.attributable {
+				continue
+			}
+			sent := f.toks[h.start].sent
+			_, after := f.cueAfter(cueReportVerb, h.end, 2, sent)
+			_, before := f.cueBefore(cueAccordingTo, h.start, 1)
+			if after || before {
+				out = append(out, reporter{e.name, f, sent, h.start})
+			}
+		}
+	}
+	return out
+}
+
+func byFor(reps []reporter, s *signal) string {
+	sent := s.f.toks[s.start].sent
+	for _, r := range reps {
+		if r.f == s.f && r.sent == sent && r.name != s.state {
+			return r.name
+		}
+	}
+	for _, r := range reps {
+		if r.name != s.state {
+			return r.name
+		}
+	}
+	return ""
+}

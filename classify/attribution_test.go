@@ -1,0 +1,91 @@
+package classify
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+func TestAttribution(t *testing.T) {
+	c := newTestClassifier(t)
+	tests := []struct {
+		name         string
+		title, text  string
+		wantLinked   bool
+		wantStates   []string
+		wantStrength string // of the first attribution, when linked
+		wantBy       string
+		wantActors   []string
+	}{
+		{name: "explicit with country", text: "Iranian state-sponsored hackers broke into a water utility.", wantLinked: true, wantStates: []string{"Iran"}, wantStrength: "attributed"},
+		{name: "explicit without country", text: "State-aligned operators phished defence contractors.", wantLinked: true, wantStates: []string{}, wantStrength: "attributed"},
+		{name: "country-linked", title: "Iran-Linked Crew Targets Gulf Shipping Firms", wantLinked: true, wantStates: []string{"Iran"}, wantStrength: "linked"},
+		{name: "linked to agency", text: "The intrusions were linked to Russia's GRU.", wantLinked: true, wantStates: []string{"Russia"}},
+		{name: "agency alone", text: "Unit 26165 of the GRU ran the phishing campaign.", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "attributed"},
+		{name: "Ministry of State Security", text: "An indictment names officers of the Ministry of State Security.", wantLinked: true, wantStates: []string{"China"}},
+		{name: "RGB", text: "The Reconnaissance General Bureau runs the units.", wantLinked: true, wantStates: []string{"North Korea"}},
+		{name: "demonym APT", text: "Researchers found a new Iranian APT targeting airlines.", wantLinked: true, wantStates: []string{"Iran"}},
+		{name: "capital hackers", text: "Experts say Kremlin hackers were behind it.", wantLinked: true, wantStates: []string{"Russia"}},
+		{name: "capital-backed", text: "The lures came from APT37, a Pyongyang-backed unit.", wantLinked: true, wantStates: []string{"North Korea"}, wantActors: []string{"APT37"}},
+		{name: "suspected", title: "Russia suspected of breaching Baltic port systems", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected"},
+		{name: "blamed with accuser", title: "Poland Blames Russia for Sabotage of Rail Signals", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected", wantBy: "Poland"},
+		{name: "by according to", text: "According to Mandiant, the Chinese espionage group exploited the flaw.", wantLinked: true, wantStates: []string{"China"}, wantBy: "FireEye"},
+		{name: "by said", text: "Microsoft said Russian state hackers read executive email.", wantLinked: true, wantStates: []string{"Russia"}, wantBy: "Microsoft"},
+		{name: "actor on record", text: "MuddyWater sent phishing lures to airline staff.", wantLinked: true, wantStates: []string{"Iran"}, wantStrength: "attributed", wantActors: []string{"MuddyWater"}},
+		{name: "actor alias resolves", text: "Fancy Bear and Cozy Bear were both active.", wantLinked: true, wantStates: []string{"Russia"}, wantActors: []string{"APT28", "APT29"}},
+		{name: "Typhoon family not in the list", text: "Microsoft tracks the group as Glacier Typhoon.", wantLinked: true, wantStates: []string{"China"}, wantActors: []string{"Glacier Typhoon"}},
+		{name: "Sandstorm family", text: "Obsidian Sandstorm sent lures to journalists.", wantLinked: true, wantStates: []string{"Iran"}, wantActors: []string{"Obsidian Sandstorm"}},
+		{name: "weather typhoon", text: "Super Typhoon Haiyan knocked out the grid; a typhoon also hit Taiwan.", wantLinked: false},
+		{name: "Storm cluster has no country", text: "Microsoft tracks the actor as Storm-2603.", wantLinked: false, wantActors: []string{"Storm-2603"}},
+		{name: "criminal group has no country", text: "LockBit and Scattered Spider hit retailers.", wantLinked: false, wantActors: []string{"LockBit", "Scattered Spider"}},
+		{name: "victim country", text: "A wave of DDoS attacks on Ukraine and Taiwan continued.", wantLinked: false},
+		{name: "targeting Russian victims", text: "The malware is targeting Russian organizations.", wantLinked: false},
+		{name: "criminal nationality", title: "Russian cybercriminals sell access to hospital networks", wantLinked: false},
+		{name: "language is not a state", text: "A Russian-speaking crew rents out its loader to affiliates.", wantLinked: false},
+		{name: "nationality ransomware gang", text: "A Russian ransomware gang leaked the data.", wantLinked: false},
+		{name: "pro-Russian hacktivists", text: "Pro-Russian hacktivists Noname057(16) claimed the DDoS attack.", wantLinked: false, wantActors: []string{"NoName057(16)"}},
+		{name: "pro-Russian tied to Kremlin", text: "Pro-Russian hacktivists are tied to the Kremlin, Estonian intelligence says.", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "linked", wantBy: "Estonia"},
+		{name: "arrested individual", text: "Spain detains Russian suspected of breaking into Spanish banks. The Russian citizen was held in Madrid.", wantLinked: false},
+		{name: "China-based criminals", text: "Police dismantle a China-based hacking ring behind a parcel text scam.", wantLinked: false},
+		{name: "undetermined", title: "Officials say it is unclear whether the port hack was state-sponsored", wantLinked: false},
+		{name: "generic nation-state risk", text: "Boards underestimate the threat from nation-state actors.", wantLinked: false},
+		{name: "leaked state group is the victim", title: "Andariel Servers Leaked Online", text: "The Andariel data breach lays bare the tools of the North Korean APT group.", wantLinked: false, wantActors: []string{"Andariel"}},
+		{name: "country as actor", title: "North Korea steals millions from a crypto exchange", wantLinked: true, wantStates: []string{"North Korea"}},
+		{name: "possessive", text: "Russia's spy agency broke into the ministry's email.", wantLinked: true, wantStates: []string{"Russia"}},
+		// A state denying or denouncing an accusation reports the accusation.
+		{name: "denial reports the accusation", text: "Russia denies hacking the election commission.", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected"},
+		{name: "dismissed claims", text: "Iran has dismissed the hacking claims as baseless.", wantLinked: true, wantStates: []string{"Iran"}, wantStrength: "suspected"},
+		{name: "company denial is no state", text: "Microsoft denied that its cloud was breached.", wantLinked: false},
+		{name: "suspected individual", text: "Border officers detained a suspected Chinese hacker at the airport.", wantLinked: false},
+		{name: "connected businessman", text: "The essay mill has ties to a Kremlin-connected businessman.", wantLinked: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tags := c.Classify(tt.title, tt.text, time.Time{})
+			if tags.StateLinked != tt.wantLinked {
+				t.Fatalf("state_linked: got %v, want %v (states %v, evidence %+v)", tags.StateLinked, tt.wantLinked, tags.States, tags.Evidence)
+			}
+			if tt.wantStates != nil && !slices.Equal(tags.States, tt.wantStates) {
+				t.Errorf("states: got %v, want %v", tags.States, tt.wantStates)
+			}
+			if !tt.wantLinked && len(tags.States) != 0 {
+				t.Errorf("states: got %v, want none", tags.States)
+			}
+			if tt.wantStrength != "" && tags.Attribution[0].Strength != tt.wantStrength {
+				t.Errorf("strength: got %q, want %q (%+v)", tags.Attribution[0].Strength, tt.wantStrength, tags.Attribution)
+			}
+			if tt.wantBy != "" && tags.Attribution[0].By != tt.wantBy {
+				t.Errorf("by: got %q, want %q", tags.Attribution[0].By, tt.wantBy)
+			}
+			if tt.wantActors != nil && !slices.Equal(tags.Actors, tt.wantActors) {
+				t.Errorf("actors: got %v, want %v", tags.Actors, tt.wantActors)
+			}
+			if tt.wantLinked && !slices.Contains(tags.Principles, accordwatch.NoOffense) {
+				t.Errorf("principles: got %v, want no-offense on a state-linked item", tags.Principles)
+			}
+			checkEvidence(t, tt.title, tt.text, tags)
+		})
+	}
+}
