@@ -13,10 +13,72 @@ import (
 
 	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/incident"
+	"github.com/accordwatch/accordwatch/notify"
 	"github.com/accordwatch/accordwatch/store"
 )
 
-// AlertID is stable for a destination channel ("" = the default) and a
+// ChannelResolver is implemented by notifiers that know which channel
+// spellings reach one destination (notify.Notifier: "#accord-alerts",
+// "accord-alerts", the channel's ID and, when it is the default, "" are
+// one Slack channel). The pipeline keys alerts, threads and rate caps by
+// Destination(name).Key, and looks stored data up under every alias, so
+// data keyed by a spelling — by an older version, or before an ID was
+// known — is still found. A notifier without it makes every spelling its
+// own channel. All methods are safe for concurrent use.
+type ChannelResolver interface {
+	// ResolveChannels looks up the destinations of the configured
+	// channels ("" = the default channel). It may call the destination
+	// the first time; later calls return at once. A failed lookup is not
+	// an error: destinations are then learned from deliveries.
+	ResolveChannels(ctx context.Context, names []string)
+	// LearnChannel records a spelling found in stored data and, when ref
+	// is where a message for it was accepted (a Send ref), where it goes.
+	LearnChannel(name, ref string)
+	// Destination returns where alerts for the spelling name go now.
+	Destination(name string) notify.Destination
+}
+
+// mergedPrefix starts the Ref of an alert that was not sent because an
+// alert for the same incident and channel, stored under another spelling
+// of the channel, was sent first: "merged:<that alert's ID>".
+const mergedPrefix = "merged:"
+
+func isMerged(a accordwatch.Alert) bool { return strings.HasPrefix(a.Ref, mergedPrefix) }
+
+// dest is where alerts for the channel spelling name go now.
+func (p *Pipeline) dest(name string) notify.Destination {
+	if r, ok := p.o.Notifier.(ChannelResolver); ok {
+		return r.Destination(name)
+	}
+	return notify.Destination{Key: name, Name: name, Resolved: true, Aliases: []string{name}}
+}
+
+// resolveChannels asks the notifier, once, where the rules' channels go.
+func (p *Pipeline) resolveChannels(ctx context.Context) {
+	r, ok := p.o.Notifier.(ChannelResolver)
+	if !ok {
+		return
+	}
+	names := []string{""}
+	for _, rule := range p.o.Rules {
+		if !slices.Contains(names, rule.Channel) {
+			names = append(names, rule.Channel)
+		}
+	}
+	r.ResolveChannels(ctx, names)
+}
+
+// channelAttrs are a destination's log attributes: its readable name,
+// and its ID when that is the key.
+func channelAttrs(d notify.Destination) []any {
+	if d.Key != d.Name {
+		return []any{"channel", d.Name, "channel_id", d.Key}
+	}
+	return []any{"channel", d.Name}
+}
+
+// AlertID is stable for a destination channel key (see ChannelResolver;
+// older versions used the configured spelling, "" for the default) and a
 // key. An incident's message on a channel has ID AlertID(channel,
 // incidentID); since an incident's ID is its first item's ID, that is
 // also the ID alerts had before incidents existed, so items alerted on
@@ -89,6 +151,7 @@ func (p *Pipeline) restore() error {
 	if err != nil {
 		return err
 	}
+	p.learnChannels(all)
 	for _, a := range all {
 		switch {
 		case a.Status == accordwatch.AlertOverflow:
@@ -102,6 +165,30 @@ func (p *Pipeline) restore() error {
 		}
 	}
 	return nil
+}
+
+// learnChannels tells the notifier every channel spelling stored alerts
+// use and, from the refs of those Slack accepted, where each went, oldest
+// first: after a restart, or an upgrade from a version that keyed by the
+// configured name, data under any spelling of a channel is found again
+// before anything is posted.
+func (p *Pipeline) learnChannels(all []accordwatch.Alert) {
+	r, ok := p.o.Notifier.(ChannelResolver)
+	if !ok {
+		return
+	}
+	sent := make([]accordwatch.Alert, 0, len(all))
+	for _, a := range all {
+		if a.Status == accordwatch.AlertSent && a.Ref != "" {
+			sent = append(sent, a)
+		} else {
+			r.LearnChannel(a.Channel, "")
+		}
+	}
+	slices.SortStableFunc(sent, func(a, b accordwatch.Alert) int { return a.SentAt.Compare(b.SentAt) })
+	for _, a := range sent {
+		r.LearnChannel(a.Channel, a.Ref)
+	}
 }
 
 // rebuildIncidents re-adds to the clusterer the members of the stored
@@ -170,9 +257,11 @@ func singleton(it accordwatch.Item, t time.Time) accordwatch.Incident {
 func isIncidentKind(k string) bool { return k == "" || k == accordwatch.KindIncident }
 
 // counts reports whether an incident alert counts against its channel's
-// rate cap: it was or will be posted on its own.
+// rate cap: it was or will be posted on its own (not summarised, and not
+// merged into the same incident's message under another spelling).
 func counts(a accordwatch.Alert) bool {
-	return a.Status == accordwatch.AlertPending || a.Status == accordwatch.AlertSent && !strings.HasPrefix(a.Ref, "summary:")
+	return a.Status == accordwatch.AlertPending ||
+		a.Status == accordwatch.AlertSent && !strings.HasPrefix(a.Ref, "summary:") && !isMerged(a)
 }
 
 func (p *Pipeline) pruneIncidents(now time.Time) {
@@ -311,13 +400,15 @@ type plan struct {
 
 // plan runs every rule over just these items and makes at most one alert
 // per channel and item: one story matching three rules is one message
-// naming them all. Per channel and incident, a channel not yet told about
-// the incident gets one incident alert (the group's first item), and
-// every other new item of the incident becomes a follow-up for its
-// thread. An edited item never alerts about an incident its channel
-// already heard of. Alerts whose item matches an active silence are
-// recorded as silenced; incident alerts beyond their channel's rate cap
-// as overflow, for the next summary.
+// naming them all. A channel is a destination (see ChannelResolver), so
+// rules naming the default channel, "#name", "name" and its ID share it,
+// its thread and its rate cap. Per channel and incident, a channel not
+// yet told about the incident gets one incident alert (the group's first
+// item), and every other new item of the incident becomes a follow-up
+// for its thread. An edited item never alerts about an incident its
+// channel already heard of. Alerts whose item matches an active silence
+// are recorded as silenced; incident alerts beyond their channel's rate
+// cap as overflow, for the next summary.
 func (p *Pipeline) plan(ctx context.Context, items []accordwatch.Item, changed map[string]bool, as *assignment, now time.Time) (plan, error) {
 	var pl plan
 	if len(p.o.Rules) == 0 || len(items) == 0 {
@@ -332,23 +423,33 @@ func (p *Pipeline) plan(ctx context.Context, items []accordwatch.Item, changed m
 	type key = chanItem
 	rulesOf := map[key][]accordwatch.Rule{}
 	var channels []string
-	hitsOf := map[string]map[string]bool{} // channel → items hit
+	hitsOf := map[string]map[string]bool{} // channel key → items hit
+	aliases := map[string][]string{}       // channel key → its spellings
+	p.resolveChannels(ctx)
 	for _, r := range p.o.Rules {
 		hits, err := p.o.Index.Matching(ctx, r.Query, ids)
 		if err != nil {
 			return pl, fmt.Errorf("rule %q: %w", r.Name, err)
+		}
+		if len(hits) == 0 {
+			continue
+		}
+		d := p.dest(r.Channel)
+		ch := d.Key
+		if _, ok := aliases[ch]; !ok {
+			aliases[ch] = d.Aliases
 		}
 		for _, id := range hits {
 			it, ok := byID[id]
 			if !ok || it.Tags.Severity < r.MinSeverity {
 				continue
 			}
-			if hitsOf[r.Channel] == nil {
-				hitsOf[r.Channel] = map[string]bool{}
-				channels = append(channels, r.Channel)
+			if hitsOf[ch] == nil {
+				hitsOf[ch] = map[string]bool{}
+				channels = append(channels, ch)
 			}
-			hitsOf[r.Channel][id] = true
-			rulesOf[key{r.Channel, id}] = append(rulesOf[key{r.Channel, id}], r)
+			hitsOf[ch][id] = true
+			rulesOf[key{ch, id}] = append(rulesOf[key{ch, id}], r)
 		}
 	}
 	if len(channels) == 0 {
@@ -374,7 +475,7 @@ func (p *Pipeline) plan(ctx context.Context, items []accordwatch.Item, changed m
 			group[inc.ID] = append(group[inc.ID], id)
 		}
 		for _, inc := range incs {
-			told, err := p.told(ch, inc.ID)
+			told, err := p.told(aliases[ch], inc.ID)
 			if err != nil {
 				return pl, err
 			}
@@ -402,7 +503,7 @@ func (p *Pipeline) plan(ctx context.Context, items []accordwatch.Item, changed m
 					a.Status, a.NextAttempt = accordwatch.AlertSilenced, time.Time{}
 					a.LastError = fmt.Sprintf("silenced by %s until %s: %s", sl.ID, sl.Expires.UTC().Format(time.RFC3339), sl.Reason)
 				case a.Kind == accordwatch.KindIncident:
-					if c := rateCap(rulesOf, ch, group[inc.ID]); c > 0 && p.recent(ch, now)+capUsed[ch] >= c {
+					if c := rateCap(rulesOf, ch, group[inc.ID]); c > 0 && p.recent(aliases[ch], now)+capUsed[ch] >= c {
 						a.Status, a.NextAttempt = accordwatch.AlertOverflow, time.Time{}
 						a.LastError = fmt.Sprintf("over the rate cap of %d new incidents per hour on this channel; held for a summary", c)
 					} else {
@@ -444,15 +545,22 @@ func ruleNames(rs []accordwatch.Rule) string {
 	return strings.Join(names, ", ")
 }
 
-// told reports whether a channel has heard of an incident: its incident
-// alert is in the outbox (pending or sent — later states are handled when
-// follow-ups are delivered) or a thread is recorded.
-func (p *Pipeline) told(channel, incidentID string) (bool, error) {
-	if _, ok, err := p.o.Store.Alert(AlertID(channel, incidentID)); err != nil || ok {
-		return ok, err
+// told reports whether a channel, under any of its spellings, has heard
+// of an incident: its incident alert is in the outbox (pending or sent —
+// later states are handled when follow-ups are delivered) or a thread is
+// recorded.
+func (p *Pipeline) told(aliases []string, incidentID string) (bool, error) {
+	for _, ch := range aliases {
+		if _, ok, err := p.o.Store.Alert(AlertID(ch, incidentID)); err != nil || ok {
+			return ok, err
+		}
 	}
-	_, ok, err := p.o.Store.Thread(channel, incidentID)
-	return ok, err
+	for _, ch := range aliases {
+		if _, ok, err := p.o.Store.Thread(ch, incidentID); err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // silenced maps each item matching an active silence to the first such
@@ -483,18 +591,22 @@ func (p *Pipeline) silenced(ctx context.Context, ids []string, now time.Time) (m
 }
 
 // recent is how many new-incident messages the channel got in the last
-// hour. Call with commitMu held.
-func (p *Pipeline) recent(channel string, now time.Time) int {
-	l := p.capLog[channel]
-	i := 0
-	for i < len(l) && now.Sub(l[i]) >= capWindow {
-		i++
+// hour, under any of its spellings. Call with commitMu held.
+func (p *Pipeline) recent(aliases []string, now time.Time) int {
+	n := 0
+	for _, channel := range aliases {
+		l := p.capLog[channel]
+		i := 0
+		for i < len(l) && now.Sub(l[i]) >= capWindow {
+			i++
+		}
+		if i > 0 {
+			l = slices.Delete(l, 0, i)
+			p.capLog[channel] = l
+		}
+		n += len(l)
 	}
-	if i > 0 {
-		l = slices.Delete(l, 0, i)
-		p.capLog[channel] = l
-	}
-	return len(l)
+	return n
 }
 
 // applyPlan records what a successful commit added: rate-cap slots taken

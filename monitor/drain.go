@@ -67,6 +67,12 @@ func later(next *time.Time, t time.Time) {
 // message will never have a thread (failed, silenced, webhook mode) is
 // posted as an incident message itself; one whose incident message went
 // into a rate-cap summary joins the next summary.
+//
+// Channels are destinations (see ChannelResolver). Alerts for a channel
+// whose ID is not known yet go first, so the first post teaches it; an
+// alert whose twin — the same incident or follow-up under another
+// spelling of the channel — was already sent is marked sent as merged
+// into it (Ref "merged:<twin ID>") instead of being posted again.
 func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 	p.drainMu.Lock()
 	defer p.drainMu.Unlock()
@@ -77,6 +83,7 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 			later(&rep.Next, u.next)
 		}
 	}()
+	p.resolveChannels(ctx)
 	if err := p.summarise(&rep); err != nil {
 		return rep, err
 	}
@@ -102,22 +109,47 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 	// that is down (and each waiting out the channel's spacing).
 	held := map[string]time.Time{}
 	// Parents first: a follow-up due with its parent can then be threaded
-	// in the same drain.
-	slices.SortStableFunc(due, func(a, b accordwatch.Alert) int { return rank(a) - rank(b) })
+	// in the same drain. Within each, channels whose ID a post would
+	// reveal first: the alerts for their other spellings then merge.
+	unresolved := map[string]bool{}
+	for _, a := range due {
+		if _, ok := unresolved[a.Channel]; !ok {
+			unresolved[a.Channel] = !p.dest(a.Channel).Resolved
+		}
+	}
+	order := func(a accordwatch.Alert) int {
+		o := 2 * rank(a)
+		if !unresolved[a.Channel] {
+			o++
+		}
+		return o
+	}
+	slices.SortStableFunc(due, func(a, b accordwatch.Alert) int { return order(a) - order(b) })
 	for i := 0; i < len(due); i++ {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
 		a := due[i]
-		if t, ok := held[a.Channel]; ok {
+		d := p.dest(a.Channel)
+		if t, ok := held[d.Key]; ok {
 			later(&rep.Next, t)
 			continue
 		}
 		now := p.o.Now().UTC()
-		log := p.o.Logger.With("rule", a.Rule, "item_id", a.ItemID, "alert_id", a.ID, "kind", kindOf(a), "channel", a.Channel)
+		log := p.o.Logger.With(append([]any{"rule", a.Rule, "item_id", a.ItemID, "alert_id", a.ID, "kind", kindOf(a)}, channelAttrs(d)...)...)
+		sent, pending, err := p.twins(a, d.Aliases)
+		if err != nil {
+			return rep, err
+		}
+		if sent != nil {
+			if err := p.mergeInto(ctx, log, a, *sent, now); err != nil {
+				return rep, err
+			}
+			continue
+		}
 		var lastPosted time.Time
 		if a.Kind == accordwatch.KindFollowup {
-			act, last, err := p.resolveFollowup(&a, now)
+			act, last, err := p.resolveFollowup(&a, d.Aliases, now)
 			if err != nil {
 				return rep, err
 			}
@@ -153,6 +185,11 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 			}
 			continue
 		}
+		// Twins not posted yet are told in this one message: it names
+		// their rules too, and they are marked merged once it is sent.
+		for _, t := range pending {
+			a.Rule = p.joinRules(a.Rule, t.Rule)
+		}
 		ref, sendErr := p.o.Notifier.Send(ctx, a, item)
 		a.Attempts++
 		now = p.o.Now().UTC()
@@ -163,6 +200,12 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 			rep.Sent++
 			if err := p.o.Store.UpdateAlert(a); err != nil {
 				return rep, err
+			}
+			for _, t := range pending {
+				t.Status, t.SentAt, t.Ref, t.LastError = accordwatch.AlertSent, now, mergedPrefix+a.ID, ""
+				if err := p.o.Store.UpdateAlert(t); err != nil {
+					return rep, err
+				}
 			}
 			if err := p.afterSent(ctx, log, a, lastPosted, now); err != nil {
 				return rep, err
@@ -188,14 +231,14 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 			}
 			a.NextAttempt = now.Add(se.RetryAfter)
 			rep.Deferred++
-			held[a.Channel] = a.NextAttempt
+			held[d.Key] = a.NextAttempt
 			later(&rep.Next, a.NextAttempt)
 			log.Warn("rate limited; alert stays in the outbox", "retry_after", se.RetryAfter)
 		default:
 			a.LastError = sendErr.Error()
 			a.NextAttempt = now.Add(backoff(a.Attempts))
 			rep.Deferred++
-			held[a.Channel] = a.NextAttempt
+			held[d.Key] = a.NextAttempt
 			later(&rep.Next, a.NextAttempt)
 			log.Warn("alert delivery failed; will retry", "err", sendErr, "next_attempt", a.NextAttempt)
 		}
@@ -230,17 +273,132 @@ const (
 	followupAsIncident
 )
 
-// resolveFollowup finds the thread a follow-up goes to and whether it is
-// broadcast, or decides it cannot be threaded (see Drain). It updates a;
-// last is when the channel last saw a message about the incident.
-func (p *Pipeline) resolveFollowup(a *accordwatch.Alert, now time.Time) (act followupAction, last time.Time, err error) {
-	th, hasThread, err := p.o.Store.Thread(a.Channel, a.IncidentID)
-	if err != nil {
-		return 0, last, err
+// twins looks for a's twins: alerts that tell a's channel, under another
+// of its spellings (aliases), what a would — the same incident's message,
+// or the same follow-up. sent is one already sent (or summarised), if
+// any; pending are those still waiting (or held by the rate cap), which
+// a's message stands for once sent.
+// Summaries and alerts of no incident have none.
+func (p *Pipeline) twins(a accordwatch.Alert, aliases []string) (sent *accordwatch.Alert, pending []accordwatch.Alert, err error) {
+	if a.IncidentID == "" || a.Kind == accordwatch.KindSummary {
+		return nil, nil, nil
 	}
-	parent, hasParent, err := p.o.Store.Alert(AlertID(a.Channel, a.IncidentID))
-	if err != nil {
-		return 0, last, err
+	for _, ch := range aliases {
+		if ch == a.Channel {
+			continue
+		}
+		id := AlertID(ch, a.IncidentID)
+		if a.Kind == accordwatch.KindFollowup {
+			id = FollowupID(ch, a.ItemID)
+		}
+		if id == a.ID {
+			continue
+		}
+		t, ok, err := p.o.Store.Alert(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch {
+		case !ok || isMerged(t):
+		case t.Status == accordwatch.AlertSent:
+			if sent == nil {
+				sent = &t
+			}
+		case t.Status == accordwatch.AlertPending || t.Status == accordwatch.AlertOverflow:
+			pending = append(pending, t)
+		}
+	}
+	return sent, pending, nil
+}
+
+// mergeInto marks a sent as merged into its twin instead of posting it.
+// When a is an incident message whose rules the twin's message does not
+// name yet, the twin learns them and its message is updated to name them
+// (bot mode; a failed update is retried like any parent update).
+func (p *Pipeline) mergeInto(ctx context.Context, log *slog.Logger, a, twin accordwatch.Alert, now time.Time) error {
+	a.Status, a.SentAt, a.Ref, a.LastError = accordwatch.AlertSent, now, mergedPrefix+twin.ID, ""
+	log.Info("already posted for this incident under another spelling of the channel; not posted again", "same_as", twin.ID)
+	if err := p.o.Store.UpdateAlert(a); err != nil {
+		return err
+	}
+	rules := p.joinRules(twin.Rule, a.Rule)
+	if !isIncidentKind(a.Kind) || rules == twin.Rule || strings.HasPrefix(twin.Ref, "summary:") {
+		return nil
+	}
+	twin.Rule = rules
+	if err := p.o.Store.UpdateAlert(twin); err != nil {
+		return err
+	}
+	p.updateParent(ctx, log, parentUpdate{channel: twin.Channel, incidentID: twin.IncidentID, ref: twin.Ref}, now)
+	return nil
+}
+
+// joinRules joins lists of rule names ("a, b") into one without repeats,
+// in the order the rules are configured (unknown names last).
+func (p *Pipeline) joinRules(lists ...string) string {
+	var names []string
+	for _, l := range lists {
+		for _, n := range strings.Split(l, ", ") {
+			if n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	pos := func(n string) int {
+		for i, r := range p.o.Rules {
+			if r.Name == n {
+				return i
+			}
+		}
+		return len(p.o.Rules)
+	}
+	slices.SortStableFunc(names, func(a, b string) int { return pos(a) - pos(b) })
+	return strings.Join(names, ", ")
+}
+
+// parentRank orders candidate incident messages for a follow-up: one
+// posted with a thread, then one still pending, then one held by the
+// rate cap, then the rest.
+func parentRank(a accordwatch.Alert) int {
+	switch {
+	case a.Status == accordwatch.AlertSent && a.Ref != "" && !strings.HasPrefix(a.Ref, "summary:") && !isMerged(a):
+		return 3
+	case a.Status == accordwatch.AlertPending:
+		return 2
+	case a.Status == accordwatch.AlertOverflow || strings.HasPrefix(a.Ref, "summary:"):
+		return 1
+	}
+	return 0
+}
+
+// resolveFollowup finds the thread a follow-up goes to and whether it is
+// broadcast, or decides it cannot be threaded (see Drain). The thread and
+// the incident message may be stored under any of the channel's
+// spellings (aliases, its key first). It updates a; last is when the
+// channel last saw a message about the incident.
+func (p *Pipeline) resolveFollowup(a *accordwatch.Alert, aliases []string, now time.Time) (act followupAction, last time.Time, err error) {
+	var th store.Thread
+	hasThread := false
+	for _, ch := range aliases {
+		t, ok, err := p.o.Store.Thread(ch, a.IncidentID)
+		if err != nil {
+			return 0, last, err
+		}
+		if ok && t.Ref != "" {
+			th, hasThread = t, true
+			break
+		}
+	}
+	var parent accordwatch.Alert
+	hasParent := false
+	for _, ch := range aliases {
+		pa, ok, err := p.o.Store.Alert(AlertID(ch, a.IncidentID))
+		if err != nil {
+			return 0, last, err
+		}
+		if ok && !isMerged(pa) && (!hasParent || parentRank(pa) > parentRank(parent)) {
+			parent, hasParent = pa, true
+		}
 	}
 	summarised := hasParent && strings.HasPrefix(parent.Ref, "summary:")
 	switch {
@@ -363,7 +521,7 @@ func (p *Pipeline) retryParentUpdates(ctx context.Context) {
 			return
 		}
 		u := p.parentUpdates[ref]
-		p.updateParent(ctx, p.o.Logger.With("channel", u.channel, "incident_id", u.incidentID), u, now)
+		p.updateParent(ctx, p.o.Logger.With(append(channelAttrs(p.dest(u.channel)), "incident_id", u.incidentID)...), u, now)
 	}
 }
 
@@ -375,9 +533,15 @@ func (p *Pipeline) parentOf(u parentUpdate) (parent accordwatch.Alert, item acco
 	if err != nil || !ok {
 		return parent, item, 0, false, err
 	}
-	ids := []string{AlertID(u.channel, inc.ID)}
+	aliases := p.dest(u.channel).Aliases
+	var ids []string
+	for _, ch := range aliases {
+		ids = append(ids, AlertID(ch, inc.ID))
+	}
 	for _, id := range inc.ItemIDs {
-		ids = append(ids, FollowupID(u.channel, id))
+		for _, ch := range aliases {
+			ids = append(ids, FollowupID(ch, id))
+		}
 	}
 	for _, id := range ids {
 		a, found, err := p.o.Store.Alert(id)
@@ -406,16 +570,41 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 		return nil
 	}
 	now := p.o.Now().UTC()
+	// The overflow set and lastSummary hold the spellings alerts were
+	// stored under; a summary is per destination, over all of them.
+	dests := map[string]notify.Destination{}
+	destOf := func(ch string) notify.Destination {
+		d, ok := dests[ch]
+		if !ok {
+			d = p.dest(ch)
+			dests[ch] = d
+		}
+		return d
+	}
 	ready := map[string]bool{}
+	var keys []string
 	for _, ch := range chans {
-		if last, ok := p.lastSummary[ch]; !ok || now.Sub(last) >= p.o.SummaryEvery {
-			ready[ch] = true
+		d := destOf(ch)
+		r, decided := ready[d.Key]
+		if !decided {
+			r = true
+			for _, alias := range d.Aliases {
+				if last, ok := p.lastSummary[alias]; ok && now.Sub(last) < p.o.SummaryEvery {
+					r = false
+				}
+			}
+			ready[d.Key] = r
+			if r {
+				keys = append(keys, d.Key)
+			}
+		}
+		if r {
 			// Cleared before the scan: overflow the writer adds meanwhile
 			// sets it again rather than being missed.
 			p.overflow.remove(ch)
 		}
 	}
-	if len(ready) == 0 {
+	if len(keys) == 0 {
 		return nil
 	}
 	all, err := p.o.Store.OpenAlerts()
@@ -424,11 +613,14 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 	}
 	held := map[string][]accordwatch.Alert{}
 	for _, a := range all {
-		if a.Status == accordwatch.AlertOverflow && ready[a.Channel] {
-			held[a.Channel] = append(held[a.Channel], a)
+		if a.Status != accordwatch.AlertOverflow {
+			continue
+		}
+		if k := destOf(a.Channel).Key; ready[k] {
+			held[k] = append(held[k], a)
 		}
 	}
-	for _, ch := range chans {
+	for _, ch := range keys {
 		list := held[ch]
 		if len(list) == 0 {
 			continue
@@ -436,8 +628,18 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 		ids := make([]string, len(list))
 		var rules []accordwatch.Rule
 		entries := make([]accordwatch.SummaryEntry, 0, len(list))
+		listed := map[string]bool{} // incidents: twins under two spellings are one line
 		for i, a := range list {
 			ids[i] = a.ID
+			for _, n := range strings.Split(a.Rule, ", ") {
+				rules = append(rules, accordwatch.Rule{Name: n})
+			}
+			if a.IncidentID != "" && isIncidentKind(a.Kind) {
+				if listed[a.IncidentID] {
+					continue
+				}
+				listed[a.IncidentID] = true
+			}
 			e := accordwatch.SummaryEntry{Rule: a.Rule}
 			it, ok, err := p.o.Store.Item(a.ItemID)
 			if err != nil {
@@ -447,9 +649,6 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 				e.Title, e.Link, e.Severity = it.Title, it.Link, it.Tags.Severity
 			}
 			entries = append(entries, e)
-			for _, n := range strings.Split(a.Rule, ", ") {
-				rules = append(rules, accordwatch.Rule{Name: n})
-			}
 		}
 		sum := accordwatch.Alert{
 			ID: summaryID(ch, ids), Kind: accordwatch.KindSummary, Channel: ch, ItemID: list[0].ItemID,
@@ -465,7 +664,7 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 		}
 		p.lastSummary[ch] = now
 		rep.Summaries++
-		p.o.Logger.Info("rate cap reached; held-back alerts summarised", "channel", ch, "alerts", len(list), "summary_id", sum.ID)
+		p.o.Logger.Info("rate cap reached; held-back alerts summarised", append(channelAttrs(destOf(ch)), "alerts", len(list), "summary_id", sum.ID)...)
 	}
 	return nil
 }

@@ -58,7 +58,9 @@ type Options struct {
 	// JSONWebhookSecret signs JSON deliveries (X-Accordwatch-Signature);
 	// receivers check them with VerifySignature.
 	JSONWebhookSecret accordwatch.Secret
-	// Channel is the default channel in bot mode; an alert's own Channel wins.
+	// Channel is the default channel in bot mode; an alert's own Channel
+	// wins. Channels may be given as "#name", "name" or an ID; see
+	// Destination for how spellings of one channel are told apart.
 	Channel string
 	// OpsChannel receives operational messages (feed health); default
 	// Channel.
@@ -94,11 +96,13 @@ type Notifier struct {
 	interval   time.Duration
 	now        func() time.Time
 
+	// book knows which channel spellings are one destination (see
+	// channels.go); resolveMu serialises its lookups.
+	book      *channelBook
+	resolveMu sync.Mutex
+
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
-	// channelIDs maps configured channel names to the IDs Slack answered
-	// with, so both spellings share one limiter.
-	channelIDs map[string]string
 	// pending maps an alert (ID and kind) that Slack accepted but the JSON
 	// sink did not to Slack's ref, so the outbox's retry does not post to
 	// Slack twice.
@@ -124,7 +128,6 @@ func New(opts Options) (*Notifier, error) {
 		interval:   opts.PerChannelInterval,
 		now:        time.Now,
 		limiters:   make(map[string]*rate.Limiter),
-		channelIDs: make(map[string]string),
 		pending:    make(map[string]string),
 	}
 	if n.opsChannel == "" {
@@ -181,6 +184,8 @@ func New(opts Options) (*Notifier, error) {
 		n.mode = ModeFile
 		n.log.Info("no slack credentials: alerts go to the log and the alerts file; threads and updates need SLACK_BOT_TOKEN", "file", n.alertsFile)
 	}
+	n.book = newChannelBook(n.mode, n.channel)
+	n.book.seen[opts.Channel], n.book.seen[opts.OpsChannel] = true, true
 	if n.jsonURL.IsSet() && !n.jsonSecret.IsSet() {
 		n.log.Warn("json webhook has no secret: deliveries are unsigned and receivers cannot verify them")
 	}
@@ -446,14 +451,23 @@ func (n *Notifier) channelFor(a accordwatch.Alert) string {
 	return n.channel
 }
 
+// limiterKey is the limiter a channel (or webhookKey, or an update key)
+// waits on: a channel named "#alerts" in config, "alerts" elsewhere and
+// "C0ALERTS" in a thread ref is one channel to Slack's rate limit.
+func (n *Notifier) limiterKey(key string) string {
+	if key == webhookKey {
+		return key
+	}
+	if ch, ok := strings.CutPrefix(key, updateKeyPrefix); ok {
+		return updateKeyPrefix + n.book.key(ch)
+	}
+	return n.book.key(key)
+}
+
 // wait blocks until key may post again.
 func (n *Notifier) wait(ctx context.Context, key string) error {
+	key = n.limiterKey(key)
 	n.mu.Lock()
-	// A channel named "#alerts" in config and "C0ALERTS" in a thread ref
-	// is one channel to Slack's rate limit: share its limiter.
-	if id, ok := n.channelIDs[key]; ok {
-		key = id
-	}
 	lim, ok := n.limiters[key]
 	if !ok {
 		// Burst 1: posts to one channel are spaced by interval.
@@ -487,7 +501,7 @@ func (n *Notifier) sendBot(ctx context.Context, kind string, a accordwatch.Alert
 			msg = renderFollowup(a, item, true)
 		}
 	case accordwatch.KindSummary:
-		msg = renderSummary(a, channel)
+		msg = renderSummary(a, n.book.label(n.book.key(channel)))
 	default:
 		msg = render(a, item)
 	}
@@ -501,24 +515,26 @@ func (n *Notifier) sendBot(ctx context.Context, kind string, a accordwatch.Alert
 	respChannel, ts, err := n.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		se := n.classifyBot(ctx, err)
-		n.log.Debug("slack post failed", "channel", channel, "kind", kind, "rule", a.Rule, "item_id", item.ID, "code", se.Code)
+		n.log.Debug("slack post failed", "channel", n.book.label(channel), "channel_id", channel, "kind", kind, "rule", a.Rule, "item_id", item.ID, "code", se.Code)
 		return "", se
 	}
 	if respChannel == "" {
 		respChannel = channel
-	} else if respChannel != channel {
+	} else if before := n.limiterKey(channel); before != respChannel {
+		// Slack answers with the channel's ID: from now on every spelling
+		// of it is that ID (the fallback when channels cannot be listed).
+		n.book.learn(channel, respChannel)
 		n.mu.Lock()
-		n.channelIDs[channel] = respChannel
 		// The limiter the name used becomes the ID's, so a follow-up sent
 		// by ID right after this post still waits its turn.
-		if lim, ok := n.limiters[channel]; ok {
+		if lim, ok := n.limiters[before]; ok {
 			if _, taken := n.limiters[respChannel]; !taken {
 				n.limiters[respChannel] = lim
 			}
 		}
 		n.mu.Unlock()
 	}
-	n.log.Debug("slack alert posted", "channel", respChannel, "ts", ts, "kind", kind, "rule", a.Rule, "item_id", item.ID)
+	n.log.Debug("slack alert posted", "channel", n.book.label(respChannel), "channel_id", respChannel, "ts", ts, "kind", kind, "rule", a.Rule, "item_id", item.ID)
 	return respChannel + "/" + ts, nil
 }
 

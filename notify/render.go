@@ -329,8 +329,9 @@ func stateLines(t accordwatch.Tags) []string {
 	return out
 }
 
-// contextText is "<feed> · <published UTC> · rule <rule> · N sources",
-// escaped; the source count only when there is more than one.
+// contextText is "<feed> · <published UTC> · matched: <rules> · N
+// sources", escaped; the source count only when there is more than one.
+// a.Rule names every rule that matched the incident for this channel.
 func contextText(a accordwatch.Alert, item accordwatch.Item) string {
 	var parts []string
 	if item.FeedName != "" {
@@ -340,7 +341,7 @@ func contextText(a accordwatch.Alert, item accordwatch.Item) string {
 		parts = append(parts, item.Published.In(time.UTC).Format(dateLayout))
 	}
 	if a.Rule != "" {
-		parts = append(parts, "rule "+a.Rule)
+		parts = append(parts, matchedPrefix+a.Rule)
 	}
 	if a.Sources > 1 {
 		parts = append(parts, fmt.Sprintf("%d sources", a.Sources))
@@ -407,7 +408,7 @@ func renderFollowup(a accordwatch.Alert, item accordwatch.Item, degraded bool) m
 		ctx = append(ctx, fit(Escape(tags), maxTagLine))
 	}
 	if a.Rule != "" {
-		ctx = append(ctx, "rule "+fit(Escape(a.Rule), maxTitle))
+		ctx = append(ctx, matchedPrefix+fit(Escape(a.Rule), maxTitle))
 	}
 	if a.Sources > 1 {
 		ctx = append(ctx, fmt.Sprintf("%d sources", a.Sources))
@@ -432,9 +433,14 @@ const (
 	maxSummaryTitle    = 200
 )
 
+// matchedPrefix introduces the rules that matched, in every message kind:
+// "matched: state-linked-attack, watch #accord-alerts".
+const matchedPrefix = "matched: "
+
 // renderSummary is one message for the alerts a rate cap held back on
-// channel: a lead line, then one line per entry (severity, linked title,
-// rule), and "… and K more" for what does not fit.
+// channel (its readable name, else its ID): a lead line, then one line per
+// entry (severity, linked title, rules), and "… and K more" for what does
+// not fit.
 func renderSummary(a accordwatch.Alert, channel string) message {
 	n := len(a.Summary)
 	noun := "alerts"
@@ -463,7 +469,7 @@ func renderSummary(a accordwatch.Alert, channel string) message {
 	for _, e := range a.Summary {
 		line := fmt.Sprintf("%s %d · %s", severityMarker(e.Severity), e.Severity, linkedTitle(e.Title, e.Link, maxSummaryTitle))
 		if e.Rule != "" {
-			line += " · rule " + fit(Escape(e.Rule), maxSummaryTitle)
+			line += " · " + matchedPrefix + fit(Escape(e.Rule), maxSummaryTitle)
 		}
 		l := utf8.RuneCountInString(line) + 1
 		if curLen+l > maxText {
