@@ -22,18 +22,28 @@ type Schedule interface {
 	Next(t time.Time) time.Time
 }
 
-// SentStore records which weeks' digests went out. MarkDigestSent must be
-// atomic: it returns first=false when the week was already recorded.
-// *store.Store implements it.
+// SentStore records which weeks' digests went out, so each week is posted
+// once whether the schedule, its catch-up or a person asked for it. A post
+// is bracketed: ClaimDigest before it, then ConfirmDigest once Slack
+// accepted it or ReleaseDigest when it failed. *store.Store implements it.
 type SentStore interface {
-	DigestSent(week string) (at time.Time, ok bool, err error)
-	MarkDigestSent(week string, at time.Time) (first bool, err error)
+	// ClaimDigest checks and claims week in one atomic step. claimed=false
+	// means the week was already sent, at sentAt; force claims it anyway.
+	// interrupted=true means an earlier post was claimed and never
+	// confirmed or released (its process died): it may already be in
+	// Slack. A week being posted right now is an error unless force.
+	ClaimDigest(week string, now time.Time, force bool) (claimed, interrupted bool, sentAt time.Time, err error)
+	// ConfirmDigest records week as sent at at.
+	ConfirmDigest(week string, at time.Time) error
+	// ReleaseDigest undoes a claim whose post failed.
+	ReleaseDigest(week string) error
 }
 
-// Poster delivers a digest to a chat channel; *notify.Notifier implements
-// it. htmlURL links to the HTML page ("" when there is no web UI). A
-// returned error means nothing may have been delivered, so the digest is
-// tried again on the next run.
+// Poster delivers a digest to a chat channel; notify.DigestSender and
+// *notify.Notifier implement it. htmlURL links to the HTML page ("" when
+// there is no web UI). An error means the digest may not have been
+// delivered: the Runner releases the week, to be posted again (at least
+// once), so a Poster retries in place only what it knows did not arrive.
 type Poster interface {
 	SendDigest(ctx context.Context, channel string, r *Report, htmlURL string) (ref string, err error)
 }
@@ -112,25 +122,16 @@ func (r *Runner) Due(now time.Time) (week string, from, to, due time.Time) {
 }
 
 // RunDue sends the digest of the most recent complete week if it is due
-// at now and was not sent yet: build, write the files, post, then record
-// it in the store. Call it on start (the catch-up of a run missed while
-// the daemon was down) and from the weekly job. Only that one week is
-// caught up: an older missed week would arrive stale, next to a fresh
-// one. A failure leaves the week unrecorded, so the next call retries it;
-// a week is never recorded, and so never posted again, once sent.
+// at now and was not sent yet: claim the week in the store, build, write
+// the files, post, then confirm. Call it on start (the catch-up of a run
+// missed while the daemon was down) and from the weekly job. Only that one
+// week is caught up: an older missed week would arrive stale, next to a
+// fresh one. A week posted by hand (Post) counts as sent. A failure
+// releases the claim, so a later call retries the week; a week is never
+// posted again once confirmed.
 func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 	week, from, to, due := r.Due(now)
 	if now.Before(due) {
-		return nil
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	at, sent, err := r.o.Store.DigestSent(week)
-	if err != nil {
-		return fmt.Errorf("digest %s: %w", week, err)
-	}
-	if sent {
-		r.o.Logger.Debug("digest already sent", "week", week, "sent_at", at)
 		return nil
 	}
 	if r.o.Since.After(from) {
@@ -139,34 +140,169 @@ func (r *Runner) RunDue(ctx context.Context, now time.Time) error {
 		r.o.Logger.Info("no digest for a week not monitored from its start", "week", week, "monitoring_since", r.o.Since)
 		return nil
 	}
-	late := now.Sub(due)
-	bo := r.o.Build
-	bo.Now = func() time.Time { return now }
-	rep, err := Build(ctx, r.o.Searcher, r.o.Feeds, from, to, bo)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.claim(week, now, false)
 	if err != nil {
-		return fmt.Errorf("digest %s: %w", week, err)
-	}
-	if err := r.write(week, rep); err != nil {
 		return err
 	}
-	ref := ""
-	if r.o.Poster != nil {
-		ref, err = r.o.Poster.SendDigest(ctx, r.o.Channel, rep, r.HTMLURL(week))
+	if !p.claimed {
+		r.o.Logger.Debug("digest already sent", "week", week, "sent_at", p.sentAt)
+		return nil
+	}
+	bo := r.o.Build
+	bo.Now = func() time.Time { return now }
+	rep, ref, err := r.send(ctx, week, from, to, bo, true)
+	if err != nil {
+		return r.release(week, err)
+	}
+	if err := r.confirm(week, now); err != nil {
+		return err
+	}
+	r.o.Logger.Info("digest sent", "week", week, "incidents", rep.Total.N, "ref", ref, "late", now.Sub(due).Round(time.Second).String())
+	return nil
+}
+
+// Posted is what Post did.
+type Posted struct {
+	// Week is the ISO week posted; "" for a range that is not one ISO
+	// week, which is posted but not recorded.
+	Week string `json:"week,omitempty"`
+	// Title names the range, as the report does.
+	Title string `json:"title"`
+	// Ref is the Slack message ("<channel>/<ts>") in bot mode, else "".
+	Ref string `json:"ref,omitempty"`
+	// At is when it was posted.
+	At time.Time `json:"posted_at"`
+	// PostedBefore is when the week had been posted before, for a post
+	// made again with force; zero otherwise.
+	PostedBefore time.Time `json:"posted_before,omitzero"`
+}
+
+// AlreadyPostedError is Post's answer for a week that was already posted
+// and not forced.
+type AlreadyPostedError struct {
+	Week string
+	At   time.Time
+}
+
+func (e *AlreadyPostedError) Error() string {
+	return fmt.Sprintf("digest: week %s was already posted at %s", e.Week, e.At.Format(time.RFC3339))
+}
+
+// Post builds the digest of [from, to) and posts it now, on request
+// (`accordwatch digest --post`, by itself or through the daemon's API). A
+// range that is exactly one ISO week goes through the same record as
+// RunDue: a week already posted is refused with *AlreadyPostedError unless
+// force, a week posted here is not posted again by the schedule, and its
+// files are written to Dir. Any other range is posted without a record.
+// It needs a Poster.
+func (r *Runner) Post(ctx context.Context, from, to time.Time, force bool) (*Report, Posted, error) {
+	if r.o.Poster == nil {
+		return nil, Posted{}, errors.New("digest: no chat channel to post to")
+	}
+	bo := r.o.Build
+	now := time.Now()
+	if bo.Now != nil {
+		now = bo.Now()
+	}
+	bo.Now = func() time.Time { return now }
+	week, ok := isWeek(from, to, bo.Location)
+	if !ok {
+		rep, ref, err := r.send(ctx, "", from, to, bo, false)
 		if err != nil {
-			return fmt.Errorf("digest %s: post: %w", week, err)
+			return nil, Posted{}, err
+		}
+		r.o.Logger.Info("digest posted by request", "range", rep.Title, "ref", ref)
+		return rep, Posted{Title: rep.Title, Ref: ref, At: now}, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, err := r.claim(week, now, force)
+	if err != nil {
+		return nil, Posted{}, err
+	}
+	if !p.claimed {
+		return nil, Posted{}, &AlreadyPostedError{Week: week, At: p.sentAt}
+	}
+	rep, ref, err := r.send(ctx, week, from, to, bo, true)
+	if err != nil {
+		return nil, Posted{}, r.release(week, err)
+	}
+	if err := r.confirm(week, now); err != nil {
+		return nil, Posted{}, err
+	}
+	r.o.Logger.Info("digest posted by request", "week", week, "incidents", rep.Total.N, "ref", ref, "forced", !p.sentAt.IsZero())
+	return rep, Posted{Week: week, Title: rep.Title, Ref: ref, At: now, PostedBefore: p.sentAt}, nil
+}
+
+// claimResult is what the store said to a claim.
+type claimResult struct {
+	claimed bool
+	sentAt  time.Time
+}
+
+// claim asks the store for week, and says so when it takes over a post
+// that was interrupted.
+func (r *Runner) claim(week string, now time.Time, force bool) (claimResult, error) {
+	ok, interrupted, sentAt, err := r.o.Store.ClaimDigest(week, now, force)
+	if err != nil {
+		return claimResult{}, err // it names the week
+	}
+	if interrupted {
+		// At least once: the earlier post may have reached Slack just
+		// before its process died (see store.ClaimDigest).
+		r.o.Logger.Warn("an earlier post of this digest was interrupted; posting it again, so it may appear twice", "week", week)
+	}
+	return claimResult{claimed: ok, sentAt: sentAt}, nil
+}
+
+// send builds the report, writes its files when files is set (week must
+// then name it) and posts it when there is a Poster.
+func (r *Runner) send(ctx context.Context, week string, from, to time.Time, bo Options, files bool) (*Report, string, error) {
+	rep, err := Build(ctx, r.o.Searcher, r.o.Feeds, from, to, bo)
+	if err != nil {
+		name := week
+		if name == "" {
+			name = rangeTitle(from, to, bo.Location)
+		}
+		return nil, "", fmt.Errorf("digest %s: %w", name, err)
+	}
+	if files {
+		if err := r.write(week, rep); err != nil {
+			return nil, "", err
 		}
 	}
-	first, err := r.o.Store.MarkDigestSent(week, now)
+	if r.o.Poster == nil {
+		return rep, "", nil
+	}
+	htmlURL := ""
+	if rep.Week != "" {
+		htmlURL = r.HTMLURL(rep.Week)
+	}
+	ref, err := r.o.Poster.SendDigest(ctx, r.o.Channel, rep, htmlURL)
 	if err != nil {
-		// Posted but not recorded: the next run would post again. Say so
-		// loudly; there is nothing safer to do here.
+		return nil, "", fmt.Errorf("digest %s: post: %w", rep.Title, err)
+	}
+	return rep, ref, nil
+}
+
+// release gives week's claim back after err, so it can be tried again.
+func (r *Runner) release(week string, err error) error {
+	if rerr := r.o.Store.ReleaseDigest(week); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
+}
+
+// confirm records week as sent. If that fails the digest is out but the
+// claim stays open: this process refuses the week until it restarts, and
+// the next process posts it again (at least once).
+func (r *Runner) confirm(week string, at time.Time) error {
+	if err := r.o.Store.ConfirmDigest(week, at); err != nil {
 		r.o.Logger.Error("digest posted but not recorded; it may be posted again", "week", week, "err", err)
 		return fmt.Errorf("digest %s: record: %w", week, err)
 	}
-	if !first {
-		r.o.Logger.Warn("digest was recorded by another process meanwhile", "week", week)
-	}
-	r.o.Logger.Info("digest sent", "week", week, "incidents", rep.Total.N, "ref", ref, "late", late.Round(time.Second).String())
 	return nil
 }
 

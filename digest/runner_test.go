@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -254,5 +255,173 @@ func TestRunnerWithoutPosterWritesFiles(t *testing.T) {
 	}
 	if _, ok, _ := st.DigestSent("2026-W47"); !ok {
 		t.Errorf("week not recorded")
+	}
+}
+
+// weekRange is the bounds of an ISO week in Brussels.
+func weekRange(t *testing.T, week string) (time.Time, time.Time) {
+	t.Helper()
+	from, to, err := digest.WeekRange(week, brussels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return from, to
+}
+
+// TestRunnerSkipsAWeekPostedByHand: a week posted on request before it
+// was due is not posted again by the schedule, nor by the catch-up.
+func TestRunnerSkipsAWeekPostedByHand(t *testing.T) {
+	r, p, st, dir := newRunner(t)
+	from, to := weekRange(t, "2026-W47")
+	rep, posted, err := r.Post(context.Background(), from, to, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Week != "2026-W47" || posted.Week != "2026-W47" || posted.Ref != "#accord-digest/1" {
+		t.Errorf("Post: got report %q, %+v, want 2026-W47 posted as #accord-digest/1", rep.Week, posted)
+	}
+	if _, ok, _ := st.DigestSent("2026-W47"); !ok {
+		t.Errorf("the post was not recorded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "2026-W47.md")); err != nil {
+		t.Errorf("the post wrote no files: %v", err)
+	}
+	tick(t, r, local(11, 23, 8), local(11, 24, 12), nil)
+	if got := p.Posts(); len(got) != 1 {
+		t.Errorf("posts: got %v, want only the one by hand", got)
+	}
+}
+
+// TestRunnerPostRefusesAPostedWeek: a week the schedule posted is refused
+// by Post, with when, unless forced; a forced post is recorded anew.
+func TestRunnerPostRefusesAPostedWeek(t *testing.T) {
+	r, p, st, _ := newRunner(t)
+	if err := r.RunDue(context.Background(), local(11, 23, 9)); err != nil {
+		t.Fatal(err)
+	}
+	from, to := weekRange(t, "2026-W47")
+	_, _, err := r.Post(context.Background(), from, to, false)
+	var ap *digest.AlreadyPostedError
+	if !errors.As(err, &ap) || ap.Week != "2026-W47" || !ap.At.Equal(local(11, 23, 9)) {
+		t.Fatalf("second post: got %v, want *AlreadyPostedError for 2026-W47 at %s", err, local(11, 23, 9))
+	}
+	if want := "digest: week 2026-W47 was already posted at 2026-11-23T08:00:00Z"; err.Error() != want {
+		t.Errorf("message: got %q, want %q", err, want)
+	}
+	_, posted, err := r.Post(context.Background(), from, to, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !posted.PostedBefore.Equal(local(11, 23, 9)) {
+		t.Errorf("forced post: PostedBefore %v, want %v", posted.PostedBefore, local(11, 23, 9))
+	}
+	if got := p.Posts(); len(got) != 2 {
+		t.Errorf("posts: got %v, want the scheduled one and the forced one", got)
+	}
+	if at, _, _ := st.DigestSent("2026-W47"); !at.Equal(posted.At) {
+		t.Errorf("store: sent at %v, want the forced post's %v", at, posted.At)
+	}
+}
+
+// TestRunnerPostFailureReleasesTheWeek: a failed post on request leaves
+// the week unposted, for the next try and for the schedule.
+func TestRunnerPostFailureReleasesTheWeek(t *testing.T) {
+	r, p, st, _ := newRunner(t)
+	p.fail = 1
+	from, to := weekRange(t, "2026-W47")
+	if _, _, err := r.Post(context.Background(), from, to, false); err == nil || !strings.Contains(err.Error(), "http_503") {
+		t.Fatalf("failing post: got %v, want the poster's error", err)
+	}
+	if _, ok, _ := st.DigestSent("2026-W47"); ok {
+		t.Fatal("a failed post was recorded as sent")
+	}
+	if err := r.RunDue(context.Background(), local(11, 23, 9)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Posts(), []string{"2026-W47@Mon 23 Nov 09:00"}; !slices.Equal(got, want) {
+		t.Errorf("posts: got %v, want %v", got, want)
+	}
+}
+
+// TestRunnerPostRangeIsNotRecorded: a range that is not one week is
+// posted each time it is asked for, and records no week.
+func TestRunnerPostRangeIsNotRecorded(t *testing.T) {
+	r, p, st, dir := newRunner(t)
+	from := local(11, 1, 0)
+	to := local(12, 1, 0)
+	for range 2 {
+		rep, posted, err := r.Post(context.Background(), from, to, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Week != "" || posted.Week != "" || posted.Title != rep.Title {
+			t.Errorf("range post: got week %q, %+v", rep.Week, posted)
+		}
+	}
+	if got := p.Posts(); len(got) != 2 {
+		t.Errorf("posts: got %v, want 2", got)
+	}
+	for _, w := range []string{"2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48"} {
+		if _, ok, _ := st.DigestSent(w); ok {
+			t.Errorf("%s recorded by a range post", w)
+		}
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("a range post wrote %d files", len(files))
+	}
+}
+
+// blockingPoster holds each post until release is closed.
+type blockingPoster struct {
+	entered chan struct{}
+	release chan struct{}
+	posts   atomic.Int32
+}
+
+func (p *blockingPoster) SendDigest(ctx context.Context, channel string, r *digest.Report, htmlURL string) (string, error) {
+	p.entered <- struct{}{}
+	<-p.release
+	p.posts.Add(1)
+	return channel + "/1", nil
+}
+
+// TestTwoRunnersShareTheRecord: serve has a runner for its schedule and
+// one for POST /api/digest/post. While one posts a week, the other is
+// refused it, and once it is posted, the other skips it.
+func TestTwoRunnersShareTheRecord(t *testing.T) {
+	ix := openIndex(t, fixtureItems())
+	st, err := store.Open(filepath.Join(t.TempDir(), "accordwatch.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := &blockingPoster{entered: make(chan struct{}, 2), release: make(chan struct{})}
+	runner := func() *digest.Runner {
+		r, err := digest.NewRunner(digest.RunnerOptions{Searcher: ix, Store: st, Poster: p, Dir: t.TempDir(), Build: digest.Options{Location: brussels}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	byHand, scheduled := runner(), runner()
+	from, to := weekRange(t, "2026-W47")
+	done := make(chan error)
+	go func() {
+		_, _, err := byHand.Post(context.Background(), from, to, false)
+		done <- err
+	}()
+	<-p.entered
+	if err := scheduled.RunDue(context.Background(), local(11, 23, 9)); err == nil || !strings.Contains(err.Error(), "is being posted") {
+		t.Errorf("schedule while posting by hand: got %v, want \"is being posted\"", err)
+	}
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := scheduled.RunDue(context.Background(), local(11, 23, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.posts.Load(); n != 1 {
+		t.Errorf("posts: got %d, want 1", n)
 	}
 }

@@ -3,8 +3,10 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -21,6 +23,27 @@ const (
 	digestHitLines   = 5 // hits listed per saved section
 )
 
+// DefaultDigestRetryWait is how long one digest message waits out Slack's
+// Retry-After answers, in all, when DigestSender.MaxRetryWait is not set:
+// the default of alerting.max_retry_wait, which bounds the same wait for
+// alerts.
+const DefaultDigestRetryWait = 30 * time.Second
+
+// DigestSender posts digests through a Notifier. It is safe for
+// concurrent use, like the Notifier.
+type DigestSender struct {
+	Notifier *Notifier
+	// MaxRetryWait bounds the time one message spends waiting on Slack's
+	// Retry-After; a rate limit that asks for more fails the post at once.
+	// Zero means DefaultDigestRetryWait.
+	MaxRetryWait time.Duration
+}
+
+// SendDigest is DigestSender{Notifier: n}.SendDigest.
+func (n *Notifier) SendDigest(ctx context.Context, channel string, r *digest.Report, htmlURL string) (ref string, err error) {
+	return DigestSender{Notifier: n}.SendDigest(ctx, channel, r, htmlURL)
+}
+
 // SendDigest posts the weekly digest to channel ("" = the default
 // channel): a header with the totals and their change, the breakdowns as
 // fields, the top incidents, first-seen names, quiet signatories,
@@ -31,7 +54,20 @@ const (
 // logged. Every piece of feed text is escaped and truncated to Slack's
 // limits. ref is "<channel>/<ts>" of the first message in bot mode, ""
 // otherwise; failures are *SendError as for Send.
-func (n *Notifier) SendDigest(ctx context.Context, channel string, r *digest.Report, htmlURL string) (ref string, err error) {
+//
+// Every message waits its turn on the channel's limiter, the one alerts
+// to that channel wait on, and a message Slack turns away with a rate
+// limit (429, Retry-After) is tried again after the wait Slack asked for,
+// up to MaxRetryWait in all. Unlike Send, which leaves retries to the
+// outbox, it retries in place: a digest has no outbox, and a rate-limited
+// message was not posted, so trying it again cannot post it twice. No
+// other failure is retried here, since Slack may have taken the message.
+func (d DigestSender) SendDigest(ctx context.Context, channel string, r *digest.Report, htmlURL string) (ref string, err error) {
+	n := d.Notifier
+	maxWait := d.MaxRetryWait
+	if maxWait <= 0 {
+		maxWait = DefaultDigestRetryWait
+	}
 	msgs := renderDigest(r, htmlURL)
 	switch n.mode {
 	case ModeBot:
@@ -41,9 +77,6 @@ func (n *Notifier) SendDigest(ctx context.Context, channel string, r *digest.Rep
 		ts := ""
 		respChannel := channel
 		for i, m := range msgs {
-			if err := n.wait(ctx, channel); err != nil {
-				return ref, err
-			}
 			opts := []slack.MsgOption{
 				slack.MsgOptionText(m.Text, false), // already escaped
 				slack.MsgOptionBlocks(m.Blocks...),
@@ -52,17 +85,27 @@ func (n *Notifier) SendDigest(ctx context.Context, channel string, r *digest.Rep
 			if i > 0 {
 				opts = append(opts, slack.MsgOptionTS(ts))
 			}
-			c, t, err := n.api.PostMessageContext(ctx, respChannel, opts...)
+			var c, t string
+			err := n.retryRateLimited(ctx, channel, maxWait, r.Week, func() error {
+				var err error
+				if c, t, err = n.api.PostMessageContext(ctx, respChannel, opts...); err != nil {
+					return n.classifyBot(ctx, err)
+				}
+				return nil
+			})
 			if err != nil {
 				// Once the first message is out, a failed continuation is
 				// logged, not returned: the caller would retry the whole
 				// digest and post its first message twice.
-				se := n.classifyBot(ctx, err)
-				n.log.Warn("slack digest post failed", "channel", channel, "week", r.Week, "part", i+1, "code", se.Code)
+				code := ""
+				if se, ok := errors.AsType[*SendError](err); ok {
+					code = se.Code
+				}
+				n.log.Warn("slack digest post failed", "channel", channel, "week", r.Week, "part", i+1, "code", code)
 				if i > 0 {
 					return ref, nil
 				}
-				return "", se
+				return "", err
 			}
 			if i == 0 {
 				ts = t
@@ -76,10 +119,10 @@ func (n *Notifier) SendDigest(ctx context.Context, channel string, r *digest.Rep
 		return ref, nil
 	case ModeWebhook:
 		for i, m := range msgs {
-			if err := n.wait(ctx, webhookKey); err != nil {
-				return "", err
-			}
-			if err := n.postWebhook(ctx, m.Text, m.Blocks); err != nil {
+			err := n.retryRateLimited(ctx, webhookKey, maxWait, r.Week, func() error {
+				return n.postWebhook(ctx, m.Text, m.Blocks)
+			})
+			if err != nil {
 				if i > 0 {
 					n.log.Warn("slack webhook digest continuation failed", "week", r.Week, "part", i+1, "err", err)
 					return "", nil
@@ -93,6 +136,33 @@ func (n *Notifier) SendDigest(ctx context.Context, channel string, r *digest.Rep
 		n.log.Info("digest (no slack credentials)", "title", r.Title, "incidents", r.Total.N,
 			"change", r.ChangeText(), "html", htmlURL)
 		return "", nil
+	}
+}
+
+// retryRateLimited waits on key's limiter and calls post, again after each
+// rate-limit answer (a *SendError with RetryAfter) once its Retry-After has
+// passed, as long as the waits add up to at most maxWait. It returns post's
+// last error, or a *SendError "canceled" when ctx ends while waiting.
+func (n *Notifier) retryRateLimited(ctx context.Context, key string, maxWait time.Duration, week string, post func() error) error {
+	var waited time.Duration
+	for {
+		if err := n.wait(ctx, key); err != nil {
+			return err
+		}
+		err := post()
+		se, ok := errors.AsType[*SendError](err)
+		if !ok || se.Permanent || se.RetryAfter <= 0 || waited+se.RetryAfter > maxWait {
+			return err
+		}
+		n.log.Info("slack rate limited the digest; waiting as asked", "week", week, "retry_after", se.RetryAfter)
+		t := time.NewTimer(se.RetryAfter)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &SendError{Code: "canceled", Err: fmt.Errorf("wait for Retry-After: %w", ctx.Err())}
+		case <-t.C:
+		}
+		waited += se.RetryAfter
 	}
 }
 

@@ -5,11 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
+	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/digest"
 )
 
@@ -213,4 +221,140 @@ func TestDigestPayload(t *testing.T) {
 	if len(msgs) != 1 || len(msgs[0].Blocks) == 0 || !strings.HasPrefix(msgs[0].Text, "Tech Accord weekly digest · 2026-W47: 8 incidents") {
 		t.Errorf("payload: got %s", raw)
 	}
+}
+
+// limitedOnce answers the first request 429 with Retry-After and every
+// later one with ok, recording when each came.
+type limitedOnce struct {
+	retryAfter string
+	ok         func(w http.ResponseWriter)
+	start      time.Time
+
+	mu     sync.Mutex
+	at     []time.Duration
+	status []int // of each answer
+}
+
+func (l *limitedOnce) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.at = append(l.at, time.Since(l.start))
+	if len(l.at) == 1 {
+		w.Header().Set("Retry-After", l.retryAfter)
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
+		l.status = append(l.status, http.StatusTooManyRequests)
+		return
+	}
+	l.status = append(l.status, http.StatusOK)
+	l.ok(w)
+}
+
+func (l *limitedOnce) calls() ([]time.Duration, []int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.at), slices.Clone(l.status)
+}
+
+// TestSendDigestWaitsOutRetryAfter: a digest that Slack rate-limits once
+// with Retry-After: 1 goes out once, a second later, in bot and webhook
+// mode alike (it gave up at once before). synctest's clock makes the
+// second exact and free.
+func TestSendDigestWaitsOutRetryAfter(t *testing.T) {
+	for _, mode := range []string{ModeBot, ModeWebhook} {
+		t.Run(mode, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				fake := &limitedOnce{retryAfter: "1", start: time.Now(), ok: func(w http.ResponseWriter) {
+					if mode == ModeBot {
+						w.Header().Set("Content-Type", "application/json")
+						fmt.Fprintf(w, `{"ok":true,"channel":"C1","ts":%q}`, okTS)
+						return
+					}
+					io.WriteString(w, "ok")
+				}}
+				opts := Options{HTTPClient: &http.Client{Transport: handlerTransport{fake}}}
+				if mode == ModeBot {
+					opts.BotToken, opts.Channel, opts.APIURL = testToken, "#digest", "http://slack.invalid/api/"
+				} else {
+					opts.WebhookURL = "http://hooks.slack.invalid/services/T0/B0/x"
+				}
+				n, err := New(opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ref, err := n.SendDigest(t.Context(), "", fixtureDigest(t), "")
+				if err != nil {
+					t.Fatalf("SendDigest: %v", err)
+				}
+				if mode == ModeBot && ref != "C1/"+okTS {
+					t.Errorf("ref: got %q, want C1/%s", ref, okTS)
+				}
+				at, status := fake.calls()
+				if !slices.Equal(status, []int{429, 200}) {
+					t.Fatalf("answers: got %v, want one 429 then one 200 (the digest posted once)", status)
+				}
+				if at[1]-at[0] != time.Second {
+					t.Errorf("retried after %s, want the 1s Slack asked for", at[1]-at[0])
+				}
+			})
+		})
+	}
+}
+
+// TestSendDigestRetryWaitIsBounded: a Retry-After longer than
+// MaxRetryWait fails the post at once, with the rate-limit error, rather
+// than hold the caller.
+func TestSendDigestRetryWaitIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := &limitedOnce{retryAfter: "120", start: time.Now(), ok: func(w http.ResponseWriter) { io.WriteString(w, "ok") }}
+		n, err := New(Options{WebhookURL: "http://hooks.slack.invalid/services/T0/B0/x", HTTPClient: &http.Client{Transport: handlerTransport{fake}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err = DigestSender{Notifier: n, MaxRetryWait: time.Minute}.SendDigest(t.Context(), "", fixtureDigest(t), "")
+		var se *SendError
+		if !errors.As(err, &se) || se.RetryAfter != 2*time.Minute {
+			t.Fatalf("got %v, want the 429 as a SendError with RetryAfter 2m", err)
+		}
+		if waited := time.Since(start); waited != 0 {
+			t.Errorf("waited %s before giving up, want 0", waited)
+		}
+		if _, status := fake.calls(); len(status) != 1 {
+			t.Errorf("got %d requests, want 1", len(status))
+		}
+	})
+}
+
+// TestDigestAndAlertsShareTheChannelLimiter: a digest posted right after
+// an alert to the same channel waits the channel's interval, because it
+// waits on the alerts' limiter, not one of its own.
+func TestDigestAndAlertsShareTheChannelLimiter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var mu sync.Mutex
+		var at []time.Duration
+		fake := &fakeSlack{token: testToken, respond: func(w http.ResponseWriter, form url.Values) {
+			mu.Lock()
+			at = append(at, time.Since(start))
+			mu.Unlock()
+			fmt.Fprintf(w, `{"ok":true,"channel":"C1","ts":%q}`, okTS)
+		}}
+		n, err := New(Options{
+			BotToken: testToken, Channel: "C1", APIURL: "http://slack.invalid/api/",
+			HTTPClient: &http.Client{Transport: handlerTransport{fake}}, PerChannelInterval: time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.Send(t.Context(), accordwatch.Alert{Rule: "r", Channel: "C1"}, normalItem()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.SendDigest(t.Context(), "C1", fixtureDigest(t), ""); err != nil {
+			t.Fatal(err)
+		}
+		if want := []time.Duration{0, time.Second}; !slices.Equal(at, want) {
+			t.Errorf("posts at %v, want %v", at, want)
+		}
+	})
 }

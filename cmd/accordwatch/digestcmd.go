@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -68,6 +70,19 @@ func digestOptions(cfg *config.Config, ds digestSettings) digest.Options {
 	return digest.Options{Location: digestLocation(cfg), BaseURL: ds.BaseURL, Sections: ds.Sections}
 }
 
+// newDigestRunner makes the digest runner of an open app: it posts through
+// the app's notifier, so digests and alerts share its per-channel limiter,
+// and records weeks in the app's store. sched may be nil for a runner that
+// only posts on request.
+func newDigestRunner(a *app, cfg *config.Config, ds digestSettings, sched digest.Schedule, log *slog.Logger) (*digest.Runner, error) {
+	return digest.NewRunner(digest.RunnerOptions{
+		Since: a.store.Created(), Searcher: a.index, Feeds: healthSource{cfg: cfg, st: a.store}, Store: a.store,
+		Poster:  notify.DigestSender{Notifier: a.notifier, MaxRetryWait: cfg.Alerting.MaxRetryWait.Duration},
+		Channel: ds.Channel, Dir: filepath.Join(cfg.DataDir, digestsDir), Schedule: sched,
+		Build: digestOptions(cfg, ds), Logger: log,
+	})
+}
+
 // digestJob returns serve's weekly digest job: its cron spec (the
 // schedule in the configured zone) and the function to run, which makes
 // the most recent week's digest once if it is due and not yet sent. Run
@@ -79,11 +94,7 @@ func digestJob(a *app, cfg *config.Config, log *slog.Logger) (spec string, run f
 	if err != nil {
 		return "", nil, fmt.Errorf("digest schedule: %w", err)
 	}
-	runner, err := digest.NewRunner(digest.RunnerOptions{
-		Since: a.store.Created(), Searcher: a.index, Feeds: healthSource{cfg: cfg, st: a.store}, Store: a.store, Poster: a.notifier,
-		Channel: ds.Channel, Dir: filepath.Join(cfg.DataDir, digestsDir), Schedule: sched,
-		Build: digestOptions(cfg, ds), Logger: log,
-	})
+	runner, err := newDigestRunner(a, cfg, ds, sched, log)
 	if err != nil {
 		return "", nil, err
 	}
@@ -103,23 +114,52 @@ func digestHandler(cfg *config.Config, ix web.Searcher, feeds web.Feeds, token a
 	})
 }
 
+// digestPostHandler is serve's POST /api/digest/post: `digest --post`
+// while serve owns the store. Its runner is not the schedule's, but both
+// claim weeks in the one store, which refuses a week being posted.
+func digestPostHandler(a *app, cfg *config.Config, token accordwatch.Secret, log *slog.Logger) http.Handler {
+	runner, err := newDigestRunner(a, cfg, digestConfig(cfg), nil, log)
+	if err != nil {
+		// NewRunner fails only without a searcher, store or directory,
+		// which an open app always has; should that change, say so on
+		// every request rather than stop the daemon.
+		log.Error("digest posting through the API is unavailable", "err", err)
+		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusInternalServerError)
+			json.NewEncoder(w).Encode(map[string]string{"error": "digest posting is unavailable: " + err.Error()})
+		})
+	}
+	return web.DigestPostHandler(web.DigestPostOptions{
+		Poster: runner, Location: digestLocation(cfg), Token: token, Logger: log.With("component", "web"),
+	})
+}
+
 func digestCmd(e *env) *cobra.Command {
 	var week, from, to, format, out string
 	var post, force bool
 	cmd := &cobra.Command{
-		Use:   "digest [--week 2026-W47 | --from DATE --to DATE] [--format md|html|json|slack] [--out FILE] [--post]",
+		Use:   "digest [--week 2026-W47 | --from DATE --to DATE] [--format md|html|json|slack] [--out FILE] [--post [--force]]",
 		Short: "Make the weekly digest for a week or a date range (asks the running daemon when there is one)",
 		Long: `Make the digest of an ISO week (--week 2026-W47), of a date range
 (--from 2026-11-01 --to 2026-11-30, both days included), or by default of
 the last complete week, in the configured time zone. It is printed to
-standard output unless --out is given. --post also posts it to the digest's
-Slack channel; a week already posted is refused unless --force.`,
+standard output unless --out is given.
+
+--post also posts it to the digest's Slack channel, through the running
+daemon when there is one, and records the week as posted, so neither the
+daemon's schedule nor another --post sends it again: a week already posted
+is refused (exit status 1) unless --force. A date range that is not one
+ISO week is posted without a record.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch format {
 			case "md", "html", "json", "slack":
 			default:
 				return fmt.Errorf("--format %q: want md, html, json or slack", format)
+			}
+			if force && !post {
+				return errors.New("--force goes with --post")
 			}
 			cfg, err := e.loadConfig(cmd)
 			if err != nil {
@@ -131,9 +171,11 @@ Slack channel; a week already posted is refused unless --force.`,
 			if err != nil {
 				return err
 			}
-			rep, st, err := makeDigest(cmd.Context(), e, cfg, ds, f, t, post)
-			if st != nil {
-				defer st.Close()
+			var rep *digest.Report
+			if post {
+				rep, err = postDigest(cmd.Context(), e, cfg, ds, f, t, force)
+			} else {
+				rep, err = makeDigest(cmd.Context(), e, cfg, ds, f, t)
 			}
 			if err != nil {
 				return err
@@ -163,13 +205,10 @@ Slack channel; a week already posted is refused unless --force.`,
 				if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 					return fmt.Errorf("--out: %w", err)
 				}
-			} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
-				return err
+				return nil
 			}
-			if post {
-				return postDigest(cmd.Context(), e, cfg, ds, st, rep, htmlURL, force)
-			}
-			return nil
+			_, err = e.stdout.Write(buf.Bytes())
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&week, "week", "", "ISO week, e.g. 2026-W47 (default: the last complete week)")
@@ -177,7 +216,7 @@ Slack channel; a week already posted is refused unless --force.`,
 	cmd.Flags().StringVar(&to, "to", "", "last day of a range, YYYY-MM-DD (included)")
 	cmd.Flags().StringVar(&format, "format", "md", "md, html, json or slack (the Block Kit messages)")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
-	cmd.Flags().BoolVar(&post, "post", false, "also post the digest to Slack")
+	cmd.Flags().BoolVar(&post, "post", false, "also post the digest to Slack, once per week")
 	cmd.Flags().BoolVar(&force, "force", false, "with --post: post a week that was already posted")
 	cmd.MarkFlagsMutuallyExclusive("week", "from")
 	cmd.MarkFlagsMutuallyExclusive("week", "to")
@@ -185,47 +224,53 @@ Slack channel; a week already posted is refused unless --force.`,
 }
 
 // makeDigest asks a running serve (it owns the index), or else opens the
-// index and, for feed health and --post, the store. The store is returned
-// open (or nil) for the caller to close.
-func makeDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettings, from, to time.Time, post bool) (*digest.Report, *store.Store, error) {
+// index and, for feed health, the store, read-only.
+func makeDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettings, from, to time.Time) (*digest.Report, error) {
 	if c, ok := runningServe(cfg.DataDir, e.getenv); ok {
-		rep, err := c.digest(ctx, from, to, digestLocation(cfg))
-		return rep, nil, err
-	}
-	dir := filepath.Join(cfg.DataDir, indexDir)
-	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("no index in %s yet; run `accordwatch run --once` or `accordwatch serve` first", cfg.DataDir)
+		return c.digest(ctx, from, to, digestLocation(cfg))
 	}
 	var st *store.Store
 	if path := filepath.Join(cfg.DataDir, storeFile); fileExists(path) {
 		var err error
-		// Read-only unless the post must be recorded.
-		st, err = store.Open(path, store.Options{ReadOnly: !post, Timeout: 2 * time.Second})
-		if err != nil {
-			if errors.Is(err, store.ErrLocked) {
-				return nil, nil, lockedError(cfg.DataDir, err)
-			}
-			return nil, nil, err
+		if st, err = openDigestStore(cfg, true); err != nil {
+			return nil, err
 		}
+		defer st.Close()
 	}
-	cl, err := classify.New(classify.Options{ExtraDictionaries: dictionaryFiles(cfg)})
+	ix, err := openDigestIndex(cfg)
 	if err != nil {
-		return nil, st, err
-	}
-	ix, err := index.Open(dir, index.Options{Resolve: cl.Resolve})
-	if err != nil {
-		if errors.Is(err, index.ErrLocked) {
-			return nil, st, lockedError(cfg.DataDir, err)
-		}
-		return nil, st, err
+		return nil, err
 	}
 	defer ix.Close()
 	var feeds digest.FeedHealthSource
 	if st != nil {
 		feeds = healthSource{cfg: cfg, st: st}
 	}
-	rep, err := digest.Build(ctx, ix, feeds, from, to, digestOptions(cfg, ds))
-	return rep, st, err
+	return digest.Build(ctx, ix, feeds, from, to, digestOptions(cfg, ds))
+}
+
+func openDigestStore(cfg *config.Config, readOnly bool) (*store.Store, error) {
+	st, err := store.Open(filepath.Join(cfg.DataDir, storeFile), store.Options{ReadOnly: readOnly, Timeout: 2 * time.Second})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, lockedError(cfg.DataDir, err)
+	}
+	return st, err
+}
+
+func openDigestIndex(cfg *config.Config) (*index.Index, error) {
+	dir := filepath.Join(cfg.DataDir, indexDir)
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no index in %s yet; run `accordwatch run --once` or `accordwatch serve` first", cfg.DataDir)
+	}
+	cl, err := classify.New(classify.Options{ExtraDictionaries: dictionaryFiles(cfg)})
+	if err != nil {
+		return nil, err
+	}
+	ix, err := index.Open(dir, index.Options{Resolve: cl.Resolve})
+	if errors.Is(err, index.ErrLocked) {
+		return nil, lockedError(cfg.DataDir, err)
+	}
+	return ix, err
 }
 
 func fileExists(path string) bool {
@@ -233,49 +278,90 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-// postDigest posts rep to Slack. With the store at hand (no daemon
-// running) a week already posted is refused unless force, and the post is
-// recorded so the daemon does not post the week again.
-func postDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettings, st *store.Store, rep *digest.Report, htmlURL string, force bool) error {
-	if st != nil && rep.Week != "" && !force {
-		if at, ok, err := st.DigestSent(rep.Week); err != nil {
-			return err
-		} else if ok {
-			return fmt.Errorf("the %s digest was already posted on %s; use --force to post it again", rep.Week, at.Format(time.RFC3339))
+// postDigest posts the digest of [from, to) and returns the report that
+// was posted. The week is recorded in the store either way: by the
+// running serve, which owns the store, or here, with the same runner the
+// daemon's schedule uses, so neither posts it twice.
+func postDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettings, from, to time.Time, force bool) (*digest.Report, error) {
+	loc := digestLocation(cfg)
+	var rep *digest.Report
+	var posted digest.Posted
+	var how string
+	if c, ok := runningServe(cfg.DataDir, e.getenv); ok {
+		res, err := c.postDigest(ctx, from, to, loc, force)
+		if err != nil {
+			return nil, err
+		}
+		rep, posted, how = res.Report, res.Posted, "by the running daemon"
+	} else {
+		var err error
+		if rep, posted, how, err = postDigestHere(ctx, e, cfg, ds, from, to, force); err != nil {
+			return nil, err
 		}
 	}
+	msg := fmt.Sprintf("digest %s posted %s", posted.Title, how)
+	if posted.Ref != "" {
+		msg += " (" + posted.Ref + ")"
+	}
+	if !posted.PostedBefore.IsZero() {
+		msg += "; it had been posted at " + posted.PostedBefore.In(loc).Format(time.RFC3339)
+	}
+	fmt.Fprintln(e.stderr, msg)
+	return rep, nil
+}
+
+// postDigestHere posts with the store and index opened here: no daemon
+// runs, so this process owns them.
+func postDigestHere(ctx context.Context, e *env, cfg *config.Config, ds digestSettings, from, to time.Time, force bool) (*digest.Report, digest.Posted, string, error) {
+	if !fileExists(filepath.Join(cfg.DataDir, storeFile)) {
+		return nil, digest.Posted{}, "", fmt.Errorf("no store in %s yet, so the post could not be recorded; run `accordwatch run --once` or `accordwatch serve` first", cfg.DataDir)
+	}
+	st, err := openDigestStore(cfg, false)
+	if err != nil {
+		return nil, digest.Posted{}, "", err
+	}
+	defer st.Close()
+	ix, err := openDigestIndex(cfg)
+	if err != nil {
+		return nil, digest.Posted{}, "", err
+	}
+	defer ix.Close()
 	n, err := notify.New(notify.Options{
 		BotToken: cfg.Slack.BotToken, WebhookURL: cfg.Slack.WebhookURL, Channel: cfg.Slack.Channel,
 		APIURL: cfg.Slack.APIURL, Logger: e.logger(),
 	})
 	if err != nil {
-		return fmt.Errorf("slack: %w", err)
+		return nil, digest.Posted{}, "", fmt.Errorf("slack: %w", err)
 	}
-	ref, err := n.SendDigest(ctx, ds.Channel, rep, htmlURL)
+	runner, err := digest.NewRunner(digest.RunnerOptions{
+		Searcher: ix, Feeds: healthSource{cfg: cfg, st: st}, Store: st,
+		Poster:  notify.DigestSender{Notifier: n, MaxRetryWait: cfg.Alerting.MaxRetryWait.Duration},
+		Channel: ds.Channel, Dir: filepath.Join(cfg.DataDir, digestsDir), Build: digestOptions(cfg, ds), Logger: e.logger(),
+	})
 	if err != nil {
-		return err
+		return nil, digest.Posted{}, "", err
 	}
-	fmt.Fprintf(e.stderr, "digest %s posted (%s) %s\n", rep.Title, n.Mode(), ref)
-	switch {
-	case rep.Week == "":
-	case st != nil:
-		if _, err := st.MarkDigestSent(rep.Week, time.Now()); err != nil {
-			return err
-		}
-	default:
-		fmt.Fprintf(e.stderr, "note: the running daemon owns the store, so this post was not recorded; it will still post %s on schedule if it has not yet\n", rep.Week)
+	rep, posted, err := runner.Post(ctx, from, to, force)
+	if ap, ok := errors.AsType[*digest.AlreadyPostedError](err); ok {
+		return nil, digest.Posted{}, "", alreadyPosted(ap.Week, ap.At, digestLocation(cfg))
 	}
-	return nil
+	return rep, posted, "(" + n.Mode() + ")", err
+}
+
+// alreadyPosted is the refusal of a week already posted.
+func alreadyPosted(week string, at time.Time, loc *time.Location) error {
+	return fmt.Errorf("week %s was already posted at %s; use --force to post it again", week, at.In(loc).Format(time.RFC3339))
 }
 
 // digest asks the running serve for a report over [from, to).
 func (c *apiClient) digest(ctx context.Context, from, to time.Time, loc *time.Location) (*digest.Report, error) {
 	v := url.Values{"format": {"json"}}
-	if w, ok := exactWeek(from, to, loc); ok {
-		v.Set("week", w)
+	req := digestRange(from, to, loc)
+	if req.Week != "" {
+		v.Set("week", req.Week)
 	} else {
-		v.Set("from", from.In(loc).Format(time.DateOnly))
-		v.Set("to", to.In(loc).AddDate(0, 0, -1).Format(time.DateOnly))
+		v.Set("from", req.From)
+		v.Set("to", req.To)
 	}
 	var rep digest.Report
 	if err := c.getJSON(ctx, "/api/digest?"+v.Encode(), "digest", &rep); err != nil {
@@ -285,6 +371,72 @@ func (c *apiClient) digest(ctx context.Context, from, to time.Time, loc *time.Lo
 		return nil, fmt.Errorf("digest: empty answer from %s", c.base)
 	}
 	return &rep, nil
+}
+
+// digestPostTimeout bounds `digest --post` through the daemon: a little
+// more than the daemon allows itself to build and post (Slack's rate
+// limits included), so its answer, not ours, says what went wrong.
+const digestPostTimeout = 5*time.Minute + 30*time.Second
+
+// postDigest asks the running serve to post the digest of [from, to).
+func (c *apiClient) postDigest(ctx context.Context, from, to time.Time, loc *time.Location, force bool) (web.DigestPostResponse, error) {
+	body := digestRange(from, to, loc)
+	body.Force = force
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return web.DigestPostResponse{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, digestPostTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/digest/post", bytes.NewReader(raw))
+	if err != nil {
+		return web.DigestPostResponse{}, err
+	}
+	// JSON and, when set, the token: the API refuses state changes
+	// without them (web.Guard).
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	// The client's own 30s limit is for queries; ctx bounds this one.
+	hc := *c.http
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		return web.DigestPostResponse{}, fmt.Errorf("ask the running daemon at %s to post the digest: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(io.LimitReader(resp.Body, 32<<20))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		var res web.DigestPostResponse
+		if err := dec.Decode(&res); err != nil || res.Report == nil {
+			return web.DigestPostResponse{}, fmt.Errorf("post digest: bad answer from %s: %v", c.base, err)
+		}
+		return res, nil
+	case http.StatusConflict:
+		var cf web.DigestConflict
+		if err := dec.Decode(&cf); err == nil && cf.Week != "" {
+			return web.DigestPostResponse{}, alreadyPosted(cf.Week, cf.PostedAt, loc)
+		}
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	dec.Decode(&e)
+	return web.DigestPostResponse{}, fmt.Errorf("post digest: %s", orDefault(e.Error, resp.Status))
+}
+
+// digestRange names [from, to) as the API takes it: the ISO week when it
+// is exactly one, else the first and last day.
+func digestRange(from, to time.Time, loc *time.Location) web.DigestPostRequest {
+	if w, ok := exactWeek(from, to, loc); ok {
+		return web.DigestPostRequest{Week: w}
+	}
+	return web.DigestPostRequest{
+		From: from.In(loc).Format(time.DateOnly),
+		To:   to.In(loc).AddDate(0, 0, -1).Format(time.DateOnly),
+	}
 }
 
 // exactWeek names [from, to) when it is exactly one ISO week.

@@ -231,8 +231,8 @@ func TestDigestCommandPostIsRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err = runDigest(t, env, "--config", cfg, "--week", "2026-W47", "--post")
-	if err == nil || !strings.Contains(err.Error(), "already posted") {
-		t.Errorf("second --post: got %v, want already posted", err)
+	if err == nil || !strings.Contains(err.Error(), "week 2026-W47 was already posted at ") || !strings.HasSuffix(err.Error(), "; use --force to post it again") {
+		t.Errorf("second --post: got %v, want already posted, use --force", err)
 	}
 	if _, _, err := runDigest(t, env, "--config", cfg, "--week", "2026-W47", "--post", "--force"); err != nil {
 		t.Fatal(err)
@@ -247,5 +247,86 @@ func TestDigestCommandPostIsRecorded(t *testing.T) {
 	defer st.Close()
 	if _, ok, _ := st.DigestSent("2026-W47"); !ok {
 		t.Errorf("the post was not recorded")
+	}
+}
+
+// TestDigestPostThroughRunningServe: while serve owns the store, `digest
+// --post` asks it to post (with the API token), Slack's one 429 is waited
+// out, and the week is recorded where the daemon's schedule looks: a
+// second --post is refused with a non-zero exit, --force posts again, and
+// once serve is gone the week is still known as posted.
+func TestDigestPostThroughRunningServe(t *testing.T) {
+	_, data := digestDataDir(t)
+	dir := filepath.Dir(data)
+	cfg := writeConfig(t, dir, "data_dir: data\ntimezone: Europe/Brussels\nlisten: 127.0.0.1:0\nfeeds:\n  - url: "+dir+"/none.xml\n")
+	slack := newFakeSlack(t) // answers the first post 429, Retry-After: 1
+	env := map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": slack.URL + "/api/", "SLACK_CHANNEL": "#accord-alerts",
+		"ACCORDWATCH_API_TOKEN": "tok",
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int)
+	var serveErr bytes.Buffer
+	go func() {
+		done <- Main(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, &serveErr, func(k string) string { return env[k] })
+	}()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	defer stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if o, ok := readOwner(data); ok && o.Listen != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	code, out, errOut := run(t, env, "", "digest", "--config", cfg, "--week", "2026-W47", "--post")
+	if code != 0 {
+		t.Fatalf("--post through serve: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, "**3 incidents** this week") || !strings.Contains(errOut, "digest 2026-W47 posted by the running daemon (C0ALERTS/") {
+		t.Errorf("--post through serve: stdout\n%s\nstderr %q", out, errOut)
+	}
+	if posts := slack.snapshot(); len(posts) != 1 || slack.limited != 1 {
+		t.Fatalf("Slack: got %d posts after %d rate limits, want the digest once after one", len(posts), slack.limited)
+	}
+
+	code, _, errOut = run(t, env, "", "digest", "--config", cfg, "--week", "2026-W47", "--post")
+	if code == 0 || !strings.Contains(errOut, "week 2026-W47 was already posted at ") || !strings.Contains(errOut, "; use --force to post it again") {
+		t.Errorf("second --post: exit %d, %q; want non-zero, already posted, use --force", code, errOut)
+	}
+	if code, _, errOut = run(t, nil, "", "digest", "--config", cfg, "--week", "2026-W47", "--post", "--force"); code == 0 || !strings.Contains(errOut, "bearer token") {
+		t.Errorf("--post without the API token: exit %d, %q; want the API's 401", code, errOut)
+	}
+	if code, _, errOut = run(t, env, "", "digest", "--config", cfg, "--week", "2026-W47", "--post", "--force"); code != 0 || !strings.Contains(errOut, "it had been posted at") {
+		t.Errorf("--post --force: exit %d, %q", code, errOut)
+	}
+	if posts := slack.snapshot(); len(posts) != 2 {
+		t.Errorf("Slack: got %d posts, want 2 (the first and the forced one)", len(posts))
+	}
+
+	stop()
+	for _, line := range strings.Split(serveErr.String(), "\n") {
+		if strings.Contains(line, "level=ERROR") && strings.Contains(line, "digest") {
+			t.Errorf("serve logged a digest error: %s", line)
+		}
+	}
+	// Serve is gone: the store, which its schedule reads, has the week.
+	code, _, errOut = run(t, env, "", "digest", "--config", cfg, "--week", "2026-W47", "--post")
+	if code == 0 || !strings.Contains(errOut, "week 2026-W47 was already posted at ") {
+		t.Errorf("--post after serve stopped: exit %d, %q; want already posted", code, errOut)
+	}
+	if posts := slack.snapshot(); len(posts) != 2 {
+		t.Errorf("Slack: got %d posts, want still 2", len(posts))
 	}
 }
