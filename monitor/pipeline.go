@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -523,6 +524,13 @@ func (p *Pipeline) finish(ctx context.Context, a *attempt) FeedReport {
 	now := p.o.Now().UTC()
 	feed := a.feed
 	log := p.o.Logger.With("feed", feed.Name, "feed_url", accordwatch.RedactURL(feed.URL))
+	if err := cmp.Or(a.err, a.procErr); err != nil && ctx.Err() != nil {
+		// Cut off by a shutdown, which says nothing about the feed: its
+		// stored state stays as it was, so the next start polls it when it
+		// was due and fetches again whatever was not committed.
+		log.Debug("poll abandoned: shutting down", "err", err)
+		return FeedReport{Feed: feed, Err: err, NextCheckAt: a.prev.NextCheckAt}
+	}
 	st := a.res.State
 	st.URL = feed.URL
 	if st.LastAttempt.IsZero() || !st.LastAttempt.After(a.prev.LastAttempt) {

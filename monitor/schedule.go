@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,9 @@ type Scheduler struct {
 	// their thread go out on time rather than at the next tick.
 	retryAt    time.Time
 	retryTimer *time.Timer
+	// busy counts the runs of each periodic job in progress, by name, so
+	// a shutdown that stops waiting can say what it left running.
+	busy map[string]int
 }
 
 // job is a periodic job registered with AddJob.
@@ -132,6 +136,7 @@ func NewScheduler(p *Pipeline, list []accordwatch.Feed, logger *slog.Logger) (*S
 		chain:      cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
 		stop:       make(chan struct{}),
 		dispatched: make(chan struct{}),
+		busy:       map[string]int{},
 	}
 	return s, nil
 }
@@ -198,7 +203,11 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	}
 	s.cron.Schedule(sched, cron.FuncJob(s.kickDrain))
 	for _, j := range s.jobs {
-		s.cron.Schedule(j.sched, s.chain.Then(cron.FuncJob(func() { j.fn(ctx) })))
+		s.cron.Schedule(j.sched, s.chain.Then(cron.FuncJob(func() {
+			s.track(j.name, 1)
+			defer s.track(j.name, -1)
+			j.fn(ctx)
+		})))
 	}
 
 	s.started = true
@@ -338,6 +347,55 @@ func (s *Scheduler) Stop() context.Context {
 		done()
 	}()
 	return ctx
+}
+
+// Drained is closed once the dispatcher has returned: no poll is running
+// and the writer has committed, or given up on, everything the polls
+// handed it, so the index and the store can be closed. That happens after
+// Stop, or once Start's ctx is done and the polls have noticed. Before
+// Start it is closed already.
+func (s *Scheduler) Drained() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.started {
+		done := make(chan struct{})
+		close(done)
+		return done
+	}
+	return s.dispatched
+}
+
+// Running names what is still in progress, sorted: "feed polls" until
+// the dispatcher and its writer have returned (see Drained), "outbox
+// drain" while a drain runs, and "job NAME" for each periodic job
+// running. It is meant for after Stop, for a shutdown that stops waiting
+// to say what it left behind; before Stop, the polls are always running.
+func (s *Scheduler) Running() []string {
+	var out []string
+	select {
+	case <-s.Drained():
+	default:
+		out = append(out, "feed polls")
+	}
+	s.dmu.Lock()
+	if s.draining {
+		out = append(out, "outbox drain")
+	}
+	for name, n := range s.busy {
+		if n > 0 {
+			out = append(out, "job "+name)
+		}
+	}
+	s.dmu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+// track counts a periodic job's run in (delta 1) or out (-1).
+func (s *Scheduler) track(name string, delta int) {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	s.busy[name] += delta
 }
 
 // cronLogger adapts slog to cron's logger; skips and panics are visible.

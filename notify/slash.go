@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -112,9 +113,11 @@ func SlashHandler(signingSecret accordwatch.Secret, s Searcher, log *slog.Logger
 // no public endpoint needed. appToken is the app-level token (xapp-…, with
 // connections:write); botToken is the bot token the app posts as. apiURL
 // is the Web API base ("" for Slack's). Every slash command the app
-// receives is acked at once with the same answer SlashHandler gives. It
-// returns nil when ctx is canceled, or the error that stopped the client
-// (an invalid token).
+// receives is acked with the same answer SlashHandler gives. It returns
+// nil when ctx is canceled, or the error that stopped the client (an
+// invalid token) — in both cases only once the connection is closed and
+// no answer is running any more, so the caller may close the Searcher
+// right after.
 func RunSocketMode(ctx context.Context, appToken, botToken accordwatch.Secret, apiURL string, s Searcher, log *slog.Logger) error {
 	if !appToken.IsSet() {
 		return errors.New("notify: socket mode needs an app-level token (xapp-…)")
@@ -131,37 +134,80 @@ func RunSocketMode(ctx context.Context, appToken, botToken accordwatch.Secret, a
 	}
 	api := slack.New(botToken.Reveal(), slack.OptionAppLevelToken(appToken.Reveal()), slack.OptionAPIURL(apiURL))
 	client := socketmode.New(api, socketmode.OptionLog(slogWriter{log}))
-	h := socketmode.NewSocketmodeHandler(client)
-	// Registered by event type, not by command name: the app receives only
-	// the commands it defines, whatever the workspace named them.
-	h.Handle(socketmode.EventTypeSlashCommand, func(evt *socketmode.Event, c *socketmode.Client) {
-		handleSlashEvent(ctx, evt, c, s, log)
-	})
-	h.Handle(socketmode.EventTypeConnected, func(*socketmode.Event, *socketmode.Client) {
-		log.Info("socket mode connected")
-	})
-	h.Handle(socketmode.EventTypeConnectionError, func(evt *socketmode.Event, _ *socketmode.Client) {
-		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
-			log.Warn("socket mode connection failed; retrying", "attempt", ce.Attempt, "backoff", ce.Backoff)
+
+	// The event loop is ours rather than socketmode's handler, whose
+	// dispatch starts handlers nobody waits for: a slash command answered
+	// during a shutdown would search an index already closed.
+	run, stop := context.WithCancel(ctx)
+	defer stop()
+	var answers sync.WaitGroup
+	loopDone := make(chan struct{})
+	go func() {
+		defer close(loopDone)
+		for {
+			select {
+			case evt := <-client.Events:
+				dispatchSocketEvent(run, evt, client, &answers, s, log)
+			case <-run.Done():
+				return
+			}
 		}
-	})
-	h.HandleDefault(func(evt *socketmode.Event, c *socketmode.Client) {
-		// Anything else that expects an ack gets an empty one, so Slack
-		// does not redeliver it.
-		if evt.Request != nil && evt.Request.EnvelopeID != "" {
-			_ = c.Ack(*evt.Request)
-		}
-	})
-	err := h.RunEventLoopContext(ctx)
+	}()
+	err := client.RunContext(run)
+	stop()
+	<-loopDone
+	// No answer starts after the loop ends, so this wait is final.
+	answers.Wait()
 	if ctx.Err() != nil {
+		log.Debug("socket mode closed")
 		return nil
 	}
 	return fmt.Errorf("notify: socket mode: %w", err)
 }
 
+// dispatchSocketEvent handles one Socket Mode event on the event loop.
+// Slash commands are answered on their own goroutine, counted in answers,
+// so a slow search does not hold up the others.
+func dispatchSocketEvent(ctx context.Context, evt socketmode.Event, c *socketmode.Client, answers *sync.WaitGroup, s Searcher, log *slog.Logger) {
+	ack := ctxAcker{ctx: ctx, c: c}
+	switch evt.Type {
+	// By event type, not by command name: the app receives only the
+	// commands it defines, whatever the workspace named them.
+	case socketmode.EventTypeSlashCommand:
+		answers.Go(func() { handleSlashEvent(ctx, &evt, ack, s, log) })
+	case socketmode.EventTypeConnected:
+		log.Info("socket mode connected")
+	case socketmode.EventTypeConnectionError:
+		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok && ctx.Err() == nil {
+			log.Warn("socket mode connection failed; retrying", "attempt", ce.Attempt, "backoff", ce.Backoff)
+		}
+	default:
+		// Anything else that expects an ack gets an empty one, so Slack
+		// does not redeliver it.
+		if evt.Request != nil && evt.Request.EnvelopeID != "" {
+			_ = ack.Ack(*evt.Request)
+		}
+	}
+}
+
 // acker is the part of *socketmode.Client the slash handler uses.
 type acker interface {
 	Ack(req socketmode.Request, payload ...any) error
+}
+
+// ctxAcker acks under ctx: socketmode's own Ack waits forever for room in
+// its send queue, which nobody empties once the connection is gone.
+type ctxAcker struct {
+	ctx context.Context
+	c   *socketmode.Client
+}
+
+func (a ctxAcker) Ack(req socketmode.Request, payload ...any) error {
+	var p any
+	if len(payload) > 0 {
+		p = payload[0]
+	}
+	return a.c.AckCtx(a.ctx, req.EnvelopeID, p)
 }
 
 // handleSlashEvent answers one slash_commands envelope with an ack that
@@ -177,6 +223,10 @@ func handleSlashEvent(ctx context.Context, evt *socketmode.Event, c acker, s Sea
 	}
 	reply := answerSlash(ctx, s, cmd.Text, log)
 	if err := c.Ack(*evt.Request, reply); err != nil {
+		if ctx.Err() != nil {
+			log.Debug("socket mode ack dropped: shutting down", "err", err)
+			return
+		}
 		log.Warn("socket mode ack failed", "err", err)
 	}
 }
@@ -206,6 +256,11 @@ func answerSlash(ctx context.Context, s Searcher, text string, log *slog.Logger)
 	switch {
 	case err == nil:
 		return slashResults(q, windowed, res)
+	case errors.Is(err, context.Canceled):
+		// The daemon is shutting down, or the asker went away: not a
+		// failure worth an error line.
+		log.Debug("slash search cancelled", "q", q, "err", err)
+		return ephemeral("accordwatch is restarting; try again in a minute.")
 	case isBadQuery(err):
 		return ephemeral("Couldn't run `" + fit(Escape(q), maxSlashTitle) + "`: " + fit(Escape(err.Error()), 1000))
 	case errors.Is(err, context.DeadlineExceeded):

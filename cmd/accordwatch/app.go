@@ -230,17 +230,33 @@ func reindex(ctx context.Context, st *store.Store, ix *index.Index, progress fun
 	return n, err
 }
 
-// Close releases the index, then the store, then the owner file.
+// Close releases the index, then the store and the owner file. Calling
+// it again, or after closeIndex or closeStore, does nothing more.
 func (a *app) Close() error {
-	var errs []error
-	if a.index != nil {
-		errs = append(errs, a.index.Close())
+	return errors.Join(a.closeIndex(), a.closeStore())
+}
+
+// closeIndex closes the index once. Whatever still holds it (a search
+// that outlived a shutdown's bounds) gets errors from it, never a crash.
+func (a *app) closeIndex() error {
+	if a.index == nil {
+		return nil
 	}
-	if a.store != nil {
-		os.Remove(filepath.Join(a.cfg.DataDir, ownerFile))
-		errs = append(errs, a.store.Close())
+	ix := a.index
+	a.index = nil
+	return ix.Close()
+}
+
+// closeStore removes the owner file and closes the store once, which
+// releases the data dir for the next process.
+func (a *app) closeStore() error {
+	if a.store == nil {
+		return nil
 	}
-	return errors.Join(errs...)
+	st := a.store
+	a.store = nil
+	os.Remove(filepath.Join(a.cfg.DataDir, ownerFile))
+	return st.Close()
 }
 
 // apiClient talks to a running serve over its local HTTP API.

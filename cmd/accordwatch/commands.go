@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -36,7 +35,7 @@ func serveCmd(e *env) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the daemon: poll feeds on their schedules, alert, and serve the search API",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			cfg, err := e.loadConfig(cmd)
 			if err != nil {
 				return err
@@ -51,7 +50,10 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			defer a.Close()
+			// From here on, every return goes through the one ordered
+			// teardown (see shutdown), whatever was started by then.
+			sd := newShutdown(log, a)
+			defer func() { err = sd.close(err) }()
 			log.Info("starting", "version", version, "config", cfg.Path, "data_dir", cfg.DataDir,
 				"feeds", len(cfg.FeedList()), "rules", len(cfg.RuleList()), "alerts_to", a.notifier.Mode())
 			for _, w := range cfg.Warnings() {
@@ -62,6 +64,10 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 			}
+			sd.ln = ln
+			if hook, ok := ctx.Value(listenHookKey{}).(func(net.Listener)); ok {
+				hook(ln)
+			}
 			if err := a.writeOwner(ln.Addr().String()); err != nil {
 				return err
 			}
@@ -71,6 +77,7 @@ func serveCmd(e *env) *cobra.Command {
 			mux.Handle("/api/silences", web.SilencesHandler(a.store, token))
 			mux.Handle("/api/silences/", web.SilencesHandler(a.store, token))
 			mux.Handle("GET /api/digest", digestHandler(cfg, a.index, health, token, log))
+			mux.Handle("POST /api/digest/post", digestPostHandler(a, cfg, token, log))
 			if cfg.Slack.SigningSecret.IsSet() {
 				// Slack signs these requests; the bearer token does not apply.
 				mux.Handle("POST /slack/commands", notify.SlashHandler(cfg.Slack.SigningSecret, a.index, log.With("component", "slash")))
@@ -85,12 +92,12 @@ func serveCmd(e *env) *cobra.Command {
 				SignedPaths: []string{"/slack/commands"}, Logger: log.With("component", "web"),
 			})
 			srv := web.NewServer(guard(mux), web.ServerOptions{Logger: log.With("component", "http")})
-			httpErr := make(chan error, 1)
-			go func() { httpErr <- srv.Serve(web.LimitListener(ln, 0)) }()
+			sd.serve(srv, web.LimitListener(ln, 0))
 			log.Info("serving API", "addr", ln.Addr().String())
 
+			// The jobs outlive ctx: the teardown cancels them, in its order.
 			jobs, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-			defer cancelJobs()
+			sd.cancelJobs = cancelJobs
 			feedList, err := allFeeds(cfg, a.store)
 			if err != nil {
 				return err
@@ -109,38 +116,27 @@ func serveCmd(e *env) *cobra.Command {
 			if err := sched.Start(jobs); err != nil {
 				return err
 			}
+			sd.sched = sched
 			// Catch-up: a digest missed while the daemon was down goes out once now.
-			var catchUp sync.WaitGroup
-			catchUp.Go(func() { runDigest(jobs) })
-			defer catchUp.Wait()
+			sd.tasks = append(sd.tasks, goTask("catch-up digest", func() { runDigest(jobs) }))
 			if cfg.Slack.AppToken.IsSet() {
-				go func() {
-					err := notify.RunSocketMode(jobs, cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL, a.index, log.With("component", "socketmode"))
+				ix := a.index
+				sd.socket = goTask("Socket Mode", func() {
+					err := notify.RunSocketMode(jobs, cfg.Slack.AppToken, cfg.Slack.BotToken, cfg.Slack.APIURL, ix, log.With("component", "socketmode"))
 					if err != nil && jobs.Err() == nil {
 						log.Error("Slack Socket Mode stopped; /accord is unavailable", "err", err)
 					}
-				}()
+				})
 			}
 			select {
 			case <-ctx.Done():
-				log.Info("shutting down")
-			case err := <-httpErr:
-				log.Error("API server stopped", "err", err)
+				log.Info("shutting down", "reason", context.Cause(ctx))
+				return nil
+			case err := <-sd.served:
+				sd.served = nil
+				log.Error("API server stopped; shutting down", "err", err)
+				return fmt.Errorf("API server stopped: %w", err)
 			}
-			// Stop schedules, give running polls a moment, then cut them off.
-			stopped := sched.Stop()
-			select {
-			case <-stopped.Done():
-			case <-time.After(20 * time.Second):
-				log.Warn("polls still running after 20s; cancelling them")
-				cancelJobs()
-				<-stopped.Done()
-			}
-			shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(shutCtx)
-			log.Info("stopped cleanly")
-			return nil
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "HTTP address for the API (default from config, 127.0.0.1:8080)")
