@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -101,7 +102,11 @@ func (d DigestSender) SendDigest(ctx context.Context, channel string, r *digest.
 				if se, ok := errors.AsType[*SendError](err); ok {
 					code = se.Code
 				}
-				n.log.Warn("slack digest post failed", "channel", channel, "week", r.Week, "part", i+1, "code", code)
+				lvl := slog.LevelWarn
+				if code == "canceled" {
+					lvl = slog.LevelDebug // shutdown, not a failure
+				}
+				n.log.Log(ctx, lvl, "slack digest post failed", "channel", channel, "week", r.Week, "part", i+1, "code", code)
 				if i > 0 {
 					return ref, nil
 				}

@@ -12,5 +12,5 @@
 // POST /login and /logout (session cookie for browsers when a token is
 // set), GET /static/style.css, GET /healthz, GET /api/search,
 // GET /api/items/{id}, GET /api/feeds, GET /metrics; SilencesHandler and
-// DigestHandler serve /api/silences and /api/digest.
+// DigestHandler serve /api/silences, /api/digest and POST /api/digest/post.
 package web
