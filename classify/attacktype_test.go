@@ -27,6 +27,16 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// State-linked activity framed as a report, or left untyped, is espionage.
 		{"state-linked report is espionage", "Iran-backed group hits shipping firms with cyber attack", "The group hid a backdoor in invoices, a report said on Tuesday.", "espionage", []accordwatch.Principle{accordwatch.NoOffense}, 30, 100},
 		{"state-linked headline type wins", "Chinese hacking campaign abuses zero-day in Contoso gateway", "A report says the campaign hit telecom customers.", "vulnerability", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.NoOffense}, 30, 100},
+		// A statement about a state's attacks (a warning, an accusation) with
+		// no type is policy; a country accused without a group is too.
+		{"state warning is policy", "Russia is hacking European ports, navy chief warns", "The admiral gave no details of the attacks.", "policy", []accordwatch.Principle{accordwatch.NoOffense, accordwatch.CapacityBuilding}, 0, 100},
+		{"accused country untyped attack", "Poland accuses Russia of cyber attack on water plant", "Officials gave no details.", "policy", []accordwatch.Principle{accordwatch.NoOffense}, 0, 100},
+		{"named group alone is espionage", "Volt Typhoon returns", "Volt Typhoon is back in American utility networks.", "espionage", []accordwatch.Principle{accordwatch.NoOffense}, 0, 100},
+		// A roundup takes the type of its lead story.
+		{"roundup lead", "Quiet week, loud bugs.", "Police arrest a botnet operator in Spain. A retailer reports a data breach. A ransomware gang hits a hospital. Contoso patches a router flaw. A phishing wave hits banks.", "takedown", []accordwatch.Principle{}, 0, 100},
+		{"roundup untyped lead", "Senate season.", "The Senate confirms a new cyber director. A retailer reports a data breach. A ransomware gang hits a hospital. Contoso patches a router flaw. A phishing wave hits banks.", "policy", []accordwatch.Principle{}, 0, 100},
+		// A product flaw or a DDoS on a company puts its users on the line.
+		{"ddos mitigated", "Cloudflare blocks record DDoS attack", "The flood peaked at 20 Tbps.", "ddos", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"unattributed warning stays policy", "Agency warns of rising cyber threat", "The report describes trends.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		// Research words count only from a named source or in the headline.
 		{"passing researchers", "Hackers steal data from Acme retailer", "Researchers say the data breach exposed customer records.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},

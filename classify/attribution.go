@@ -25,11 +25,69 @@ var suffixStrength = map[string]string{
 	"aligned": accordwatch.StrengthAttributed, "directed": accordwatch.StrengthAttributed, "funded": accordwatch.StrengthAttributed,
 }
 
+// accuseVerbs put the state after them in the dock: "<Country> accuses
+// <State> of…" (accuser) — and, before "of" or a be-verb, the subject
+// ("<State> accused of…", "<State> was blamed").
+var accuseVerbs = wordSet([]string{"accuse", "accuses", "accused", "accusing", "blame", "blames", "blamed", "blaming"})
+var passiveAfterAccuse = wordSet([]string{"of", "for", "in", "over", "by"})
+
+// agentFor before "for <State>": "spying for Beijing".
+var agentFor = wordSet([]string{"spying", "spied", "spy", "spies", "hacking", "hacked", "hackers", "working", "worked", "works"})
+
+// officialNouns: people who act for a state ("<nationality> officials").
+var officialNouns = wordSet([]string{"officials", "authorities", "agents", "operatives", "diplomats"})
+var speechVerbs = wordSet([]string{"said", "says", "claimed", "claims", "accused", "accuses", "warned", "warns", "alleged", "alleges", "stated", "announced", "reported"})
+var beWords = wordSet([]string{"is", "are", "was", "were", "been", "being"})
+
+// passiveAttrib after a be-verb attributes to the subject: "<nationality>
+// officials are believed to…", "… were suspected of…".
+var passiveAttrib = wordSet([]string{"believed", "suspected", "accused", "alleged", "thought", "blamed"})
+
+// beVerb reports whether a be-verb stands between tokens from and to.
+func beVerb(f *field, from, to int) bool {
+	for k := from; k < to; k++ {
+		if beWords[f.norm(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// accuser reports whether the state ending at token j is the subject of
+// an accusation ("<Country> accuses…", "<Country>'s agency has accused
+// …"): an accuse verb in active voice within six tokens, in sentence sent.
+func accuser(f *field, j int, sent int32) bool {
+	for k := j; k < len(f.toks) && k <= j+6 && f.toks[k].sent == sent; k++ {
+		// Every accuse verb starts with a or b: most words skip the map.
+		if w := f.norm(k); len(w) < 5 || w[0] != 'a' && w[0] != 'b' || !accuseVerbs[w] {
+			continue
+		}
+		return !beVerb(f, j, k) && k+1 < len(f.toks) && !passiveAfterAccuse[f.norm(k+1)]
+	}
+	return false
+}
+
+// stateOwned after "<State> state-": an institution of the state, not
+// an attacker ("Russian state-run media").
+var stateOwned = wordSet([]string{"run", "owned", "media", "television", "tv", "news", "broadcaster", "controlled"})
+
+// locationBefore: "<attack> in <Country> linked to…" is a place; a
+// country suffix written with a space needs a subject, not a place.
+var locationBefore = wordSet([]string{"in", "from", "of", "at", "to", "for", "with"})
+
+// stateNouns directly after a country make it the actor: "<Country>
+// hackers", "<Country>'s spies", "<Country> hacking scandal".
+var stateNouns = wordSet([]string{"hackers", "hacking", "spies", "spying", "espionage", "apt", "apts", "cyberspies"})
+
+// notActorNoun after an explicit cue makes it describe a thing:
+// "government-backed loan", "nation-state resources".
+var notActorNoun = wordSet([]string{"loan", "loans", "bank", "banks", "bonds", "guarantee", "scheme", "media", "resources", "capabilities", "capability", "level", "grade", "funding"})
+
 // victimBefore marks a country named as the target ("attacks on Ukraine").
 var victimBefore = wordSet([]string{"on", "against", "targeting", "targeted", "targets", "target", "at", "hit", "hitting", "attacking", "attacked", "into", "inside", "within", "across", "monitoring", "toward", "towards", "breached", "infiltrated", "infiltrating"})
 
 // Verbs that make a country (or capital) the actor: "<Country> launches…".
-var stateVerbs = wordSet([]string{"launches", "launched", "launch", "launching", "steals", "stole", "stealing", "steal", "hacked", "hacks", "hack", "using", "uses", "used", "targets", "targeted", "targeting", "infiltrated", "infiltrates", "infiltrating", "spied", "spies", "spying", "attacked", "breached", "compromised", "behind", "exploits", "exploited", "exploiting", "deploys", "deployed", "deploying", "conducted", "conducts", "waged", "wages", "orchestrated", "hijacked"})
+var stateVerbs = wordSet([]string{"launches", "launched", "launch", "launching", "steals", "stole", "stealing", "steal", "hacked", "hacks", "hack", "hacking", "using", "uses", "used", "targets", "targeted", "targeting", "infiltrated", "infiltrates", "infiltrating", "spied", "spies", "spying", "attacked", "breached", "compromised", "behind", "exploits", "exploited", "exploiting", "deploys", "deployed", "deploying", "conducted", "conducts", "waged", "wages", "orchestrated", "hijacked"})
 
 // stateSuspected: "<Country> is suspected of", and a state denying or
 // denouncing an accusation, which reports the accusation ("<Country>
@@ -47,7 +105,7 @@ func (d *doc) attribution() {
 	mentions := d.mentions
 	leakVictim := false
 	for _, m := range mentions {
-		if _, ok := m.f.cueAfter(cueLeakVictim, m.end, 2, m.f.toks[m.start].sent); ok && m.country != "" {
+		if c, ok := m.f.cueAfter(cueLeakVictim, m.end, 2, m.f.toks[m.start].sent); ok && m.country != "" && !(activeVerb(m.f, c) && (c.start == m.end || m.f.norm(m.end) != "and")) {
 			leakVictim = true
 		}
 	}
@@ -74,6 +132,15 @@ func (d *doc) attribution() {
 	sigs = kept
 	if len(sigs) == 0 {
 		return
+	}
+	// Is a group (hackers, a named actor, an APT) the agent, or only a
+	// country accused, suspected or named as the doer? attackTypes reads it.
+	// Only the lead story of a roundup counts (leadEnd).
+	for _, s := range sigs {
+		if s.rule != "state-as-actor" && s.rule != "state-suspected" && s.rule != "state-accused" && (s.f == d.fields[0] || s.start < d.lead) {
+			d.stateByGroup = true
+			break
+		}
 	}
 	// Order: title first, then by position, then as found. Sorting an
 	// index keeps the swaps cheap.
@@ -141,6 +208,24 @@ func (d *doc) attribution() {
 	}
 }
 
+// passiveAfter are the words after "exposed", "leaked" or "breached" that
+// keep it a passive, so its subject the victim: "<Group> exposed in a
+// leak", "<Group> breached by rivals".
+var passiveAfter = wordSet([]string{"in", "by", "after", "as", "online", "on", "via", "from", "and", "amid", "following", "over"})
+
+// activeVerb reports whether the leak cue c is an active verb with an
+// object ("<Group> breached <victims>"): then the group is the attacker.
+func activeVerb(f *field, c hit) bool {
+	if c.end-c.start != 1 || c.end >= len(f.toks) || f.toks[c.end].sent != f.toks[c.start].sent {
+		return false
+	}
+	switch f.norm(c.start) {
+	case "exposed", "leaked", "breached":
+		return !passiveAfter[f.norm(c.end)]
+	}
+	return false
+}
+
 func (c *Classifier) stateTag(state string) string {
 	if state == "" {
 		return "state_linked:true"
@@ -158,9 +243,6 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 			continue
 		}
 		e := &d.c.entries[h.entry]
-		if !e.attributable {
-			continue
-		}
 		i, j := h.start, h.end
 		sent := f.toks[i].sent
 		prev := func(k int) string {
@@ -169,21 +251,46 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 			}
 			return f.norm(i - k)
 		}
+		// "<Accuser> accuses <State> of…": the accused is named as the
+		// actor, whichever state it is; the accuser is not.
+		if p1 := prev(1); len(p1) > 4 && (p1[0] == 'a' || p1[0] == 'b') && accuseVerbs[p1] || (p1 == "the" || p1 == "a") && accuseVerbs[prev(2)] {
+			if j < len(f.toks) && f.toks[j].sent == sent && (f.norm(j) == "of" || f.norm(j) == "for") {
+				out = append(out, signal{e.country, accordwatch.StrengthSuspected, f, i, j + 1, "state-accused"})
+				continue
+			}
+		}
+		if !e.attributable {
+			continue
+		}
+		// "spying for <Capital>", "hacking on behalf of" is a cue list;
+		// "working for <Country>" too.
+		if prev(1) == "for" && agentFor[prev(2)] {
+			out = append(out, signal{e.country, accordwatch.StrengthAttributed, f, i - 2, j, "state-agent-for"})
+			continue
+		}
 		if prev(1) == "pro" { // "pro-Russian hacktivists" are not the state
 			continue
 		}
-		if victimBefore[prev(1)] || (victimBefore[prev(2)] && (prev(1) == "the" || prev(1) == "a")) {
+		if victimBefore[prev(1)] || (victimBefore[prev(2)] && (prev(1) == "the" || prev(1) == "a")) || accuser(f, j, sent) {
 			continue
 		}
 		add := func(strength string, end int, rule string) {
 			out = append(out, signal{e.country, strength, f, i, end, rule})
 		}
 		if e.kind == kAgency {
+			// An agency speaking ("the ministry said…") reports, it does not attack.
+			if k := j; k < len(f.toks) && f.toks[k].sent == sent && (speechVerbs[f.norm(k)] || k+1 < len(f.toks) && f.norm(k) == "has" && speechVerbs[f.norm(k+1)]) {
+				continue
+			}
 			add(accordwatch.StrengthAttributed, j, "state-agency")
 			continue
 		}
+		// "<State> state-run media", "state-owned": an institution, not an attacker.
+		if j+1 < len(f.toks) && f.norm(j) == "state" && stateOwned[f.norm(j+1)] {
+			continue
+		}
 		// "<Country>-linked", "Kremlin-backed", "Russian-linked".
-		if j < len(f.toks) && f.toks[j].sent == sent && f.toks[j].start-f.toks[j-1].end <= 1 {
+		if j < len(f.toks) && f.toks[j].sent == sent && (f.toks[j].start == f.toks[j-1].end+1 && f.src[f.toks[j-1].end] == '-' || f.toks[j].start-f.toks[j-1].end <= 1 && !locationBefore[prev(1)]) {
 			if st, ok := suffixStrength[f.norm(j)]; ok {
 				_, crim := f.cueAfter(cueCriminal, j+1, 2, sent)
 				_, person := f.cueAfter(cueIndividual, j+1, 0, sent) // "Kremlin-connected oligarch"
@@ -200,7 +307,12 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		}
 		// "a suspected <nationality> hacker", "the accused <nationality>
 		// national": the cue is about one person, not a state.
-		if _, person := f.cueAfter(cueIndividual, j, 0, sent); person && e.kind == kDemonym {
+		if ind, person := f.cueAfter(cueIndividual, j, 0, sent); person && e.kind == kDemonym {
+			// "<nationality> officials are believed to have hacked…".
+			if k := ind.end; k+1 < len(f.toks) && f.toks[k+1].sent == sent && officialNouns[f.norm(ind.start)] && beWords[f.norm(k)] && passiveAttrib[f.norm(k+1)] {
+				out = append(out, signal{e.country, accordwatch.StrengthSuspected, f, i, k + 2, "nationality-suspected"})
+				continue
+			}
 			if _, st := f.cueAfter(cueNatState, j, 0, sent); !st {
 				continue
 			}
@@ -245,7 +357,18 @@ func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, b
 		case stateVerbs[w]:
 			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 1, "state-as-actor"}, true
 		case stateSuspected[w]:
+			// "<Country> accused <Country> of…" is the accuser speaking;
+			// "<Country> accused of…", "<Country> is blamed" the accused.
+			if accuseVerbs[w] && k+1 < len(f.toks) && f.toks[k+1].sent == sent && !passiveAfterAccuse[f.norm(k+1)] && !beVerb(f, j, k) {
+				return signal{}, false
+			}
 			return signal{e.country, accordwatch.StrengthSuspected, f, i, k + 1, "state-suspected"}, true
+		case w == "s" && k == j && k+1 < len(f.toks) && stateNouns[f.norm(k+1)]:
+			// "<Country>'s hackers", "<Country>'s spies".
+			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 2, "state-possessive"}, true
+		case k == j && stateNouns[w]:
+			// "<Country> hackers", "<Country> hacking scandal".
+			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 1, "state-as-actor"}, true
 		case w == "s" && k == j:
 			for _, cue := range [...]int{cueNatState, cueNatIntrusion} {
 				if c, ok := f.cueAfter(cue, k+1, 2, sent); ok {
@@ -294,6 +417,9 @@ func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int)
 		{cueNatLink, accordwatch.StrengthSuspected, "nationality-link"},
 	} {
 		if c, ok := f.cueAfter(r.cue, j, window, sent); ok {
+			if c.start > 0 && f.norm(c.start-1) == "counter" { // "counter-espionage" defends
+				return signal{}, false
+			}
 			return signal{e.country, r.strength, f, i, c.end, r.rule}, true
 		}
 	}
@@ -313,6 +439,9 @@ func (d *doc) explicitSignals(out []signal, f *field) []signal {
 	for _, c := range f.cues[cueStateExplicit] {
 		sent := f.toks[c.start].sent
 		if _, generic := f.cueBefore(cueGenericBefore, c.start, 1); generic {
+			continue
+		}
+		if d.explicitGeneric(f, c, sent) {
 			continue
 		}
 		state, start := "", c.start
@@ -335,6 +464,35 @@ func (d *doc) explicitSignals(out []signal, f *field) []signal {
 		out = append(out, signal{state, accordwatch.StrengthAttributed, f, start, c.end, "state-explicit"})
 	}
 	return out
+}
+
+// explicitGeneric reports whether the explicit cue c names no actor: it
+// modifies a thing ("a government-backed loan", "nation-state resources"),
+// it is paired with crime as a kind of threat ("cybercriminals and
+// nation-state groups"), or it is asked about ("whether the attack was
+// state-sponsored").
+func (d *doc) explicitGeneric(f *field, c hit, sent int32) bool {
+	if c.end < len(f.toks) && f.toks[c.end].sent == sent && notActorNoun[f.norm(c.end)] {
+		return true
+	}
+	for k := c.start - 1; k >= 0 && k >= c.start-3 && f.toks[k].sent == sent; k-- {
+		if w := f.norm(k); w == "and" || w == "or" {
+			if _, crim := f.cueBefore(cueCriminal, k, 1); crim {
+				return true
+			}
+		}
+	}
+	if k := c.end; k+1 < len(f.toks) && f.toks[k+1].sent == sent && (f.norm(k) == "and" || f.norm(k) == "or") {
+		if _, crim := f.cueAfter(cueCriminal, k+1, 1, sent); crim {
+			return true
+		}
+	}
+	for k := c.start - 1; k >= 0 && k >= c.start-12 && f.toks[k].sent == sent; k-- {
+		if w := f.norm(k); w == "whether" || w == "if" {
+			return true
+		}
+	}
+	return false
 }
 
 // reporter is an organisation or country that the text presents as the

@@ -60,6 +60,20 @@ func TestAttribution(t *testing.T) {
 		{name: "company denial is no state", text: "Microsoft denied that its cloud was breached.", wantLinked: false},
 		{name: "suspected individual", text: "Border officers detained a suspected Chinese hacker at the airport.", wantLinked: false},
 		{name: "connected businessman", text: "The essay mill has ties to a Kremlin-connected businessman.", wantLinked: false},
+		// Accusations: the accused is the actor, the accuser is not.
+		{name: "accuser and accused", title: "Iran accuses Israel of hacking its fuel pumps", wantLinked: true, wantStates: []string{"Israel"}, wantStrength: "suspected"},
+		{name: "accuser agency", text: "Russia's counter-intelligence service has accused Britain of running a phishing operation.", wantLinked: true, wantStates: []string{"United Kingdom"}},
+		{name: "accused of", title: "Russia accused of hacking Dutch shipping registry", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected"},
+		{name: "officials believed to", text: "Iranian officials are believed to have hacked the campaign's email.", wantLinked: true, wantStates: []string{"Iran"}},
+		{name: "spying for capital", text: "Two engineers were charged with spying for Moscow.", wantLinked: true, wantStates: []string{"Russia"}},
+		{name: "country hackers", title: "China hackers hit Philippine ministries", wantLinked: true, wantStates: []string{"China"}},
+		{name: "IT workers", text: "The firm had hired North Korean IT workers without knowing it.", wantLinked: true, wantStates: []string{"North Korea"}},
+		// Explicit wording that names no actor.
+		{name: "state-run media", text: "Iranian state-run media reported an outage at the port.", wantLinked: false},
+		{name: "government-backed loan", title: "Carmaker gets government-backed loan after cyber attack", wantLinked: false},
+		{name: "crime and nation-state", text: "Retailers face cybercriminals and nation-state groups alike.", wantLinked: false},
+		{name: "asked whether", title: "Police cannot say if the rail hack was state-sponsored", wantLinked: false},
+		{name: "place before spaced suffix", title: "Arrest in India Linked to Crypto Exchange Breach", wantLinked: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,5 +101,54 @@ func TestAttribution(t *testing.T) {
 			}
 			checkEvidence(t, tt.title, tt.text, tags)
 		})
+	}
+}
+
+// TestMoreEvidenceNeverLess is a property of attribution: adding wording
+// that attributes the activity to a state (an explicit phrase, a
+// nationality, a named agency) to a sentence never removes a state that
+// the sentence without it gave.
+func TestMoreEvidenceNeverLess(t *testing.T) {
+	c := newTestClassifier(t)
+	cores := []string{
+		"Lazarus Group hackers breached Microsoft customers.",
+		"Lazarus Group hackers breach Microsoft customers.",
+		"Lazarus Group breached Microsoft customers.",
+		"Volt Typhoon breached telecom routers in Guam.",
+		"APT28 leaked emails of election officials.",
+		"Sandworm exposed customer records of a power utility.",
+		"Salt Typhoon hackers targeted Cisco routers at carriers.",
+		"Kimsuky sent phishing mail to researchers.",
+		"Midnight Blizzard read executive mailboxes at Microsoft.",
+	}
+	prefixes := []string{
+		"Government-backed North Korean hackers of ",
+		"Government-backed Chinese hackers of ",
+		"State-sponsored ",
+		"Nation-state actor ",
+		"Russian intelligence officers of ",
+		"Spies of ",
+		"Iran-linked ",
+		"A state-aligned group, ",
+	}
+	for _, core := range cores {
+		base := c.Classify("", core, time.Time{})
+		if len(base.States) == 0 {
+			t.Errorf("%q: got no state, want the actor's", core)
+			continue
+		}
+		for _, p := range prefixes {
+			for _, where := range []struct{ title, text string }{{"", p + core}, {p + core, core}, {core, p + core}} {
+				got := c.Classify(where.title, where.text, time.Time{})
+				for _, s := range base.States {
+					if !slices.Contains(got.States, s) {
+						t.Errorf("title %q text %q: got states %v, want them to keep %s (from %q alone)", where.title, where.text, got.States, s, core)
+					}
+				}
+				if !got.StateLinked {
+					t.Errorf("title %q text %q: got state_linked false", where.title, where.text)
+				}
+			}
+		}
 	}
 }

@@ -33,6 +33,12 @@ func (d *doc) principles() {
 			sd = true
 		}
 	}
+	// A flaw in a product, or a DDoS on anything but public bodies, has a
+	// product's users or a company's service on the line.
+	if !sd && (primary == accordwatch.AttackVulnerability || primary == accordwatch.AttackDDoS && !public) {
+		d.derived("principle:"+string(accordwatch.StrongerDefense), "product-or-service-attacked:"+primary)
+		sd = true
+	}
 	if sd {
 		add(accordwatch.StrongerDefense)
 	}

@@ -49,6 +49,11 @@ type doc struct {
 	defs      []acronymDef
 	defsDone  bool
 	tags      accordwatch.Tags
+	// stateByGroup: some attribution names a group, hackers or an agency
+	// as the agent, not only a country accused or suspected (attribution).
+	stateByGroup bool
+	// lead is the token of the text where its lead story ends (leadEnd).
+	lead int
 
 	store [2]field
 	hits  []hit
@@ -69,6 +74,7 @@ func (d *doc) reset(c *Classifier, published time.Time) {
 	d.c, d.published = c, published
 	d.mentions, d.sigs, d.reps, d.repsDone = d.mentions[:0], d.sigs[:0], d.reps[:0], false
 	d.defs, d.defsDone = d.defs[:0], false
+	d.stateByGroup = false
 	s := &d.scratch
 	d.tags = accordwatch.Tags{
 		Signatories: s.sigs[:0], Companies: s.comps[:0], States: s.states[:0], Actors: s.actors[:0],
@@ -199,6 +205,7 @@ func (c *Classifier) Classify(title, text string, published time.Time) accordwat
 	defer c.docs.Put(d)
 	d.reset(c, published)
 	d.fields = [2]*field{d.scanField(0, "title", clip(title, maxTitleBytes)), d.scanField(1, "text", clip(text, maxTextBytes))}
+	d.lead = d.leadEnd()
 	d.companies()
 	d.mentions = d.actorMentions()
 	d.actors()
