@@ -3,6 +3,7 @@ package classify
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/accordwatch/accordwatch"
 )
@@ -33,6 +34,7 @@ func (d *doc) attackTypes() {
 		firstAt[i] = -1
 	}
 	order, titleTakedown := 0, 0
+	marker := -1 // a headline report noun that sources the news
 	// A multi-story roundup takes the type of its first story.
 	lead := d.lead
 	for fi, f := range d.fields {
@@ -45,6 +47,12 @@ func (d *doc) attackTypes() {
 				break
 			}
 			e := &d.c.entries[h.entry]
+			if fi == 0 && e.typ == policyType && h.end == h.start+1 && reportNouns[f.norm(h.start)] && d.sourcingMarker(h.start) {
+				// "…: report", "…, report says": where the news comes
+				// from, not a report about attacks.
+				marker = h.start
+				continue
+			}
 			score[e.typ] += e.weight * mult
 			if mult == 2 {
 				titleScore[e.typ] += e.weight
@@ -167,7 +175,47 @@ func (d *doc) attackTypes() {
 		d.derived("attack:"+accordwatch.AttackNone, "no-attack-keywords")
 		return
 	}
+	// Business words ("sales", "announces") do not make an item about an
+	// attack a non-attack: "sales slump after cyber attack", "<firm>
+	// announces it was hit by a ransomware attack". The attack's type is
+	// the best concrete one found, else policy (untyped).
+	if types[0] == none {
+		if c, ok := d.headlineAttackEvent(); ok {
+			pick := policy
+			for _, t := range types {
+				if concrete(t) && score[t] >= 3 {
+					pick = t
+					break
+				}
+			}
+			if firstAt[pick] < 0 {
+				firstAt[pick] = order
+				firstHit[pick] = where{d.fields[0], c.start, c.end}
+				order++
+			}
+			types = slices.Insert(slices.DeleteFunc(types, func(t int) bool { return t == pick }), 0, pick)
+			ruleFor[pick] = "attack-event-in-headline"
+		}
+	}
 	primary := types[0]
+	// A report or survey that counts attacks is a report about events, not
+	// an event: "<share> of firms hit by <type>: survey", "<type> attacks
+	// surge, report finds". A named actor, a state or a takedown keeps the
+	// type of the event.
+	if marker >= 0 && concrete(primary) && len(d.tags.Actors) == 0 && !d.tags.StateLinked {
+		if k, ok := d.trendWord(); ok {
+			t := d.fields[0]
+			if firstAt[policy] < 0 {
+				firstAt[policy] = order
+				order++
+			}
+			firstHit[policy] = where{t, marker, marker + 1}
+			types = slices.Insert(slices.DeleteFunc(types, func(t int) bool { return t == policy }), 0, policy)
+			score[policy] = max(score[policy], score[primary])
+			ruleFor[policy] = "report-about-attacks(" + t.norm(k) + ")"
+			primary = policy
+		}
+	}
 	chosen := []int{primary}
 	for _, t := range types[1:] {
 		if len(chosen) == 3 || score[t] < 3 {
@@ -242,6 +290,83 @@ func (d *doc) headlineFramed() bool {
 		}
 	}
 	return false
+}
+
+// eventWords end a generic attack cue that names one event ("after a
+// cyber attack", "hacked"), unlike plural or generic words ("cyberattacks",
+// "hacking", "malware").
+var eventWords = wordSet([]string{"attack", "cyberattack", "hack", "hacked", "breach", "intrusion", "compromise", "compromised"})
+
+// headlineAttackEvent finds a generic attack word in the headline that
+// names one event, not a threat to defend against ("protect against an
+// attack").
+func (d *doc) headlineAttackEvent() (hit, bool) {
+	t := d.fields[0]
+	for _, c := range t.cues[cueAttackGeneric] {
+		if !eventWords[t.norm(c.end-1)] {
+			continue
+		}
+		if _, ok := t.cueBefore(cueGenericBefore, c.start, 2); ok {
+			continue
+		}
+		return c, true
+	}
+	return hit{}, false
+}
+
+// policyType is the index of policy/other in attackTypes.
+var policyType = slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+
+// reportNouns name a publication about events.
+var reportNouns = wordSet([]string{"report", "survey", "study", "research", "rankings", "poll", "index"})
+
+// sourceVerbs follow a report noun that sources a headline: "…, report says".
+var sourceVerbs = wordSet([]string{"says", "said", "finds", "found", "shows", "reveals", "warns", "suggests"})
+
+// sourcingMarker reports whether headline word k, a report noun, stands
+// apart as the source of the news: first and followed by a colon
+// ("Report: …"), or within the last three words after a colon, dash, bar
+// or comma, optionally followed by a verb of saying ("…: <Vendor> report",
+// "…, new study finds").
+func (d *doc) sourcingMarker(k int) bool {
+	t := d.fields[0]
+	n := len(t.toks)
+	if k == 0 && n > 1 {
+		return strings.ContainsRune(t.src[t.toks[0].end:t.toks[1].start], ':')
+	}
+	end := n
+	if k == n-2 && sourceVerbs[t.norm(n-1)] {
+		end = n - 1
+	}
+	if k != end-1 {
+		return false
+	}
+	for j := k; j > 0 && j >= k-2; j-- {
+		if strings.ContainsAny(t.src[t.toks[j-1].end:t.toks[j].start], ":|,–—") ||
+			strings.Contains(t.src[t.toks[j-1].end:t.toks[j].start], " - ") {
+			return true
+		}
+	}
+	return false
+}
+
+// trendWords say that a headline counts or ranks attacks rather than
+// reporting one.
+var trendWords = wordSet([]string{"surge", "surged", "surges", "rise", "rises", "rose", "rising", "increase", "increased", "jump", "jumps", "jumped", "doubled", "top", "tops", "leads", "most", "half", "majority", "percent", "riskiest"})
+
+// trendWord finds the first trend word in the headline, or a number
+// followed by a percent sign.
+func (d *doc) trendWord() (int, bool) {
+	t := d.fields[0]
+	for k := range t.toks {
+		if trendWords[t.norm(k)] {
+			return k, true
+		}
+		if e := t.toks[k].end; int(e) < len(t.src) && t.src[e] == '%' {
+			return k, true
+		}
+	}
+	return 0, false
 }
 
 // attackTags are "attack:<type>", by index in attackTypes.

@@ -37,6 +37,16 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		{"roundup untyped lead", "Senate season.", "The Senate confirms a new cyber director. A retailer reports a data breach. A ransomware gang hits a hospital. Contoso patches a router flaw. A phishing wave hits banks.", "policy", []accordwatch.Principle{}, 0, 100},
 		// A product flaw or a DDoS on a company puts its users on the line.
 		{"ddos mitigated", "Cloudflare blocks record DDoS attack", "The flood peaked at 20 Tbps.", "ddos", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		// A report that counts attacks is policy; a report noun that only
+		// sources the headline is not a policy report.
+		{"survey counts attacks", "Ransomware attacks on dentists rise 40%: Contoso survey", "Two in five practices paid.", "policy", nil, 0, 100},
+		{"report sources business news", "Contoso in talks to buy a chip start-up: report", "The deal would value the start-up at $2 billion.", "not-an-attack", []accordwatch.Principle{}, 0, 100},
+		{"named gang keeps event type", "Ransomware gang LockBit hits 40% of the county's clinics: report", "Records were encrypted.", "ransomware", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// Business words do not turn an attack in the headline into a non-attack.
+		{"sales after cyber attack", "Contoso sales drop after cyber attack", "Shops stayed shut for a week.", "policy", nil, 0, 100},
+		{"announces ransomware attack", "Contoso Clinics announces a ransomware attack", "The firm said files were encrypted.", "ransomware", nil, 0, 100},
+		{"product against attacks", "Contoso launches a tool to protect against attack", "The product is now available.", "not-an-attack", nil, 0, 100},
+		{"guidance after a breach", "Your bank was breached. Here is what you should do", "Change your password and watch your statements.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},
 		{"unattributed warning stays policy", "Agency warns of rising cyber threat", "The report describes trends.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		// Research words count only from a named source or in the headline.
 		{"passing researchers", "Hackers steal data from Acme retailer", "Researchers say the data breach exposed customer records.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},

@@ -64,7 +64,11 @@ func (d *doc) principles() {
 			if f, c, ok := d.anyCue(cueCapacity); ok {
 				d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "defender-guidance")
 				add(accordwatch.CapacityBuilding)
-			} else if f, c, ok := d.anyCue(cueCapacityResearch); ok && (f == d.fields[0] || len(d.reporters()) > 0) {
+			} else if f, c, ok := d.anyCue(cueCapacityResearch); ok && (f == d.fields[0] || len(d.reporters()) > 0) &&
+				!(f == d.fields[0] && c.end == c.start+1 && d.sourcingMarker(c.start) && primary == accordwatch.AttackNone) {
+				// A report noun that only sources a business headline
+				// ("<firm> in talks to buy <firm>: report") is where the
+				// news comes from, not research.
 				d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "published-research")
 				add(accordwatch.CapacityBuilding)
 			}
