@@ -3,6 +3,7 @@ package accordwatch
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,35 @@ type Feed struct {
 	// Source says where the feed was defined: "config", "opml" (imported)
 	// or "cli" (feeds add). Only non-config feeds live in the store.
 	Source string `json:"source,omitempty"`
+	// Article says when to fetch the web page behind a new item and use
+	// the article in it: ArticleAuto, ArticleAlways or ArticleNever; ""
+	// means the default (see ArticleMode).
+	Article string `json:"article,omitempty"`
+}
+
+// Article settings of a feed.
+const (
+	// ArticleAuto fetches the page when the feed's own text for an item
+	// is shorter than the configured threshold.
+	ArticleAuto = "auto"
+	// ArticleAlways fetches the page of every new item.
+	ArticleAlways = "always"
+	// ArticleNever uses the feed's text only.
+	ArticleNever = "never"
+)
+
+// ArticleMode is the feed's Article setting, or its default: ArticleAuto
+// for http(s) feeds, ArticleNever for local files and directories (an
+// archive replayed offline should not reach out to the web).
+func (f Feed) ArticleMode() string {
+	if f.Article != "" {
+		return f.Article
+	}
+	lower := strings.ToLower(f.URL)
+	if strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://") {
+		return ArticleAuto
+	}
+	return ArticleNever
 }
 
 // FeedState is what the monitor remembers about a feed between polls: the

@@ -21,8 +21,18 @@ type Item struct {
 	// Fetched is when accordwatch first saw this version of the item.
 	Fetched time.Time `json:"fetched"`
 	// ContentHash covers title, text and link, so an edit is detectable.
+	// It never covers Article: the feed's own item decides what changed.
 	ContentHash string `json:"content_hash,omitempty"`
-	Tags        Tags   `json:"tags"`
+	// Article is the plain text of the article on the page at Link,
+	// fetched once when the item was new and its feed's Article setting
+	// asked for it (see Feed.ArticleMode). Never HTML.
+	Article string `json:"article,omitempty"`
+	// ArticleError is why the article was not used (the page could not be
+	// fetched, was a paywall, was not a web page, ...); the item then has
+	// the feed's text only. Empty when Article is set or none was asked
+	// for.
+	ArticleError string `json:"article_error,omitempty"`
+	Tags         Tags   `json:"tags"`
 }
 
 // Principle is one of the four Cybersecurity Tech Accord commitments.
@@ -114,4 +124,18 @@ type Evidence struct {
 	// Offset is the byte offset of Match in Field (-1 when derived).
 	Offset int    `json:"offset"`
 	Rule   string `json:"rule"`
+}
+
+// ArticleSeparator joins an item's Text and Article in FullText.
+const ArticleSeparator = "\n\n"
+
+// FullText is what the item says in words: the feed's Text, then the
+// Article when there is one (after ArticleSeparator). The tagger and the
+// index read it; evidence offsets past len(Text)+len(ArticleSeparator)
+// point into the Article.
+func (it Item) FullText() string {
+	if it.Article == "" {
+		return it.Text
+	}
+	return it.Text + ArticleSeparator + it.Article
 }

@@ -70,6 +70,10 @@ type Fetch struct {
 	// feed (or a redirect it serves) must not turn the daemon into a
 	// proxy into the network it runs in.
 	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// ArticleThreshold is the feed text length (characters) below which a
+	// feed with `article: auto` fetches the item's web page for the whole
+	// story; default 600.
+	ArticleThreshold int `yaml:"article_threshold"`
 }
 
 // Polling bounds how often feeds are polled, whatever schedules and
@@ -97,6 +101,11 @@ type Feed struct {
 	Disabled  bool              `yaml:"disabled"`
 	// MinInterval keeps this feed from being polled more often.
 	MinInterval Duration `yaml:"min_interval"`
+	// Article is when to fetch the item's web page and use its article:
+	// auto (when the feed's text is shorter than fetch.article_threshold;
+	// the default for http(s) feeds), always, or never (the default for
+	// local files and directories).
+	Article string `yaml:"article"`
 }
 
 // Slack holds non-secret Slack settings; the token and webhook URL come
@@ -356,6 +365,10 @@ const (
 	DefaultSchedule = "@every 15m"
 	DefaultListen   = "127.0.0.1:8080"
 	DefaultAPIURL   = "https://slack.com/api/"
+	// DefaultArticleThreshold is fetch.article_threshold's default: feed
+	// text shorter than this (a headline and a sentence or two) makes an
+	// `article: auto` feed fetch the item's page.
+	DefaultArticleThreshold = 600
 )
 
 func applyEnv(cfg *Config, getenv func(string) string) {
@@ -400,6 +413,9 @@ func applyDefaults(cfg *Config, baseDir string) {
 	}
 	if cfg.Fetch.Concurrency == 0 {
 		cfg.Fetch.Concurrency = 8
+	}
+	if cfg.Fetch.ArticleThreshold == 0 {
+		cfg.Fetch.ArticleThreshold = DefaultArticleThreshold
 	}
 	p := &cfg.Polling
 	if p.MinInterval.Duration == 0 {
@@ -752,6 +768,9 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	if cfg.Fetch.Concurrency < 0 || cfg.Fetch.Concurrency > 256 {
 		v.add("fetch.concurrency", "must be between 1 and 256, got %d", cfg.Fetch.Concurrency)
 	}
+	if t := cfg.Fetch.ArticleThreshold; t < 1 || t > 100_000 {
+		v.add("fetch.article_threshold", "must be between 1 and 100000 characters, got %d", t)
+	}
 	if p := cfg.Polling; p.MinInterval.Duration < time.Minute || p.MaxInterval.Duration < p.MinInterval.Duration {
 		v.add("polling", "need 1m <= min_interval <= max_interval, got %s and %s", p.MinInterval.Duration, p.MaxInterval.Duration)
 	}
@@ -827,6 +846,11 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 				v.add(p+".schedule", "%v", err)
 			}
 		}
+		switch f.Article {
+		case "", accordwatch.ArticleAuto, accordwatch.ArticleAlways, accordwatch.ArticleNever:
+		default:
+			v.add(p+".article", "must be auto, always or never, got %q", f.Article)
+		}
 	}
 	if cfg.Slack.APIURL != "" {
 		u, err := url.Parse(cfg.Slack.APIURL)
@@ -896,7 +920,7 @@ func (c *Config) FeedsAll() []accordwatch.Feed {
 	out := make([]accordwatch.Feed, 0, len(c.Feeds))
 	for _, f := range c.Feeds {
 		out = append(out, accordwatch.Feed{Name: f.Name, URL: f.URL, Schedule: f.Schedule, Tags: f.Tags, UserAgent: f.UserAgent,
-			Headers: f.Headers, Disabled: f.Disabled, MinInterval: f.MinInterval.Duration, Source: "config"})
+			Headers: f.Headers, Disabled: f.Disabled, MinInterval: f.MinInterval.Duration, Source: "config", Article: f.Article})
 	}
 	return out
 }

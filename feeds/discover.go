@@ -110,6 +110,15 @@ type page struct {
 // get is a plain GET with the Fetcher's limits (timeout, redirects, size
 // cap, User-Agent); a non-2xx answer is a *FetchError.
 func (f *Fetcher) get(ctx context.Context, raw string) (page, error) {
+	return f.getPage(ctx, raw, func(h http.Header) {
+		h.Set("User-Agent", f.opts.UserAgent)
+		h.Set("Accept", acceptHeader)
+	})
+}
+
+// getPage is get with the request's headers set by header (articles send
+// their feed's User-Agent and, to its origin only, its headers).
+func (f *Fetcher) getPage(ctx context.Context, raw string, header func(http.Header)) (page, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
@@ -117,8 +126,7 @@ func (f *Fetcher) get(ctx context.Context, raw string) (page, error) {
 	if err != nil {
 		return page{}, err
 	}
-	req.Header.Set("User-Agent", f.opts.UserAgent)
-	req.Header.Set("Accept", acceptHeader)
+	header(req.Header)
 	resp, err := f.client.Do(req)
 	if err != nil {
 		return page{}, f.transportError(parent, ctx, err)

@@ -5,7 +5,9 @@
 // stable IDs, canonical links and plain text. It reports what the server
 // said about polling (Cache-Control max-age, RSS ttl, Retry-After, 410 Gone,
 // permanent redirects) without deciding when to poll next. It also reads and
-// writes feed lists as OPML and discovers a site's feeds from its pages.
+// writes feed lists as OPML and discovers a site's feeds from its pages,
+// and fetches the web page behind an item (Fetcher.Article) with the same
+// limits and guards, handing it to an ArticleExtractor for plain text.
 //
 // Feed URLs, redirects and feed bodies are untrusted input, and the package
 // defends against them: the built-in HTTP client refuses to connect to

@@ -64,6 +64,9 @@ type Options struct {
 	AllowPrivateNetworks bool
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Articles extracts the article from a page fetched by Article; nil
+	// makes every Article call fail with Kind "not-an-article".
+	Articles ArticleExtractor
 }
 
 // Fetcher polls feeds. It is safe for concurrent use.

@@ -40,7 +40,8 @@ const (
 // other outlines are categories, and the path of categories above a feed
 // becomes its Tags (lower-cased slugs), followed by its own category
 // attribute split on "/" and ",". Name is the title attribute, else text,
-// else the URL's host; URL is kept as written; Source is "opml".
+// else the URL's host; URL is kept as written; Source is "opml"; Article
+// is the outline's article attribute when it is auto, always or never.
 //
 // Outlines that cannot be imported (no xmlUrl and no children, a
 // non-http(s) or malformed URL, the same canonical URL as an earlier
@@ -136,7 +137,8 @@ func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err er
 			if name == "" {
 				name = u.Hostname()
 			}
-			feeds = append(feeds, accordwatch.Feed{Name: name, URL: fr.url, Tags: dedupe(tags), Source: "opml"})
+			feeds = append(feeds, accordwatch.Feed{Name: name, URL: fr.url, Tags: dedupe(tags), Source: "opml",
+				Article: articleAttr(attrs["article"])})
 		case xml.EndElement:
 			depth--
 			if !strings.EqualFold(t.Name.Local, "outline") || len(stack) == 0 {
@@ -153,6 +155,17 @@ func ParseOPML(r io.Reader) (feeds []accordwatch.Feed, skipped []Skipped, err er
 		return nil, nil, errors.New("parse OPML: not an OPML file: no <opml> element")
 	}
 	return feeds, skipped, nil
+}
+
+// articleAttr reads an outline's article attribute (our extension, written
+// by WriteOPML): auto, always or never, any case. Another value is
+// ignored, leaving the feed's default: an import never fails on it.
+func articleAttr(v string) string {
+	switch v = strings.ToLower(strings.TrimSpace(v)); v {
+	case accordwatch.ArticleAuto, accordwatch.ArticleAlways, accordwatch.ArticleNever:
+		return v
+	}
+	return ""
 }
 
 // outlineAttrs maps lower-cased attribute names to whitespace-collapsed
@@ -261,11 +274,14 @@ type opml struct {
 }
 
 type opmlOutline struct {
-	Text     string        `xml:"text,attr"`
-	Title    string        `xml:"title,attr,omitempty"`
-	Type     string        `xml:"type,attr,omitempty"`
-	XMLURL   string        `xml:"xmlUrl,attr,omitempty"`
-	Category string        `xml:"category,attr,omitempty"`
+	Text     string `xml:"text,attr"`
+	Title    string `xml:"title,attr,omitempty"`
+	Type     string `xml:"type,attr,omitempty"`
+	XMLURL   string `xml:"xmlUrl,attr,omitempty"`
+	Category string `xml:"category,attr,omitempty"`
+	// Article is the feed's article setting (accordwatch's extension;
+	// readers ignore attributes they do not know).
+	Article  string        `xml:"article,attr,omitempty"`
 	Outlines []opmlOutline `xml:"outline"`
 }
 
@@ -286,7 +302,7 @@ func WriteOPML(w io.Writer, title string, feeds []accordwatch.Feed) error {
 				name = f.URL
 			}
 		}
-		o := opmlOutline{Text: name, Title: name, Type: "rss", XMLURL: f.URL}
+		o := opmlOutline{Text: name, Title: name, Type: "rss", XMLURL: f.URL, Article: f.Article}
 		if len(f.Tags) == 0 {
 			doc.Body = append(doc.Body, o)
 			continue

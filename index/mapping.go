@@ -99,7 +99,7 @@ func newDoc(it accordwatch.Item) doc {
 	}
 	d := doc{
 		Title:       it.Title,
-		Text:        it.Text,
+		Text:        it.FullText(),
 		Head:        head(it.Text),
 		Feed:        strings.ToLower(it.FeedName),
 		DisplayFeed: it.FeedName,

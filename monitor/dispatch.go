@@ -79,7 +79,8 @@ type event struct {
 
 // dispatcher hands due feeds to a bounded set of pollers: one timer for
 // the earliest next check, at most Concurrency polls holding a worker
-// slot and PerHost fetches per host, and a feed is never dispatched while
+// slot and PerHost fetches per host (Pipeline.hosts, shared with article
+// fetches), and a feed is never dispatched while
 // its previous poll runs (it is out of the heap until done). Parsed items
 // funnel into one writer.
 type dispatcher struct {
@@ -87,7 +88,6 @@ type dispatcher struct {
 	queue   entryHeap
 	ready   []*entry // due, waiting for a slot; in due order
 	workers int
-	hosts   map[string]int
 	running int
 	events  chan event
 	w       *writer
@@ -96,7 +96,6 @@ type dispatcher struct {
 func newDispatcher(p *Pipeline, onAlerts func()) *dispatcher {
 	return &dispatcher{
 		p:      p,
-		hosts:  map[string]int{},
 		events: make(chan event),
 		w:      newWriter(p, onAlerts),
 	}
@@ -144,9 +143,7 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 		select {
 		case ev := <-d.events:
 			if ev.hostFree {
-				if d.hosts[ev.e.host]--; d.hosts[ev.e.host] <= 0 {
-					delete(d.hosts, ev.e.host)
-				}
+				d.p.hosts.release(ev.e.host)
 			}
 			if ev.slotFree {
 				d.workers--
@@ -181,12 +178,12 @@ func (d *dispatcher) start(ctx context.Context) {
 			kept = append(kept, d.ready[i:]...)
 			break
 		}
-		if d.hosts[e.host] >= d.p.o.PerHost {
+		// The slot is shared with article fetches (hostSlots).
+		if !d.p.hosts.tryAcquire(e.host) {
 			kept = append(kept, e)
 			continue
 		}
 		d.workers++
-		d.hosts[e.host]++
 		d.running++
 		go d.poll(ctx, e)
 	}
@@ -217,7 +214,7 @@ func (d *dispatcher) poll(ctx context.Context, e *entry) {
 	a := d.p.fetch(ctx, e.feed)
 	d.events <- event{e: e, hostFree: true}
 	hostHeld = false
-	d.p.prepare(a)
+	d.p.prepare(ctx, a)
 	if len(a.todo) > 0 && a.procErr == nil {
 		a.done = func(rep FeedReport) { d.events <- event{e: e, done: true, rep: rep} }
 		d.w.in <- a

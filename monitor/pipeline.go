@@ -150,8 +150,16 @@ type Options struct {
 	// FollowupWait is how long a follow-up waits for its incident message
 	// to be posted (it needs the thread); default 5s.
 	FollowupWait time.Duration
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// Articles fetches the article behind new items (see ArticleFetcher
+	// and accordwatch.Feed.ArticleMode); nil = never. ArticleThreshold is
+	// the feed text length (characters) below which an "auto" feed's
+	// item gets its article; default 600. ArticleWait bounds all article
+	// fetches of one poll; default 15s.
+	Articles         ArticleFetcher
+	ArticleThreshold int
+	ArticleWait      time.Duration
+	Now              func() time.Time
+	Logger           *slog.Logger
 }
 
 // Pipeline is fetch-to-outbox processing of feeds, plus outbox delivery.
@@ -160,6 +168,8 @@ type Pipeline struct {
 	lim     limits
 	defSche cron.Schedule
 	seen    *seenCache
+	// hosts caps requests per host, feeds and articles together.
+	hosts *hostSlots
 	// drainMu serialises deliveries: two drains racing over the same
 	// pending alert would post it twice. It guards the fields below it too.
 	drainMu sync.Mutex
@@ -225,6 +235,12 @@ func New(o Options) (*Pipeline, error) {
 	if o.FollowupWait <= 0 {
 		o.FollowupWait = 5 * time.Second
 	}
+	if o.ArticleThreshold <= 0 {
+		o.ArticleThreshold = defaultArticleThreshold
+	}
+	if o.ArticleWait <= 0 {
+		o.ArticleWait = defaultArticleWait
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -238,7 +254,7 @@ func New(o Options) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitor: default schedule: %w", err)
 	}
-	p := &Pipeline{o: o, defSche: def, seen: newSeenCache(),
+	p := &Pipeline{o: o, defSche: def, seen: newSeenCache(), hosts: newHostSlots(o.PerHost),
 		lastSummary: map[string]time.Time{}, parentUpdates: map[string]parentUpdate{}, capLog: map[string][]time.Time{}}
 	p.lim = limits{min: o.MinInterval, max: o.MaxInterval, maxBackoff: min(o.MaxBackoff, o.MaxInterval)}
 	if err := p.restore(); err != nil {
@@ -306,7 +322,7 @@ type attempt struct {
 // nothing re-alerts.
 func (p *Pipeline) PollFeed(ctx context.Context, feed accordwatch.Feed) FeedReport {
 	a := p.fetch(ctx, feed)
-	p.prepare(a)
+	p.prepare(ctx, a)
 	if len(a.todo) > 0 && a.procErr == nil {
 		p.commitGroup(ctx, []*attempt{a})
 	}
@@ -338,10 +354,11 @@ func (p *Pipeline) fetch(ctx context.Context, feed accordwatch.Feed) (a *attempt
 	return a
 }
 
-// prepare sorts the fetched items into new, changed and unchanged and
-// classifies the first two. It runs on the fetch workers, in parallel:
-// the classifier is safe for concurrent use and Diff only reads.
-func (p *Pipeline) prepare(a *attempt) {
+// prepare sorts the fetched items into new, changed and unchanged, fetches
+// the articles of new items that need one (article.go) and classifies new
+// and changed items. It runs on the fetch workers, in parallel: the
+// classifier is safe for concurrent use and Diff only reads.
+func (p *Pipeline) prepare(ctx context.Context, a *attempt) {
 	if a.err != nil || len(a.res.Items) == 0 {
 		return
 	}
@@ -364,6 +381,11 @@ func (p *Pipeline) prepare(a *attempt) {
 		a.procErr = err
 		return
 	}
+	if err := p.keepArticles(asked, changes); err != nil {
+		a.procErr = err
+		return
+	}
+	p.articles(ctx, a.feed, asked, changes)
 	for j, it := range asked {
 		switch changes[j] {
 		case store.New:
@@ -373,7 +395,7 @@ func (p *Pipeline) prepare(a *attempt) {
 		default:
 			continue
 		}
-		it.Tags = p.o.Classifier.Classify(it.Title, it.Text, it.Published)
+		it.Tags = p.classify(it)
 		a.todo = append(a.todo, it)
 		a.changed = append(a.changed, changes[j] == store.Changed)
 	}
