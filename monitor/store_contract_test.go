@@ -1,23 +1,33 @@
 package monitor
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/internal/pgtest"
+	"github.com/accordwatch/accordwatch/pgstore"
 	"github.com/accordwatch/accordwatch/store"
 )
 
+// TestMain stops the throwaway PostgreSQL cluster the contract's
+// "postgres" case starts (see internal/pgtest).
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
 // The Store contract: what the pipeline relies on from any store. Every
-// implementation — the real bbolt store and each fake the tests use —
+// implementation — the bbolt store, the PostgreSQL store (against a
+// throwaway cluster; skipped with the reason when none can be started) and
+// each fake the tests use —
 // runs the same suite, so a fake cannot drift into behaviour the real
 // store does not have (an earlier fake inserted on UpdateAlert where the
 // store refuses, and kept a Due method nothing called).
 
 var (
 	_ Store = (*store.Store)(nil)
+	_ Store = (*pgstore.Store)(nil)
 	_ Store = (*memStore)(nil)
 	_ Store = (*countingStore)(nil)
 	_ Store = (*diskStore)(nil)
@@ -34,7 +44,15 @@ func TestStoreContract(t *testing.T) {
 		return st
 	}
 	impls := map[string]func(t *testing.T) Store{
-		"bbolt":         func(t *testing.T) Store { return bolt(t) },
+		"bbolt": func(t *testing.T) Store { return bolt(t) },
+		"postgres": func(t *testing.T) Store {
+			st, err := pgstore.Open(t.Context(), accordwatch.Secret(pgtest.Database(t)), pgstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			return st
+		},
 		"memStore":      func(*testing.T) Store { return newMemStore() },
 		"countingStore": func(*testing.T) Store { return &countingStore{memStore: newMemStore()} },
 		// The fault-injecting store behaves like any other while its disk has room.

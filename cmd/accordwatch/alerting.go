@@ -140,7 +140,7 @@ func withSilences(cmd *cobra.Command, e *env, fn func(silenceStore) error) error
 	if c, ok := runningServe(cfg.DataDir, e.getenv); ok {
 		return fn(apiSilences{c: c, ctx: cmd.Context()})
 	}
-	st, err := openStoreRW(cfg)
+	st, err := openStoreRW(cmd.Context(), e, cfg)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/article"
 	"github.com/accordwatch/accordwatch/classify"
 	"github.com/accordwatch/accordwatch/config"
 	"github.com/accordwatch/accordwatch/feeds"
@@ -24,7 +25,6 @@ import (
 	"github.com/accordwatch/accordwatch/metrics"
 	"github.com/accordwatch/accordwatch/monitor"
 	"github.com/accordwatch/accordwatch/notify"
-	"github.com/accordwatch/accordwatch/store"
 )
 
 // Files under data_dir.
@@ -72,7 +72,7 @@ func lockedError(dataDir string, err error) error {
 type app struct {
 	cfg        *config.Config
 	log        *slog.Logger
-	store      *store.Store
+	store      appStore
 	index      *index.Index
 	classifier *classify.Classifier
 	notifier   *notify.Notifier
@@ -95,15 +95,14 @@ func ensureWritable(dir string) error {
 	return os.Remove(f.Name())
 }
 
-func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command string) (*app, error) {
+// openApp opens the app on cfg's data dir; dbURL, when set, puts the
+// store in PostgreSQL instead of data_dir (see database.go).
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command string, dbURL accordwatch.Secret) (*app, error) {
 	if err := ensureWritable(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDir, storeFile), store.Options{Timeout: 2 * time.Second})
+	st, err := openStore(ctx, cfg, dbURL)
 	if err != nil {
-		if errors.Is(err, store.ErrLocked) {
-			return nil, lockedError(cfg.DataDir, err)
-		}
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, store: st, command: command}
@@ -143,6 +142,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		Timeout:  cfg.Fetch.Timeout.Duration,
 		MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20, UserAgent: cfg.Fetch.UserAgent,
 		AllowPrivateNetworks: cfg.Fetch.AllowPrivateNetworks,
+		Articles:             article.New(article.Options{}),
 	})
 	a.pipeline, err = monitor.New(monitor.Options{
 		Fetcher: fetcher, Classifier: a.classifier, Store: st, Index: a.index, Notifier: a.notifier,
@@ -150,6 +150,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		PerHost: cfg.Polling.PerHost, DefaultSchedule: cfg.DefaultSchedule, MinInterval: cfg.Polling.MinInterval.Duration, MaxInterval: cfg.Polling.MaxInterval.Duration,
 		MaxBackoff: cfg.Polling.MaxBackoff.Duration, UnhealthyAfter: cfg.Polling.UnhealthyAfter.Duration,
 		Ops: a.notifier, Metrics: a.metrics,
+		Articles: fetcher, ArticleThreshold: cfg.Fetch.ArticleThreshold,
 		Incidents:      incident.New(incident.Options{Window: cfg.Alerting.IncidentWindow.Duration, Threshold: cfg.Alerting.Similarity}),
 		IncidentWindow: cfg.Alerting.IncidentWindow.Duration,
 		Logger:         log.With("component", "monitor"),
@@ -197,7 +198,7 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 }
 
 // reindex streams every stored item into the index in batches.
-func reindex(ctx context.Context, st *store.Store, ix *index.Index, progress func(int)) (int, error) {
+func reindex(ctx context.Context, st appStore, ix *index.Index, progress func(int)) (int, error) {
 	// Add groups a batch by month; big batches keep each month's share
 	// large enough that bleve's per-batch cost does not dominate.
 	const batch = 10000

@@ -46,7 +46,7 @@ func serveCmd(e *env) *cobra.Command {
 			log := e.logger()
 			e.applyMemoryLimit(cfg)
 			ctx := cmd.Context()
-			a, err := openApp(ctx, cfg, log, "serve")
+			a, err := openApp(ctx, cfg, log, "serve", e.databaseURL())
 			if err != nil {
 				return err
 			}
@@ -176,7 +176,7 @@ func runCmd(e *env) *cobra.Command {
 				}
 			}
 			e.applyMemoryLimit(cfg)
-			a, err := openApp(cmd.Context(), cfg, e.logger(), "run --once")
+			a, err := openApp(cmd.Context(), cfg, e.logger(), "run --once", e.databaseURL())
 			if err != nil {
 				return err
 			}
@@ -368,7 +368,7 @@ func reindexCmd(e *env) *cobra.Command {
 				return err
 			}
 			dir := filepath.Join(cfg.DataDir, indexDir)
-			a, err := openApp(cmd.Context(), cfg, e.logger(), "reindex")
+			a, err := openApp(cmd.Context(), cfg, e.logger(), "reindex", e.databaseURL())
 			if err != nil {
 				return err
 			}

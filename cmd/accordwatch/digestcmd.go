@@ -229,10 +229,10 @@ func makeDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettin
 	if c, ok := runningServe(cfg.DataDir, e.getenv); ok {
 		return c.digest(ctx, from, to, digestLocation(cfg))
 	}
-	var st *store.Store
-	if path := filepath.Join(cfg.DataDir, storeFile); fileExists(path) {
+	var st appStore
+	if path := filepath.Join(cfg.DataDir, storeFile); e.databaseURL().IsSet() || fileExists(path) {
 		var err error
-		if st, err = openDigestStore(cfg, true); err != nil {
+		if st, err = openDigestStore(ctx, e, cfg, true); err != nil {
 			return nil, err
 		}
 		defer st.Close()
@@ -249,12 +249,20 @@ func makeDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettin
 	return digest.Build(ctx, ix, feeds, from, to, digestOptions(cfg, ds))
 }
 
-func openDigestStore(cfg *config.Config, readOnly bool) (*store.Store, error) {
+// openDigestStore opens the PostgreSQL store when ACCORDWATCH_DATABASE_URL
+// is set, else the bbolt file.
+func openDigestStore(ctx context.Context, e *env, cfg *config.Config, readOnly bool) (appStore, error) {
+	if dbURL := e.databaseURL(); dbURL.IsSet() {
+		return openDatabase(ctx, dbURL)
+	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, storeFile), store.Options{ReadOnly: readOnly, Timeout: 2 * time.Second})
 	if errors.Is(err, store.ErrLocked) {
 		return nil, lockedError(cfg.DataDir, err)
 	}
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func openDigestIndex(cfg *config.Config) (*index.Index, error) {
@@ -313,10 +321,10 @@ func postDigest(ctx context.Context, e *env, cfg *config.Config, ds digestSettin
 // postDigestHere posts with the store and index opened here: no daemon
 // runs, so this process owns them.
 func postDigestHere(ctx context.Context, e *env, cfg *config.Config, ds digestSettings, from, to time.Time, force bool) (*digest.Report, digest.Posted, string, error) {
-	if !fileExists(filepath.Join(cfg.DataDir, storeFile)) {
+	if !e.databaseURL().IsSet() && !fileExists(filepath.Join(cfg.DataDir, storeFile)) {
 		return nil, digest.Posted{}, "", fmt.Errorf("no store in %s yet, so the post could not be recorded; run `accordwatch run --once` or `accordwatch serve` first", cfg.DataDir)
 	}
-	st, err := openDigestStore(cfg, false)
+	st, err := openDigestStore(ctx, e, cfg, false)
 	if err != nil {
 		return nil, digest.Posted{}, "", err
 	}

@@ -90,7 +90,7 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVar(&e.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.AddCommand(
 		serveCmd(e), runCmd(e), searchCmd(e), classifyCmd(e), checkConfigCmd(e),
-		reindexCmd(e), evalCmd(e), dictCmd(e), feedsCmd(e), silenceCmd(e), rulesCmd(e), digestCmd(e), versionCmd(e),
+		reindexCmd(e), evalCmd(e), dictCmd(e), feedsCmd(e), silenceCmd(e), rulesCmd(e), digestCmd(e), versionCmd(e), migrateCmd(e),
 	)
 	return root
 }

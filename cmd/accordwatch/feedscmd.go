@@ -21,7 +21,7 @@ import (
 // allFeeds is every feed the daemon polls or knows: the config's (which
 // win on a shared URL) and those registered in the store by OPML import
 // or feeds add. Disabled feeds are included; callers filter.
-func allFeeds(cfg *config.Config, st *store.Store) ([]accordwatch.Feed, error) {
+func allFeeds(cfg *config.Config, st feedSource) ([]accordwatch.Feed, error) {
 	var out []accordwatch.Feed
 	seen := map[string]bool{}
 	for _, f := range cfg.FeedsAll() {
@@ -55,7 +55,7 @@ func enabled(list []accordwatch.Feed) []accordwatch.Feed {
 }
 
 // feedHealth pairs feeds with their stored state.
-func feedHealth(cfg *config.Config, st *store.Store) ([]accordwatch.FeedHealth, error) {
+func feedHealth(cfg *config.Config, st feedSource) ([]accordwatch.FeedHealth, error) {
 	list, err := allFeeds(cfg, st)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func feedHealth(cfg *config.Config, st *store.Store) ([]accordwatch.FeedHealth, 
 // healthSource adapts the store and config to web.Feeds.
 type healthSource struct {
 	cfg *config.Config
-	st  *store.Store
+	st  feedSource
 }
 
 func (h healthSource) FeedHealth() ([]accordwatch.FeedHealth, error) { return feedHealth(h.cfg, h.st) }
@@ -141,6 +141,14 @@ func listFeeds(cmd *cobra.Command, e *env, asJSON bool) error {
 func readFeedHealth(ctx context.Context, e *env, cfg *config.Config) ([]accordwatch.FeedHealth, error) {
 	if c, ok := runningServe(cfg.DataDir, e.getenv); ok {
 		return c.feeds(ctx)
+	}
+	if dbURL := e.databaseURL(); dbURL.IsSet() {
+		db, err := openDatabase(ctx, dbURL)
+		if err != nil {
+			return nil, err
+		}
+		defer db.Close()
+		return feedHealth(cfg, db)
 	}
 	path := filepath.Join(cfg.DataDir, storeFile)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -17,7 +18,11 @@ import (
 )
 
 // openStoreRW opens only the store, for commands that edit the feed list.
-func openStoreRW(cfg *config.Config) (*store.Store, error) {
+// With ACCORDWATCH_DATABASE_URL set it opens the PostgreSQL store.
+func openStoreRW(ctx context.Context, e *env, cfg *config.Config) (appStore, error) {
+	if dbURL := e.databaseURL(); dbURL.IsSet() {
+		return openDatabase(ctx, dbURL)
+	}
 	if err := ensureWritable(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -25,7 +30,10 @@ func openStoreRW(cfg *config.Config) (*store.Store, error) {
 	if errors.Is(err, store.ErrLocked) {
 		return nil, fmt.Errorf("%w (the feed list is edited while the daemon is stopped; it picks changes up on start)", lockedError(cfg.DataDir, err))
 	}
-	return st, err
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func feedsMutators(e *env) []*cobra.Command {
@@ -68,7 +76,7 @@ func feedsImportCmd(e *env) *cobra.Command {
 			}
 			added := fresh
 			if !dryRun {
-				st, err := openStoreRW(cfg)
+				st, err := openStoreRW(cmd.Context(), e, cfg)
 				if err != nil {
 					return err
 				}
@@ -189,7 +197,7 @@ func feedsAddCmd(e *env) *cobra.Command {
 					return fmt.Errorf("%s is already in %s as %q", accordwatch.RedactURL(fd.URL), cfg.Path, cf.Name)
 				}
 			}
-			st, err := openStoreRW(cfg)
+			st, err := openStoreRW(cmd.Context(), e, cfg)
 			if err != nil {
 				return err
 			}
@@ -224,7 +232,7 @@ func feedsRemoveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := openStoreRW(cfg)
+			st, err := openStoreRW(cmd.Context(), e, cfg)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/accordwatch/accordwatch/internal/pgtest"
 )
 
 // TestMain lets the test binary stand in for the real one: with
@@ -20,7 +22,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 func TestSIGTERMShutsServeDownCleanly(t *testing.T) {
