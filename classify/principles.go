@@ -3,19 +3,22 @@ package classify
 import "github.com/accordwatch/accordwatch"
 
 // principles derives the accord principles an item bears on from the
-// other tags, the signatories' roles and the principle cue lists.
+// other tags, the signatories' roles and the principle cue lists, by the
+// label rules of the evaluation data. A multi-story roundup takes its
+// principles from the headline and the lead story (leadEnd), except
+// no-offense, which any state-linked story gives.
 func (d *doc) principles() {
 	primary := d.tags.AttackTypes[0]
 	isAttack := primary != accordwatch.AttackNone && primary != accordwatch.AttackPolicy && primary != accordwatch.AttackTakedown
-	_, _, business := d.anyCue(cueBusiness)
+	_, _, business := d.leadCueAny(cueBusiness)
 	var ps []accordwatch.Principle
 	add := func(p accordwatch.Principle) { ps = append(ps, p) }
 
 	// stronger-defense: a company's users or products attacked, breached,
 	// patched — or the story's victims are hit by a concrete attack.
 	sd := false
-	for _, s := range d.tags.Signatories {
-		if r := d.tags.Roles[s]; (r == "victim" || r == "vendor") && isAttack {
+	for i, s := range d.tags.Signatories {
+		if r := d.tags.Roles[s]; (r == "victim" || r == "vendor") && isAttack && d.inLead(i) {
 			d.derived("principle:"+string(accordwatch.StrongerDefense), "signatory-"+r+":"+s)
 			sd = true
 			break
@@ -24,12 +27,27 @@ func (d *doc) principles() {
 	// Victims alone count when they are a company's users or systems: not
 	// when the story is about government bodies, courts, councils or
 	// universities and names no company, business or product.
-	_, _, public := d.anyCue(cuePublicVictim)
-	_, _, private := d.anyCue(cuePrivateVictim)
+	_, _, public := d.leadCueAny(cuePublicVictim)
+	_, _, private := d.leadCueAny(cuePrivateVictim)
 	public = public && !private && len(d.tags.Signatories) == 0 && len(d.tags.Companies) == 0 && primary != accordwatch.AttackVulnerability
 	if !sd && isAttack && !public && primary != accordwatch.AttackEspionage && primary != accordwatch.AttackInfluence {
-		if f, c, ok := d.anyCue(cueVictimImpact); ok {
+		if f, c, ok := d.leadCueAny(cueVictimImpact); ok {
 			d.evidence("principle:"+string(accordwatch.StrongerDefense), f, c.start, c.end, "victims-impacted")
+			sd = true
+		}
+	}
+	// An attack whose type the text does not say (policy) still has a
+	// victim: a company's systems when the headline reports one attack
+	// event and the victims are not public bodies only. A takedown answers
+	// an attack: the victims of the breach it punishes count the same.
+	untyped := primary == accordwatch.AttackPolicy && !business && !d.headlineFramed() && d.headlineEvent() && len(d.fields[0].cues[cueCapacity]) == 0
+	punished := primary == accordwatch.AttackTakedown && (d.headlineEvent() || d.concreteSecondary())
+	if !sd && !public && (untyped || punished) {
+		if f, c, ok := d.leadImpact(); ok {
+			d.evidence("principle:"+string(accordwatch.StrongerDefense), f, c.start, c.end, "victims-of-"+primary)
+			sd = true
+		} else if f, c, ok := d.leadCueAny(cuePrivateVictim); ok && primary == accordwatch.AttackPolicy {
+			d.evidence("principle:"+string(accordwatch.StrongerDefense), f, c.start, c.end, "company-attacked")
 			sd = true
 		}
 	}
@@ -61,10 +79,10 @@ func (d *doc) principles() {
 		// organisation is the source: a vendor's research, not a news
 		// story's passing "researchers say".
 		if primary != accordwatch.AttackTakedown {
-			if f, c, ok := d.anyCue(cueCapacity); ok {
+			if f, c, ok := d.leadCueAny(cueCapacity); ok {
 				d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "defender-guidance")
 				add(accordwatch.CapacityBuilding)
-			} else if f, c, ok := d.anyCue(cueCapacityResearch); ok && (f == d.fields[0] || len(d.reporters()) > 0) &&
+			} else if f, c, ok := d.leadCueAny(cueCapacityResearch); ok && (f == d.fields[0] || d.leadReporter()) &&
 				!(f == d.fields[0] && c.end == c.start+1 && d.sourcingMarker(c.start) && primary == accordwatch.AttackNone) {
 				// A report noun that only sources a business headline
 				// ("<firm> in talks to buy <firm>: report") is where the
@@ -77,9 +95,71 @@ func (d *doc) principles() {
 
 	// collective-action: joint operations, coordinated advisories,
 	// sanctions with partners, information sharing.
-	if f, c, ok := d.anyCue(cueCollective); ok {
+	if f, c, ok := d.leadCueAny(cueCollective); ok {
 		d.evidence("principle:"+string(accordwatch.CollectiveAction), f, c.start, c.end, "joint-action")
 		add(accordwatch.CollectiveAction)
 	}
 	d.tags.Principles = ps
+}
+
+// leadCueAny is the first hit of cue in the headline or the lead story.
+func (d *doc) leadCueAny(cue int) (*field, hit, bool) {
+	for _, f := range d.fields {
+		if c, ok := d.leadCue(f, cue); ok {
+			return f, c, true
+		}
+	}
+	return nil, hit{}, false
+}
+
+// inLead reports whether signatory i is named in the headline or the lead
+// story (roles).
+func (d *doc) inLead(i int) bool { return i >= 64 || d.sigLead&(1<<i) != 0 }
+
+// leadReporter reports whether a named source (reporters) speaks in the
+// headline or the lead story.
+func (d *doc) leadReporter() bool {
+	for _, r := range d.reporters() {
+		if r.f == d.fields[0] || r.pos < d.lead {
+			return true
+		}
+	}
+	return false
+}
+
+// headlineEvent reports whether the headline names one attack event
+// (headlineAttackEvent).
+func (d *doc) headlineEvent() bool {
+	_, ok := d.headlineAttackEvent()
+	return ok
+}
+
+// concreteSecondary reports whether the attack types name a concrete
+// attack besides the primary one (the crime a takedown answers).
+func (d *doc) concreteSecondary() bool {
+	for _, t := range d.tags.AttackTypes[1:] {
+		if t != accordwatch.AttackPolicy && t != accordwatch.AttackNone && t != accordwatch.AttackTakedown {
+			return true
+		}
+	}
+	return false
+}
+
+// populationWords name whom an attack could reach, not that it did.
+var populationWords = wordSet([]string{"users", "customers", "accounts", "protected"})
+
+// leadImpact is the first victim-impact cue in the headline or the lead
+// story that says an attack hit someone (not only "users", "customers").
+func (d *doc) leadImpact() (*field, hit, bool) {
+	for _, f := range d.fields {
+		for _, c := range f.cues[cueVictimImpact] {
+			if f != d.fields[0] && c.start >= d.lead {
+				break
+			}
+			if !populationWords[f.norm(c.end-1)] {
+				return f, c, true
+			}
+		}
+	}
+	return nil, hit{}, false
 }

@@ -22,6 +22,7 @@ const roleDist = 6
 // roles gives each signatory the role of the nearest role cue (vendor,
 // victim, responder, reporter; reporter when there is none).
 func (d *doc) roles() {
+	d.sigLead = 0
 	if len(d.tags.Signatories) == 0 {
 		return
 	}
@@ -46,6 +47,9 @@ func (d *doc) roles() {
 				continue
 			}
 			tags[si] = e.roleTags
+			if (f == d.fields[0] || h.start < d.lead) && si < 64 {
+				d.sigLead |= 1 << si
+			}
 			sent := f.toks[h.start].sent
 			for r, rp := range rolePriority {
 				if c, ok := f.cueBefore(rp.cue, h.start, roleDist); ok && h.start-c.end < found[si].dist {

@@ -54,6 +54,9 @@ type doc struct {
 	stateByGroup bool
 	// lead is the token of the text where its lead story ends (leadEnd).
 	lead int
+	// sigLead has bit i set when signatory i is named in the headline or
+	// the lead story (roles); a roundup's principles read only those.
+	sigLead uint64
 
 	store [2]field
 	hits  []hit

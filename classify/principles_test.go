@@ -1,0 +1,37 @@
+package classify
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+// Sentences written for these tests, one per principle rule of step 4.
+func TestPrinciplesRules(t *testing.T) {
+	c := newTestClassifier(t)
+	tests := []struct {
+		name, title, text string
+		p                 accordwatch.Principle
+		want              bool
+	}{
+		{"attack of unstated type on a company", "Bakery chain halts deliveries after cyber attack",
+			"The company said its ordering systems were disrupted and taken offline for two days.", accordwatch.StrongerDefense, true},
+		{"attack of unstated type on public bodies only", "Town council closes offices after cyber attack",
+			"The council said its offices would stay closed while officials investigate.", accordwatch.StrongerDefense, false},
+		{"takedown over a breach", "Police arrest suspect over telecom data breach",
+			"Officers said the man sold records stolen from the provider's database.", accordwatch.StrongerDefense, true},
+		{"roundup reads the lead story only", "Quiet week.",
+			"A court delays a privacy ruling. Lawmakers debate a budget. A vendor publishes guidance on router hardening. Researchers share indicators of compromise.",
+			accordwatch.CapacityBuilding, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tags := c.Classify(tt.title, tt.text, time.Time{})
+			if got := slices.Contains(tags.Principles, tt.p); got != tt.want {
+				t.Errorf("%s: got %v, want %v (principles %v, types %v)", tt.p, got, tt.want, tags.Principles, tags.AttackTypes)
+			}
+		})
+	}
+}
