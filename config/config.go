@@ -207,7 +207,7 @@ type Alerting struct {
 	// before leaving the alert in the outbox for the next pass.
 	MaxRetryWait Duration `yaml:"max_retry_wait"`
 	// IncidentWindow is how long after its last report a story can still
-	// gain sources; default 72h.
+	// gain sources; default 120h (see EVAL.md, incident clustering).
 	IncidentWindow Duration `yaml:"incident_window"`
 	// Similarity (0..1) is how alike two headlines must be to be the same
 	// incident; 0 = the clusterer's tuned default.
@@ -449,7 +449,7 @@ func applyDefaults(cfg *Config, baseDir string) {
 		cfg.MemoryLimitMB = 100
 	}
 	if cfg.Alerting.IncidentWindow.Duration == 0 {
-		cfg.Alerting.IncidentWindow.Duration = 72 * time.Hour
+		cfg.Alerting.IncidentWindow.Duration = 120 * time.Hour
 	}
 	if cfg.Alerting.MaxRetryWait.Duration == 0 {
 		cfg.Alerting.MaxRetryWait.Duration = 30 * time.Second

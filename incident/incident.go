@@ -2,34 +2,29 @@ package incident
 
 import (
 	"cmp"
+	"math"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
-
-	"github.com/accordwatch/accordwatch"
 )
 
 // Defaults for Options fields left zero.
 const (
-	DefaultWindow = 72 * time.Hour
-	// DefaultThreshold keeps every different-event pair of the labelled
-	// set (testdata/pairs.json) apart, with a margin over the highest of
-	// them (0.35), and merges 58% of the same-event pairs; see
-	// TestEvaluation. A wrong merge hides an alert, so precision wins.
-	DefaultThreshold = 0.38
+	// DefaultWindow is how far apart two reports of one event may be. The
+	// labelled same-event pairs reach 107 hours apart (ten of 106 are more
+	// than 72 hours apart) while the score's time decay already weighs
+	// the gap, so the window only bounds memory; see EVAL.md.
+	DefaultWindow = 120 * time.Hour
+	// DefaultThreshold is the score two reports need to be one event; see
+	// TestEvaluation for its precision and recall on the labelled pairs.
+	DefaultThreshold = 0.19
 )
 
-// A key nominates candidates only while at most max(minNominating,
-// live incidents/nominatingShare) incidents hold it; see match.
-const (
-	minNominating   = 256
-	nominatingShare = 20
-)
-
-// leadChars is how much of an item's text SignatureOf reads for CVE IDs.
-const leadChars = 300
+// maxMembers bounds the members an incident compares a new report with:
+// its first report and the latest ones. A story with thousands of reports
+// must not make every new item compare with all of them.
+const maxMembers = 32
 
 // Options configures a Clusterer.
 type Options struct {
@@ -37,199 +32,9 @@ type Options struct {
 	// still join: the item's time is compared with the incident's newest
 	// member (and, for late arrivals, its oldest). 0 means DefaultWindow.
 	Window time.Duration
-	// Threshold is the similarity, 0..1, an item needs to join an incident
+	// Threshold is the score, 0..1, an item needs to join an incident
 	// without sharing its link. 0 means DefaultThreshold.
 	Threshold float64
-}
-
-// Signature is what the clusterer needs to know about an item. The
-// monitor recomputes it from the stored item after a restart (SignatureOf
-// is deterministic); its fields are exported and JSON-tagged because
-// stores written by earlier versions hold signatures as JSON.
-type Signature struct {
-	// Link is the item's canonical link.
-	Link string `json:"link,omitempty"`
-	// Terms are the normalised headline terms, sorted and distinct.
-	Terms []string `json:"terms,omitempty"`
-	// CVEs are the CVE IDs the item is about, lower-cased, sorted and
-	// distinct: those in the headline, or when it names none, those in the
-	// text's lead. A headline's CVE defines the story; a lead often lists
-	// related CVEs as context, which would merge different stories.
-	CVEs []string `json:"cves,omitempty"`
-	// Time is the item's publication time (its fetch time when it has none).
-	Time time.Time `json:"time"`
-}
-
-// SignatureOf computes the signature of an item from its canonical link,
-// its title and the first 300 characters of its text.
-func SignatureOf(it accordwatch.Item) Signature {
-	t := it.Published
-	if t.IsZero() {
-		t = it.Fetched
-	}
-	ids := cves(it.Title)
-	if len(ids) == 0 {
-		ids = cves(lead(it.Text, leadChars))
-	}
-	return Signature{
-		Link:  it.Link,
-		Terms: terms(it.Title),
-		CVEs:  ids,
-		Time:  t,
-	}
-}
-
-func lead(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	// A CVE ID cut in half would read as a different CVE; drop the tail
-	// from the last space.
-	if i := strings.LastIndexByte(s, ' '); i > 0 {
-		s = s[:i]
-	}
-	return s
-}
-
-// Similarity scores how likely two signatures report the same event, 0..1,
-// ignoring links and time: a weighted Jaccard over headline terms — zero
-// when they share no name (non-generic term), halved when they share only
-// one — then raised halfway to 1 when both name a common CVE, or halved
-// when both name CVEs but none in common.
-func Similarity(a, b Signature) float64 {
-	v := newVocab()
-	return score(v.features(&a, true), v.features(&b, true), v.weights)
-}
-
-// vocab interns terms, so that comparing two headlines is a merge of
-// sorted integers with weights looked up by index.
-type vocab struct {
-	ids     map[string]uint32
-	weights []float64
-}
-
-func newVocab() *vocab { return &vocab{ids: make(map[string]uint32)} }
-
-// features are what score needs of a signature, computed once per member
-// rather than once per comparison.
-type features struct {
-	ids    []uint32 // interned terms, sorted; unknown terms left out
-	weight float64  // total weight of all terms, unknown ones included
-	cves   []string
-}
-
-// features interns sig's terms when add is set; otherwise terms the vocab
-// has never seen are left out of ids (no member can share them) but still
-// count in the weight.
-func (v *vocab) features(sig *Signature, add bool) features {
-	f := features{ids: make([]uint32, 0, len(sig.Terms)), cves: sig.CVEs}
-	for _, t := range sig.Terms {
-		f.weight += weight(t)
-		id, ok := v.ids[t]
-		if !ok && add {
-			id, ok = uint32(len(v.weights)), true
-			v.ids[t] = id
-			v.weights = append(v.weights, weight(t))
-		}
-		if ok {
-			f.ids = append(f.ids, id)
-		}
-	}
-	slices.Sort(f.ids)
-	return f
-}
-
-func score(a, b features, weights []float64) float64 {
-	s, names := jaccard(a.ids, b.ids, a.weight, b.weight, weights)
-	switch names {
-	case 0:
-		// Only generic words in common ("data breach confirmed"): no
-		// evidence of one event, however short the headlines are.
-		s = 0
-	case 1:
-		// One shared name is a topic, not an event: "Microsoft patches
-		// zero-day" and "Microsoft patches 57 flaws" share only Microsoft.
-		s /= 2
-	}
-	if len(a.cves) > 0 && len(b.cves) > 0 {
-		if intersects(a.cves, b.cves) {
-			s = 0.5 + s/2
-		} else {
-			s /= 2
-		}
-	}
-	return s
-}
-
-// jaccard is the weighted Jaccard index of two sorted term lists whose
-// total weights are wa and wb, and the number of non-generic terms they
-// share.
-func jaccard(a, b []uint32, wa, wb float64, weights []float64) (float64, int) {
-	var inter float64
-	names := 0
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			w := weights[a[i]]
-			inter += w
-			if w > weightGeneric {
-				names++
-			}
-			i++
-			j++
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	if union := wa + wb - inter; union > 0 {
-		return inter / union, names
-	}
-	return 0, names
-}
-
-func totalWeight(ts []string) float64 {
-	var w float64
-	for _, t := range ts {
-		w += weight(t)
-	}
-	return w
-}
-
-func intersects(a, b []string) bool {
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] == b[j]:
-			return true
-		case a[i] < b[j]:
-			i++
-		default:
-			j++
-		}
-	}
-	return false
-}
-
-// keys are the index keys of a signature: its CVEs and its terms that are
-// not generic. Generic terms are left out of the index so that a candidate
-// list never holds every incident that mentions "breach"; a pair that
-// shares only generic terms cannot reach a sensible threshold anyway.
-func keys(sig Signature) []string {
-	ks := make([]string, 0, len(sig.Terms)+len(sig.CVEs))
-	ks = append(ks, sig.CVEs...) // "cve-…" never collides with a term: terms have no '-'
-	for _, t := range sig.Terms {
-		if weight(t) > weightGeneric {
-			ks = append(ks, t)
-		}
-	}
-	return ks
 }
 
 type member struct {
@@ -238,12 +43,15 @@ type member struct {
 }
 
 type state struct {
-	n           uint64 // order of creation, to deduplicate candidates without a map
+	n           uint64 // order of creation, for stable answers
+	slot        int32  // index in Clusterer.slots
 	id          string
 	first, last time.Time
-	members     []*member
-	keys        map[string]bool // index keys of all members
-	dead        bool
+	members     []*member // the first and the latest maxMembers-1
+	// keys are the index keys of the members, with their postings'
+	// weights; a slice, since incidents are many and their keys few.
+	keys  []stateKey
+	links []string
 }
 
 // Clusterer remembers the live incidents and finds the one a new item
@@ -258,11 +66,64 @@ type Clusterer struct {
 	incidents map[string]*state
 	links     map[string]*state
 	vocab     *vocab
-	created   uint64 // incidents ever created
+	created   uint64
 	// postings is the inverted index: key (see keys) → incidents with a
 	// member having it. Match scores only incidents that share a key,
 	// never all of them.
-	postings map[string][]*state
+	postings map[string][]posting
+	// slots numbers the live incidents densely (free lists the numbers
+	// pruned incidents left), so that match accumulates per incident in
+	// a pooled array instead of a map.
+	slots   []*state
+	bounds  []restBound // per slot: the incident's rest and restMax
+	free    []int32
+	scratch sync.Pool
+}
+
+// restBound is a copy of an incident's rest and restMax in a dense
+// array, so that bounding a candidate reads no incident.
+type restBound struct{ rest, max float64 }
+
+type stateKey struct {
+	name string
+	w    float64
+}
+
+// posting is one incident holding a key, with the most its members'
+// term behind the key weighs in their cosine (the term's weight over
+// the member's norm): what sharing the key can add to a score.
+type posting struct {
+	slot int32
+	w    float64
+}
+
+// scratch is one match's per-incident accumulators, indexed by slot; an
+// entry is valid only when its gen is the current generation, so the
+// array is never cleared. One struct per slot keeps an incident's
+// entry in one cache line.
+type scratch struct {
+	slot    []slotAcc
+	gen     uint32
+	touched []int32
+}
+
+type slotAcc struct {
+	gen uint32
+	cve bool
+	acc float64
+}
+
+func (sc *scratch) reset(slots int) {
+	if len(sc.slot) < slots {
+		sc.slot = make([]slotAcc, max(slots, 2*len(sc.slot)))
+		sc.gen = 0
+	}
+	sc.gen++
+	if sc.gen == 0 { // wrapped: forget every old generation
+		clear(sc.slot)
+		sc.gen = 1
+	}
+	sc.touched = sc.touched[:0]
 }
 
 // New returns an empty Clusterer.
@@ -279,9 +140,77 @@ func New(o Options) *Clusterer {
 		incidents: make(map[string]*state),
 		links:     make(map[string]*state),
 		vocab:     newVocab(),
-		postings:  make(map[string][]*state),
+		postings:  make(map[string][]posting),
+		scratch:   sync.Pool{New: func() any { return new(scratch) }},
 	}
 }
+
+// indexKey is one index key of a signature: a rare term, a CVE ID or a
+// rare number (under its band, see numberBucket; a query looks up the
+// bands either side too). A merge needs one of them shared (see
+// keyIDF), so these keys find every incident a signature can join. w2 is
+// the squared cosine weight of the term behind the key, which bounds
+// what sharing it can add to a score.
+type indexKey struct {
+	name string
+	w2   float64
+	cve  bool
+}
+
+// nonKeys is the weight of a signature's terms that are not index keys:
+// the sum of their squares, their sum, and the largest.
+type nonKeys struct{ sq, sum, max float64 }
+
+// keys returns sig's index keys, and the weight of its other terms; a
+// query's keys hold the neighbouring bands of its numbers too.
+func keys(sig *Signature, query bool) (ks []indexKey, rest nonKeys) {
+	ts := stats()
+	add := func(t string, place float64) {
+		idf := ts.idf(t)
+		w := place * idf * idf
+		if n, ok := numberValue(t); ok {
+			w *= numberWeight
+			if keyNumber(n) {
+				b := numberBucket(n)
+				ks = append(ks, indexKey{name: numberKey(b), w2: w * w})
+				if query {
+					ks = append(ks, indexKey{name: numberKey(b - 1), w2: w * w}, indexKey{name: numberKey(b + 1), w2: w * w})
+				}
+				return
+			}
+		} else if isNumberish(t) {
+			w *= numberWeight
+		} else if idf >= keyIDF {
+			ks = append(ks, indexKey{name: t, w2: w * w})
+			return
+		}
+		rest.sq += w * w
+		rest.sum += w
+		rest.max = max(rest.max, w)
+	}
+	for _, t := range sig.Terms {
+		add(t, titleWeight)
+	}
+	for _, t := range sig.Lead {
+		if !slices.Contains(sig.Terms, t) {
+			add(t, 1)
+		}
+	}
+	for _, id := range slices.Concat(sig.CVEs, sig.LeadCVEs) {
+		ks = append(ks, indexKey{name: id, cve: true}) // "cve-…" never collides with a term: terms have no '-'
+	}
+	slices.SortFunc(ks, func(a, b indexKey) int { return cmp.Compare(a.name, b.name) })
+	return slices.CompactFunc(ks, func(a, b indexKey) bool { return a.name == b.name }), rest
+}
+
+// numberBucket numbers the bands of width numberTolerance on a log
+// scale: two numbers within numberTolerance of each other are in the same
+// band or in neighbouring ones.
+func numberBucket(n float64) int {
+	return int(math.Floor(math.Log(n) / -math.Log1p(-numberTolerance)))
+}
+
+func numberKey(bucket int) string { return "#" + strconv.Itoa(bucket) }
 
 // Add remembers sig as a member of the incident incidentID, creating the
 // incident if it is new. Adding the same signature twice (a restart
@@ -296,7 +225,17 @@ func (c *Clusterer) add(id string, sig Signature) {
 	inc := c.incidents[id]
 	if inc == nil {
 		c.created++
-		inc = &state{n: c.created, id: id, first: sig.Time, last: sig.Time, keys: make(map[string]bool)}
+		inc = &state{n: c.created, id: id, first: sig.Time, last: sig.Time}
+		if n := len(c.free); n > 0 {
+			inc.slot = c.free[n-1]
+			c.free = c.free[:n-1]
+			c.slots[inc.slot] = inc
+			c.bounds[inc.slot] = restBound{}
+		} else {
+			inc.slot = int32(len(c.slots))
+			c.slots = append(c.slots, inc)
+			c.bounds = append(c.bounds, restBound{})
+		}
 		c.incidents[id] = inc
 	}
 	if !sig.Time.IsZero() {
@@ -309,127 +248,194 @@ func (c *Clusterer) add(id string, sig Signature) {
 	}
 	if sig.Link != "" {
 		c.links[sig.Link] = inc
+		if !slices.Contains(inc.links, sig.Link) {
+			inc.links = append(inc.links, sig.Link)
+		}
 	}
 	for _, m := range inc.members {
 		if sameContent(m.sig, sig) {
 			if sig.Time.After(m.sig.Time) {
 				m.sig.Time = sig.Time
+				m.f.t = sig.Time
 			}
 			return
 		}
 	}
+	if sig.Roundup {
+		// A roundup lists several stories: it attracts none of them.
+		return
+	}
 	m := &member{sig: sig}
 	m.f = c.vocab.features(&m.sig, true)
-	inc.members = append(inc.members, m)
-	for _, k := range keys(sig) {
-		if !inc.keys[k] {
-			inc.keys[k] = true
-			c.postings[k] = append(c.postings[k], inc)
+	if len(inc.members) < maxMembers {
+		inc.members = append(inc.members, m)
+	} else {
+		copy(inc.members[1:], inc.members[2:])
+		inc.members[len(inc.members)-1] = m
+	}
+	ks, rest := keys(&sig, false)
+	if m.f.norm > 0 {
+		b := &c.bounds[inc.slot]
+		b.rest = max(b.rest, math.Sqrt(rest.sq)/m.f.norm)
+		b.max = max(b.max, rest.max/m.f.norm)
+	}
+	for _, k := range ks {
+		w := 0.0
+		if m.f.norm > 0 {
+			w = math.Sqrt(k.w2) / m.f.norm
+		}
+		i := slices.IndexFunc(inc.keys, func(sk stateKey) bool { return sk.name == k.name })
+		switch {
+		case i < 0:
+			c.postings[k.name] = append(c.postings[k.name], posting{inc.slot, w})
+			inc.keys = append(inc.keys, stateKey{k.name, w})
+		case w > inc.keys[i].w:
+			// A later member weighs the key more: rare, and its
+			// posting is near the end.
+			p := c.postings[k.name]
+			for j := len(p) - 1; j >= 0; j-- {
+				if p[j].slot == inc.slot {
+					p[j].w = w
+					break
+				}
+			}
+			inc.keys[i].w = w
 		}
 	}
 }
 
 func sameContent(a, b Signature) bool {
-	return a.Link == b.Link && slices.Equal(a.Terms, b.Terms) && slices.Equal(a.CVEs, b.CVEs)
+	return a.Link == b.Link && slices.Equal(a.Terms, b.Terms) && slices.Equal(a.Lead, b.Lead) &&
+		slices.Equal(a.CVEs, b.CVEs)
 }
 
 // Match finds the incident sig belongs to: the incident already holding
 // its link (score 1), or else the incident within the window whose most
-// similar member scores at least the threshold. Ties go to the incident
-// seen most recently, then to the smaller ID, so the answer is stable.
+// similar member scores at least the threshold with enough shared
+// specifics. Ties go to the incident seen most recently, then to the
+// smaller ID, so the answer is stable.
 func (c *Clusterer) Match(sig Signature) (incidentID string, score float64, ok bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	inc, s := c.match(sig)
-	if inc == nil {
-		return "", 0, false
-	}
-	return inc.id, s, true
+	id, why, ok := c.Explain(sig)
+	return id, why.Score, ok
 }
 
-func (c *Clusterer) match(sig Signature) (*state, float64) {
+// Explain is Match with the reasons: the explanation of the best
+// member's score (for a shared link, Link is set and Score is 1).
+func (c *Clusterer) Explain(sig Signature) (incidentID string, why Explanation, ok bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	inc, why := c.match(sig, true)
+	if inc == nil {
+		return "", Explanation{}, false
+	}
+	return inc.id, why, true
+}
+
+func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 	if sig.Link != "" {
 		if inc := c.links[sig.Link]; inc != nil {
-			return inc, 1
+			return inc, Explanation{Score: 1, Link: true}
 		}
+	}
+	if sig.Roundup {
+		return nil, Explanation{}
 	}
 	f := c.vocab.features(&sig, false)
-	hasCVE := len(sig.CVEs) > 0
-
-	// Nominate candidates from the rarest keys only: once the keys left
-	// (plus every generic term) could not lift an incident sharing none
-	// of the keys taken so far to the threshold, the common keys need not
-	// nominate — any incident worth scoring shares a rarer key too. So a
-	// vendor in the news all week costs nothing unless it is all sig has.
-	type key struct {
-		postings []*state
-		w        float64
+	if f.norm == 0 {
+		return nil, Explanation{}
 	}
-	ks := make([]key, 0, len(sig.Terms)+len(sig.CVEs))
-	var generic float64
-	for _, t := range sig.Terms {
-		if w := weight(t); w <= weightGeneric {
-			generic += w
-		}
+	// Take the keys rarest first, accumulating per incident what each can
+	// add to its cosine. Once the keys left, with every term that is not
+	// a key, could not lift an incident that shares none of the keys
+	// taken so far to the threshold (the cosine is at most the weight of
+	// what is shared over the query's norm), the commoner keys need not
+	// nominate: any incident worth scoring shares a rarer key too.
+	ks, nk := keys(&sig, true)
+	nonKey2 := nk.sq
+	rest2 := nonKey2
+	type nominee struct {
+		indexKey
+		postings []posting
 	}
-	for _, k := range keys(sig) {
-		w := weightTerm // a CVE's weight in score is its own rule; this only bounds
-		if !strings.HasPrefix(k, "cve-") {
-			w = weight(k)
-		}
-		ks = append(ks, key{c.postings[k], w})
-	}
-	slices.SortFunc(ks, func(a, b key) int { return cmp.Compare(len(a.postings), len(b.postings)) })
-	rest := generic
-	for _, k := range ks {
-		rest += k.w
-	}
-	// A key held by a large share of live incidents never nominates, even
-	// when sig has nothing rarer: it names a topic, not an event.
-	limit := max(minNominating, len(c.incidents)/nominatingShare)
-	var cands []*state
+	ns := make([]nominee, len(ks))
+	cves := 0
 	for i, k := range ks {
-		if upperBound(rest, f.weight, len(ks)-i, hasCVE) < c.threshold || len(k.postings) > limit {
+		ns[i] = nominee{k, c.postings[k.name]}
+		rest2 += k.w2
+		if k.cve {
+			cves++
+		}
+	}
+	slices.SortFunc(ns, func(a, b nominee) int { return cmp.Compare(len(a.postings), len(b.postings)) })
+	// sc.acc[slot] accumulates what the taken keys can add to an
+	// incident's cosine; with what the rest can add, it bounds the score.
+	sc := c.scratch.Get().(*scratch)
+	defer c.scratch.Put(sc)
+	sc.reset(len(c.slots))
+	for _, k := range ns {
+		b := math.Sqrt(max(0, rest2)) / f.norm
+		if cves > 0 {
+			b += cveBonus
+		}
+		if b < c.threshold {
 			break
 		}
-		rest -= k.w
-		cands = append(cands, k.postings...)
+		rest2 -= k.w2
+		if k.cve {
+			cves--
+		}
+		wq := math.Sqrt(k.w2) / f.norm
+		for _, p := range k.postings {
+			a := &sc.slot[p.slot]
+			if a.gen != sc.gen {
+				*a = slotAcc{gen: sc.gen}
+				sc.touched = append(sc.touched, p.slot)
+			}
+			a.acc += wq * p.w
+			a.cve = a.cve || k.cve
+		}
+	}
+	// What the keys not taken can add, and what the terms that are not
+	// keys can: at most their norm times the norm of the member's terms
+	// that are not keys, and at most their sum times the member's
+	// heaviest such term (both over the norms).
+	untaken := math.Sqrt(max(0, rest2-nonKey2)) / f.norm
+	if cves > 0 {
+		untaken += cveBonus
+	}
+	nonKeyL2, nonKeyL1 := math.Sqrt(nonKey2)/f.norm, nk.sum/f.norm
+	cands := make([]*state, 0, 16)
+	for _, s := range sc.touched {
+		a, r := sc.slot[s], c.bounds[s]
+		b := a.acc + untaken + min(nonKeyL2*r.rest, nonKeyL1*r.max)
+		if a.cve {
+			b += cveBonus
+		}
+		if b < c.threshold {
+			continue
+		}
+		if inc := c.slots[s]; c.inWindow(inc, sig.Time) {
+			cands = append(cands, inc)
+		}
 	}
 	slices.SortFunc(cands, func(a, b *state) int { return cmp.Compare(a.n, b.n) })
 	var best *state
-	var bestScore float64
-	for i, inc := range cands {
-		if (i > 0 && cands[i-1] == inc) || inc.dead || !c.inWindow(inc, sig.Time) {
-			continue
-		}
+	var bestWhy Explanation
+	for _, inc := range cands {
 		for _, m := range inc.members {
-			s := score(f, m.f, c.vocab.weights)
-			if s < c.threshold {
+			why, ok := c.vocab.compare(&f, &m.f, false, c.threshold)
+			if !ok || why.Score < c.threshold {
 				continue
 			}
-			if best == nil || s > bestScore || (s == bestScore && better(inc, best)) {
-				best, bestScore = inc, s
+			if best == nil || why.Score > bestWhy.Score || (why.Score == bestWhy.Score && better(inc, best)) {
+				best, bestWhy = inc, why
+				if explain {
+					bestWhy, _ = c.vocab.compare(&f, &m.f, true, c.threshold)
+				}
 			}
 		}
 	}
-	return best, bestScore
-}
-
-// upperBound is the most score can give a member that shares at most
-// weight inter and names non-generic terms with a signature of total
-// weight w (Jaccard's union is at least w), mirroring score's rules.
-func upperBound(inter, w float64, names int, hasCVE bool) float64 {
-	b := 1.0
-	if w > 0 {
-		b = min(1, inter/w)
-	}
-	if names <= 1 {
-		b /= 2
-	}
-	if hasCVE {
-		b = 0.5 + b/2
-	}
-	return b
+	return best, bestWhy
 }
 
 // better breaks score ties deterministically.
@@ -454,13 +460,13 @@ func (c *Clusterer) inWindow(inc *state, t time.Time) bool {
 func (c *Clusterer) Assign(sig Signature, newID string) (incidentID string, score float64, joined bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	inc, s := c.match(sig)
+	inc, why := c.match(sig, false)
 	if inc == nil {
 		c.add(newID, sig)
 		return newID, 0, false
 	}
 	c.add(inc.id, sig)
-	return inc.id, s, true
+	return inc.id, why.Score, true
 }
 
 // Prune forgets incidents whose newest member is older than the window
@@ -475,19 +481,20 @@ func (c *Clusterer) Prune(now time.Time) {
 			continue
 		}
 		delete(c.incidents, id)
-		inc.dead = true
-		for _, m := range inc.members {
-			if c.links[m.sig.Link] == inc {
-				delete(c.links, m.sig.Link)
+		c.slots[inc.slot] = nil
+		c.free = append(c.free, inc.slot)
+		for _, l := range inc.links {
+			if c.links[l] == inc {
+				delete(c.links, l)
 			}
 		}
-		for k := range inc.keys {
-			touched[k] = true
+		for _, k := range inc.keys {
+			touched[k.name] = true
 		}
 	}
 	for k := range touched {
 		p := c.postings[k]
-		live := slices.DeleteFunc(p, func(inc *state) bool { return inc.dead })
+		live := slices.DeleteFunc(p, func(p posting) bool { return c.slots[p.slot] == nil })
 		if len(live) == 0 {
 			delete(c.postings, k)
 		} else {
@@ -496,7 +503,13 @@ func (c *Clusterer) Prune(now time.Time) {
 	}
 	// New names keep arriving; re-intern the live members once the
 	// vocabulary is mostly dead terms, so memory follows the window.
-	if len(c.vocab.ids) > 2*len(c.postings)+4096 {
+	live := 0
+	for _, inc := range c.incidents {
+		for _, m := range inc.members {
+			live += len(m.f.ids)
+		}
+	}
+	if len(c.vocab.terms) > 2*live+4096 {
 		c.vocab = newVocab()
 		for _, inc := range c.incidents {
 			for _, m := range inc.members {
@@ -511,4 +524,16 @@ func (c *Clusterer) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.incidents)
+}
+
+// Compare explains how alike two signatures are, as Match would judge a
+// report against one member: the explanation and whether its score and
+// specifics suffice at the default threshold. Links and the window are
+// not considered.
+func Compare(a, b Signature) (Explanation, bool) {
+	v := newVocab()
+	fb := v.features(&b, true)
+	fa := v.features(&a, true)
+	why, ok := v.compare(&fa, &fb, true, 0)
+	return why, ok && why.Score >= DefaultThreshold
 }
