@@ -8,23 +8,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/accordwatch/accordwatch"
 	"github.com/jackc/pgx/v5"
 )
-
-// Digest record states, as in the bbolt store.
-const (
-	digestPosting = "posting"
-	digestSent    = "sent"
-)
-
-// digestRecord is one week's delivery record (the bbolt store's shape).
-type digestRecord struct {
-	State      string    `json:"state"`
-	Session    string    `json:"session,omitempty"`
-	ClaimedAt  time.Time `json:"claimed_at,omitzero"`
-	SentAt     time.Time `json:"sent_at,omitzero"`
-	PrevSentAt time.Time `json:"prev_sent_at,omitzero"`
-}
 
 // session names this process in the claims it writes, as in the bbolt
 // store: a claim under another session is taken over as interrupted.
@@ -45,23 +31,23 @@ func lockWeek(ctx context.Context, tx pgx.Tx, week string) error {
 	return err
 }
 
-func readDigest(ctx context.Context, tx pgx.Tx, week string) (digestRecord, bool, error) {
+func readDigest(ctx context.Context, tx pgx.Tx, week string) (accordwatch.DigestRecord, bool, error) {
 	var raw []byte
 	err := tx.QueryRow(ctx, "SELECT doc FROM digests WHERE week = $1", week).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return digestRecord{}, false, nil
+		return accordwatch.DigestRecord{}, false, nil
 	}
 	if err != nil {
-		return digestRecord{}, false, err
+		return accordwatch.DigestRecord{}, false, err
 	}
-	var rec digestRecord
+	var rec accordwatch.DigestRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
-		return digestRecord{}, false, fmt.Errorf("bad record: %w", err)
+		return accordwatch.DigestRecord{}, false, fmt.Errorf("bad record: %w", err)
 	}
 	return rec, true, nil
 }
 
-func writeDigest(ctx context.Context, tx pgx.Tx, week string, rec digestRecord) error {
+func writeDigest(ctx context.Context, tx pgx.Tx, week string, rec accordwatch.DigestRecord) error {
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return err
@@ -70,8 +56,8 @@ func writeDigest(ctx context.Context, tx pgx.Tx, week string, rec digestRecord) 
 	return err
 }
 
-// ClaimDigest starts posting week's digest, at now, with the bbolt store's
-// rules (see store.Store.ClaimDigest): a week already sent is not claimed
+// ClaimDigest starts posting week's digest, at now, by the rules of
+// accordwatch.ClaimDigest: a week already sent is not claimed
 // unless force; a week being posted by this process is an error unless
 // force; a week claimed by another session is taken over with
 // interrupted=true. Of two concurrent claims at most one gets claimed=true.
@@ -88,23 +74,12 @@ func (s *Store) ClaimDigest(week string, now time.Time, force bool) (claimed, in
 		if err != nil {
 			return err
 		}
-		rec := digestRecord{State: digestPosting, Session: session, ClaimedAt: now.UTC()}
-		switch {
-		case !ok:
-		case old.State == digestSent:
-			sentAt = old.SentAt
-			if !force {
-				return nil
-			}
-			rec.PrevSentAt = old.SentAt
-		case old.Session == session && !force:
-			return fmt.Errorf("it is being posted since %s", old.ClaimedAt.Format(time.RFC3339))
-		default:
-			interrupted = old.Session != session
-			rec.PrevSentAt = old.PrevSentAt
+		var next accordwatch.DigestRecord
+		next, claimed, interrupted, sentAt, err = accordwatch.ClaimDigest(old, ok, session, now, force)
+		if err != nil || !claimed {
+			return err
 		}
-		claimed = true
-		return writeDigest(ctx, tx, week, rec)
+		return writeDigest(ctx, tx, week, next)
 	})
 	if err != nil {
 		return false, false, time.Time{}, fmt.Errorf("claim digest %s: %w", week, err)
@@ -122,7 +97,7 @@ func (s *Store) ConfirmDigest(week string, at time.Time) error {
 		if err := lockWeek(ctx, tx, week); err != nil {
 			return err
 		}
-		return writeDigest(ctx, tx, week, digestRecord{State: digestSent, SentAt: at.UTC()})
+		return writeDigest(ctx, tx, week, accordwatch.ConfirmedDigest(at))
 	})
 	if err != nil {
 		return fmt.Errorf("confirm digest %s: %w", week, err)
@@ -139,11 +114,14 @@ func (s *Store) ReleaseDigest(week string) error {
 			return err
 		}
 		rec, ok, err := readDigest(ctx, tx, week)
-		if err != nil || !ok || rec.State != digestPosting {
+		if err != nil || !ok {
 			return err
 		}
-		if !rec.PrevSentAt.IsZero() {
-			return writeDigest(ctx, tx, week, digestRecord{State: digestSent, SentAt: rec.PrevSentAt})
+		switch next, keep, change := accordwatch.ReleaseDigest(rec); {
+		case !change:
+			return nil
+		case keep:
+			return writeDigest(ctx, tx, week, next)
 		}
 		_, err = tx.Exec(ctx, "DELETE FROM digests WHERE week = $1", week)
 		return err
@@ -157,12 +135,12 @@ func (s *Store) ReleaseDigest(week string) error {
 // DigestSent reports whether week's digest was sent, and when. A week
 // claimed but not confirmed is not sent.
 func (s *Store) DigestSent(week string) (at time.Time, ok bool, err error) {
-	var rec digestRecord
+	var rec accordwatch.DigestRecord
 	found, err := s.getDoc("SELECT doc FROM digests WHERE week = $1", &rec, week)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("digest %s sent: %w", week, err)
 	}
-	if !found || rec.State != digestSent {
+	if !found || rec.State != accordwatch.DigestSent {
 		return time.Time{}, false, nil
 	}
 	return rec.SentAt, true, nil

@@ -7,33 +7,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/accordwatch/accordwatch"
 	bolt "go.etcd.io/bbolt"
 )
 
 // bucketDigests maps an ISO week ("2026-W47") to its digest's delivery
-// record (digestRecord as JSON; stores written before claims hold just
+// record (accordwatch.DigestRecord as JSON; stores written before claims hold just
 // the RFC 3339 time it was sent). It is created by the methods below, not
 // by Open, so that it exists only once a digest was claimed.
 var bucketDigests = []byte("digests")
-
-// Digest record states.
-const (
-	digestPosting = "posting"
-	digestSent    = "sent"
-)
-
-// digestRecord is one week's delivery record.
-type digestRecord struct {
-	// State is "posting" from ClaimDigest until ConfirmDigest, then "sent".
-	State string `json:"state"`
-	// Session is the process that claimed it (see session).
-	Session   string    `json:"session,omitempty"`
-	ClaimedAt time.Time `json:"claimed_at,omitzero"`
-	SentAt    time.Time `json:"sent_at,omitzero"`
-	// PrevSentAt is when a week re-posted with force was posted before;
-	// ReleaseDigest puts it back if the new post fails.
-	PrevSentAt time.Time `json:"prev_sent_at,omitzero"`
-}
 
 // session names this process in the claims it writes. It is what tells a
 // claim still being posted apart from one whose poster died: bbolt lets
@@ -44,25 +26,11 @@ type digestRecord struct {
 // process, and never changes: the process's identity, not configuration.
 var session = rand.Text()
 
-// ClaimDigest starts posting week's digest, at now. It checks the week and
-// records the claim in one transaction, so of two concurrent claims at most
-// one gets claimed=true, and the caller must then post and call
-// ConfirmDigest once Slack accepted it, or ReleaseDigest if it did not.
-//
-//   - A week already sent is not claimed: claimed=false, sentAt says when.
-//     With force it is claimed again (sentAt still says when), and that
-//     earlier time comes back if the new post is released.
-//   - A week being posted by this process (claimed, not yet confirmed or
-//     released) is an error unless force.
-//   - A week claimed by a process that stopped before it confirmed or
-//     released is taken over, with interrupted=true: that poster may have
-//     crashed after Slack accepted the digest and before it was recorded.
-//
-// That last case is a choice: a digest is delivered at least once, like
-// alerts, never at most once. Posting it again risks a duplicate in the
-// short window between Slack's answer and ConfirmDigest's commit; skipping
-// it would risk a week with no digest at all whenever a post failed in
-// flight, which nobody would notice.
+// ClaimDigest starts posting week's digest, at now, by the rules of
+// accordwatch.ClaimDigest, checking and recording the claim in one
+// transaction: of two concurrent claims at most one gets claimed=true, and
+// the caller must then post and call ConfirmDigest once Slack accepted it,
+// or ReleaseDigest if it did not.
 func (s *Store) ClaimDigest(week string, now time.Time, force bool) (claimed, interrupted bool, sentAt time.Time, err error) {
 	if week == "" {
 		return false, false, time.Time{}, fmt.Errorf("claim digest: empty week")
@@ -76,24 +44,12 @@ func (s *Store) ClaimDigest(week string, now time.Time, force bool) (claimed, in
 		if err != nil {
 			return err
 		}
-		rec := digestRecord{State: digestPosting, Session: session, ClaimedAt: now.UTC()}
-		switch {
-		case !ok:
-		case old.State == digestSent:
-			sentAt = old.SentAt
-			if !force {
-				return nil
-			}
-			rec.PrevSentAt = old.SentAt
-		case old.Session == session && !force:
-			return fmt.Errorf("it is being posted since %s", old.ClaimedAt.Format(time.RFC3339))
-		default:
-			// Posting, by a process gone (or by this one, and forced).
-			interrupted = old.Session != session
-			rec.PrevSentAt = old.PrevSentAt
+		var next accordwatch.DigestRecord
+		next, claimed, interrupted, sentAt, err = accordwatch.ClaimDigest(old, ok, session, now, force)
+		if err != nil || !claimed {
+			return err
 		}
-		claimed = true
-		return writeDigest(b, week, rec)
+		return writeDigest(b, week, next)
 	})
 	if err != nil {
 		return false, false, time.Time{}, fmt.Errorf("claim digest %s: %w", week, err)
@@ -112,7 +68,7 @@ func (s *Store) ConfirmDigest(week string, at time.Time) error {
 		if err != nil {
 			return err
 		}
-		return writeDigest(b, week, digestRecord{State: digestSent, SentAt: at.UTC()})
+		return writeDigest(b, week, accordwatch.ConfirmedDigest(at))
 	})
 	if err != nil {
 		return fmt.Errorf("confirm digest %s: %w", week, err)
@@ -130,11 +86,14 @@ func (s *Store) ReleaseDigest(week string) error {
 			return nil
 		}
 		rec, ok, err := readDigest(b, week)
-		if err != nil || !ok || rec.State != digestPosting {
+		if err != nil || !ok {
 			return err
 		}
-		if !rec.PrevSentAt.IsZero() {
-			return writeDigest(b, week, digestRecord{State: digestSent, SentAt: rec.PrevSentAt})
+		switch next, keep, change := accordwatch.ReleaseDigest(rec); {
+		case !change:
+			return nil
+		case keep:
+			return writeDigest(b, week, next)
 		}
 		return b.Delete([]byte(week))
 	})
@@ -153,7 +112,7 @@ func (s *Store) DigestSent(week string) (at time.Time, ok bool, err error) {
 			return nil
 		}
 		rec, found, err := readDigest(b, week)
-		if err != nil || !found || rec.State != digestSent {
+		if err != nil || !found || rec.State != accordwatch.DigestSent {
 			return err
 		}
 		at, ok = rec.SentAt, true
@@ -165,27 +124,27 @@ func (s *Store) DigestSent(week string) (at time.Time, ok bool, err error) {
 	return at, ok, nil
 }
 
-func readDigest(b *bolt.Bucket, week string) (digestRecord, bool, error) {
+func readDigest(b *bolt.Bucket, week string) (accordwatch.DigestRecord, bool, error) {
 	v := b.Get([]byte(week))
 	if v == nil {
-		return digestRecord{}, false, nil
+		return accordwatch.DigestRecord{}, false, nil
 	}
 	if !bytes.HasPrefix(v, []byte("{")) {
 		// Written before claims: the time the week was sent.
 		t, err := time.Parse(time.RFC3339Nano, string(v))
 		if err != nil {
-			return digestRecord{}, false, fmt.Errorf("bad time %q: %w", v, err)
+			return accordwatch.DigestRecord{}, false, fmt.Errorf("bad time %q: %w", v, err)
 		}
-		return digestRecord{State: digestSent, SentAt: t}, true, nil
+		return accordwatch.DigestRecord{State: accordwatch.DigestSent, SentAt: t}, true, nil
 	}
-	var rec digestRecord
+	var rec accordwatch.DigestRecord
 	if err := json.Unmarshal(v, &rec); err != nil {
-		return digestRecord{}, false, fmt.Errorf("bad record: %w", err)
+		return accordwatch.DigestRecord{}, false, fmt.Errorf("bad record: %w", err)
 	}
 	return rec, true, nil
 }
 
-func writeDigest(b *bolt.Bucket, week string, rec digestRecord) error {
+func writeDigest(b *bolt.Bucket, week string, rec accordwatch.DigestRecord) error {
 	v, err := json.Marshal(rec)
 	if err != nil {
 		return err

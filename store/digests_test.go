@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accordwatch/accordwatch"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -127,7 +128,7 @@ func TestClaimDigestTakesOverAnInterruptedPost(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return writeDigest(b, "2026-W47", digestRecord{State: digestPosting, Session: "a process gone", ClaimedAt: weekAt})
+		return writeDigest(b, "2026-W47", accordwatch.DigestRecord{State: accordwatch.DigestPosting, Session: "a process gone", ClaimedAt: weekAt})
 	})
 	if err != nil {
 		t.Fatal(err)
