@@ -47,6 +47,9 @@ func (d *doc) attackTypes() {
 				break
 			}
 			e := &d.c.entries[h.entry]
+			if e.typ != policyType && negated(f, h.start) {
+				continue
+			}
 			if fi == 0 && e.typ == policyType && h.end == h.start+1 && reportNouns[f.norm(h.start)] && d.sourcingMarker(h.start) {
 				// "…: report", "…, report says": where the news comes
 				// from, not a report about attacks.
@@ -99,6 +102,24 @@ func (d *doc) attackTypes() {
 	if titleTakedown > 0 {
 		score[takedown] += 100
 	}
+	policy := slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+	var ruleFor [n]string
+	// A civil suit, class action or settlement in the headline is the
+	// news about a breach's victim (its liability, like a fine): policy,
+	// unless the headline names the attackers it is brought against.
+	if c, ok := d.headlineCivilAction(); ok {
+		score[policy] += 100
+		if firstAt[policy] < 0 {
+			firstAt[policy] = order
+			order++
+		}
+		firstHit[policy] = where{d.fields[0], c.start, c.end}
+		ruleFor[policy] = "civil-action-headline"
+		d.civil = true
+		if titleTakedown > 0 {
+			score[takedown] -= 100
+		}
+	}
 	types := make([]int, 0, n)
 	for t := range score {
 		if firstAt[t] >= 0 {
@@ -111,10 +132,8 @@ func (d *doc) attackTypes() {
 		}
 		return firstAt[a] - firstAt[b]
 	})
-	policy := slices.Index(attackTypes[:], accordwatch.AttackPolicy)
 	none := slices.Index(attackTypes[:], accordwatch.AttackNone)
 	concrete := func(t int) bool { return t != policy && t != none && t != takedown }
-	var ruleFor [n]string
 	// State-linked activity whose keywords say only "report" or "cyber
 	// threat" takes a concrete type the headline names ("zero-day"); else
 	// it is espionage when the text has espionage words, or when a group
@@ -164,12 +183,16 @@ func (d *doc) attackTypes() {
 			d.derived("attack:"+accordwatch.AttackPolicy, "roundup-lead")
 			return
 		}
-		for _, f := range d.fields {
-			if c, ok := d.leadCue(f, cueAttackGeneric); ok {
-				d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
-				d.evidence("attack:"+accordwatch.AttackPolicy, f, c.start, c.end, "attack-unspecified")
-				return
-			}
+		if k, ok := d.headlineReport(); ok {
+			// "…, <firm> research finds": a report is the news.
+			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.evidence("attack:"+accordwatch.AttackPolicy, d.fields[0], k, k+1, "report-headline")
+			return
+		}
+		if f, c, ok := d.untypedAttack(); ok {
+			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.evidence("attack:"+accordwatch.AttackPolicy, f, c.start, c.end, "attack-unspecified")
+			return
 		}
 		d.tags.AttackTypes = []string{accordwatch.AttackNone}
 		d.derived("attack:"+accordwatch.AttackNone, "no-attack-keywords")
@@ -314,8 +337,84 @@ func (d *doc) headlineAttackEvent() (hit, bool) {
 	return hit{}, false
 }
 
-// policyType is the index of policy/other in attackTypes.
-var policyType = slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+// attackerWords name the side that attacked; a suit against them is a
+// takedown, not the victim's liability.
+var attackerWords = wordSet([]string{"hackers", "hacker", "attackers", "gang", "group", "scammers", "operators", "cybercriminals", "criminals"})
+
+// headlineCivilAction finds a civil suit, class action, settlement or
+// compensation over an attack in a headline that names no attackers.
+func (d *doc) headlineCivilAction() (hit, bool) {
+	t := d.fields[0]
+	c, ok := firstCue(t, cueCivilAction)
+	if !ok {
+		return hit{}, false
+	}
+	for k := range t.toks {
+		if attackerWords[t.norm(k)] {
+			return hit{}, false
+		}
+	}
+	// Only a suit over an attack suffered — a breach, a hack, ransomware:
+	// lawsuits about anything else, or against a botnet or a theft's
+	// authors, are not the victim's liability.
+	if len(t.cues[cueAttackGeneric]) > 0 {
+		return c, true
+	}
+	for _, h := range t.attacks {
+		if typ := d.c.entries[h.entry].typ; typ == dataBreachType || typ == ransomwareType {
+			return c, true
+		}
+	}
+	return hit{}, false
+}
+
+// untypedAttack finds an attack of unsaid type: a generic attack word in
+// the headline, or one in the lead story that names one event ("after a
+// cyber attack on…") rather than attacks in general ("the volume of
+// cyberattacks", "protect against an attack"), which product and guidance
+// pieces use as background.
+func (d *doc) untypedAttack() (*field, hit, bool) {
+	if c, ok := d.leadCue(d.fields[0], cueAttackGeneric); ok {
+		return d.fields[0], c, true
+	}
+	f := d.fields[1]
+	for _, c := range f.cues[cueAttackGeneric] {
+		if c.start >= d.lead {
+			break
+		}
+		if !eventWords[f.norm(c.end-1)] {
+			continue
+		}
+		if _, ok := f.cueBefore(cueGenericBefore, c.start, 2); ok {
+			continue
+		}
+		return f, c, true
+	}
+	return nil, hit{}, false
+}
+
+// negationWords deny what follows: "no data breach was found", "without
+// any sign of a leak". A company that denies a reported breach is still
+// news about that breach, so "denies" is not one of them.
+var negationWords = wordSet([]string{"no", "not", "without", "never"})
+
+// negated reports whether a negation word stands at most four words
+// before token k in its sentence.
+func negated(f *field, k int) bool {
+	for j := k - 1; j >= 0 && j >= k-4 && f.toks[j].sent == f.toks[k].sent; j-- {
+		if negationWords[f.norm(j)] {
+			return true
+		}
+	}
+	return false
+}
+
+// Indexes in attackTypes that the rules single out.
+var (
+	policyType     = slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+	dataBreachType = slices.Index(attackTypes[:], accordwatch.AttackDataBreach)
+	ransomwareType = slices.Index(attackTypes[:], accordwatch.AttackRansomware)
+)
 
 // reportNouns name a publication about events.
 var reportNouns = wordSet([]string{"report", "survey", "study", "research", "rankings", "poll", "index"})
@@ -348,6 +447,24 @@ func (d *doc) sourcingMarker(k int) bool {
 		}
 	}
 	return false
+}
+
+// securityWords make a headline about security rather than business.
+var securityWords = wordSet([]string{"threat", "threats", "risk", "risks", "security", "cybersecurity", "cyber", "attack", "attacks", "hackers", "breaches", "incidents"})
+
+// headlineReport finds a report noun that sources a headline about
+// security (sourcingMarker); one that sources business news ("<firm> in
+// talks to buy <firm>: report") is not a report about threats.
+func (d *doc) headlineReport() (int, bool) {
+	t := d.fields[0]
+	at, security := -1, false
+	for k := range t.toks {
+		if at < 0 && reportNouns[t.norm(k)] && d.sourcingMarker(k) {
+			at = k
+		}
+		security = security || securityWords[t.norm(k)]
+	}
+	return at, at >= 0 && security
 }
 
 // trendWords say that a headline counts or ranks attacks rather than

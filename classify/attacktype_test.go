@@ -51,6 +51,17 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// Research words count only from a named source or in the headline.
 		{"passing researchers", "Hackers steal data from Acme retailer", "Researchers say the data breach exposed customer records.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"research headline", "Identity is the biggest threat to firms, Contoso Labs research finds", "Attackers use stolen credentials.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// A civil suit or settlement over a breach is the victim's
+		// liability (policy), with the breach's victims; a suit against
+		// the attackers is a takedown.
+		{"class action over breach", "Regional lender faces class action over customer data breach", "Customers say their records were stolen in the breach.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"settlement payments", "Data breach settlement payments begin for retailer's shoppers", "Affected customers can claim up to $500.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"suit against hackers", "Contoso sues hackers behind phishing kit", "The suit names ten defendants.", "takedown", nil, 0, 100},
+		// A denied attack is not one; what remains is an unexplained event.
+		{"no breach found", "Utility says no data breach found after website went offline", "Officials said there were no signs of a breach.", "policy", nil, 0, 100},
+		// Attacks in general are background in product and guidance pieces.
+		{"attacks as background", "Learn how a unified console helps security teams", "The volume of cyberattacks keeps growing every year.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		{"how-to headline", "Securing cloud workloads with signed builds", "Teams can check every change before it ships.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		// Public bodies as the only victims are not stronger-defense.
 		{"public victim", "Hackers breach city council network", "The council said resident records were stolen in the breach.", "data-breach", []accordwatch.Principle{}, 0, 100},
 		{"private victim", "Hackers breach retailer network", "The company said customer records were stolen in the breach.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},

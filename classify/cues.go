@@ -38,6 +38,7 @@ const (
 	cuePublicVictim
 	cuePrivateVictim
 	cueOutletBefore
+	cueCivilAction
 	numCues
 )
 
@@ -48,7 +49,7 @@ var cueNames = [numCues]string{
 	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
-	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before",
+	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action",
 }
 
 // The look-ups below find cue hits near a token. Hits of one cue list never
@@ -96,7 +97,7 @@ func (f *field) cueBefore(cue, pos, gap int) (hit, bool) {
 	if pos >= len(f.toks) || pos < 0 {
 		return hit{}, false
 	}
-	bit := uint32(1) << cue
+	bit := uint64(1) << cue
 	for k := pos - 1; k >= 0 && k >= pos-1-gap; k-- {
 		if f.cueEnd[k]&bit != 0 {
 			h := f.hitEnding(cue, k+1)
@@ -109,7 +110,7 @@ func (f *field) cueBefore(cue, pos, gap int) (hit, bool) {
 // cueAfter finds the nearest cue hit starting at most gap tokens after pos
 // (pos is the first token after the subject), in sentence sent.
 func (f *field) cueAfter(cue, pos, gap int, sent int32) (hit, bool) {
-	bit := uint32(1) << cue
+	bit := uint64(1) << cue
 	for k := max(pos, 0); k < len(f.toks) && k <= pos+gap; k++ {
 		if f.cueStart[k]&bit != 0 {
 			return f.hitStarting(cue, k), f.toks[k].sent == sent
@@ -120,7 +121,7 @@ func (f *field) cueAfter(cue, pos, gap int, sent int32) (hit, bool) {
 
 // cueWithin finds a cue hit within dist tokens of [start, end) in sentence sent.
 func (f *field) cueWithin(cue, start, end, dist int, sent int32) (hit, bool) {
-	bit := uint32(1) << cue
+	bit := uint64(1) << cue
 	for k := start - 1; k >= 0 && k >= start-1-dist; k-- {
 		if f.cueEnd[k]&bit != 0 {
 			h := f.hitEnding(cue, k+1)

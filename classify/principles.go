@@ -41,7 +41,7 @@ func (d *doc) principles() {
 	// event and the victims are not public bodies only. A takedown answers
 	// an attack: the victims of the breach it punishes count the same.
 	untyped := primary == accordwatch.AttackPolicy && !business && !d.headlineFramed() && d.headlineEvent() && len(d.fields[0].cues[cueCapacity]) == 0
-	punished := primary == accordwatch.AttackTakedown && (d.headlineEvent() || d.concreteSecondary())
+	punished := (primary == accordwatch.AttackTakedown || d.civil && primary == accordwatch.AttackPolicy) && (d.headlineEvent() || d.concreteSecondary())
 	if !sd && !public && (untyped || punished) {
 		if f, c, ok := d.leadImpact(); ok {
 			d.evidence("principle:"+string(accordwatch.StrongerDefense), f, c.start, c.end, "victims-of-"+primary)
@@ -82,6 +82,9 @@ func (d *doc) principles() {
 			if f, c, ok := d.leadCueAny(cueCapacity); ok {
 				d.evidence("principle:"+string(accordwatch.CapacityBuilding), f, c.start, c.end, "defender-guidance")
 				add(accordwatch.CapacityBuilding)
+			} else if t := d.fields[0]; len(t.toks) > 1 && guidanceGerunds[t.norm(0)] {
+				d.evidence("principle:"+string(accordwatch.CapacityBuilding), t, 0, 1, "how-to-headline")
+				add(accordwatch.CapacityBuilding)
 			} else if f, c, ok := d.leadCueAny(cueCapacityResearch); ok && (f == d.fields[0] || d.leadReporter()) &&
 				!(f == d.fields[0] && c.end == c.start+1 && d.sourcingMarker(c.start) && primary == accordwatch.AttackNone) {
 				// A report noun that only sources a business headline
@@ -101,6 +104,10 @@ func (d *doc) principles() {
 	}
 	d.tags.Principles = ps
 }
+
+// guidanceGerunds open a how-to headline ("Securing <thing> with…",
+// "Protecting your <thing> from…"): the piece tells defenders what to do.
+var guidanceGerunds = wordSet([]string{"securing", "ensuring", "protecting", "safeguarding", "defending", "hardening", "preventing", "mitigating", "detecting"})
 
 // leadCueAny is the first hit of cue in the headline or the lead story.
 func (d *doc) leadCueAny(cue int) (*field, hit, bool) {

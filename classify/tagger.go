@@ -29,7 +29,7 @@ type field struct {
 	// cueStart and cueEnd have bit 1<<cue set at the tokens where a hit of
 	// that cue list starts and where one ends (its last token), so the
 	// rules probe a few tokens instead of searching hit lists.
-	cueStart, cueEnd []uint32
+	cueStart, cueEnd []uint64
 	entAt            []int32 // 1 + index in ents of the first hit starting at a token; 0 if none
 }
 
@@ -52,6 +52,9 @@ type doc struct {
 	// stateByGroup: some attribution names a group, hackers or an agency
 	// as the agent, not only a country accused or suspected (attribution).
 	stateByGroup bool
+	// civil: the headline is a civil suit or settlement over an attack
+	// (attackTypes), typed policy but with the attack's victims.
+	civil bool
 	// lead is the token of the text where its lead story ends (leadEnd).
 	lead int
 	// sigLead has bit i set when signatory i is named in the headline or
@@ -78,6 +81,7 @@ func (d *doc) reset(c *Classifier, published time.Time) {
 	d.mentions, d.sigs, d.reps, d.repsDone = d.mentions[:0], d.sigs[:0], d.reps[:0], false
 	d.defs, d.defsDone = d.defs[:0], false
 	d.stateByGroup = false
+	d.civil = false
 	s := &d.scratch
 	d.tags = accordwatch.Tags{
 		Signatories: s.sigs[:0], Companies: s.comps[:0], States: s.states[:0], Actors: s.actors[:0],
