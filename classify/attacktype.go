@@ -47,7 +47,7 @@ func (d *doc) attackTypes() {
 				break
 			}
 			e := &d.c.entries[h.entry]
-			if e.typ != policyType && negated(f, h.start) {
+			if e.typ != policyType && (negated(f, h.start) || defensiveHead(f, h.end)) {
 				continue
 			}
 			if fi == 0 && e.typ == policyType && h.end == h.start+1 && reportNouns[f.norm(h.start)] && d.sourcingMarker(h.start) {
@@ -119,6 +119,11 @@ func (d *doc) attackTypes() {
 		if titleTakedown > 0 {
 			score[takedown] -= 100
 		}
+	}
+	// One policy word in the text alone ("compliance", "strategy") is
+	// vocabulary, not a report, a rule or a warning: it types nothing.
+	if score[policy] > 0 && score[policy] <= 2 && titleScore[policy] == 0 && ruleFor[policy] == "" {
+		firstAt[policy] = -1
 	}
 	types := make([]int, 0, n)
 	for t := range score {
@@ -239,6 +244,14 @@ func (d *doc) attackTypes() {
 			primary = policy
 		}
 	}
+	// A breach that came through a third party (its vendor, provider or
+	// integration) is a supply-chain attack on the company named: the
+	// route is the type. A "supplier" alone may be the victim itself.
+	if primary == dataBreachType && score[supplyChainType] > 0 && d.thirdPartyRoute() {
+		types = slices.Insert(slices.DeleteFunc(types, func(t int) bool { return t == supplyChainType }), 0, supplyChainType)
+		ruleFor[supplyChainType] = "breach-via-third-party"
+		primary = supplyChainType
+	}
 	chosen := []int{primary}
 	for _, t := range types[1:] {
 		if len(chosen) == 3 || score[t] < 3 {
@@ -326,7 +339,7 @@ var eventWords = wordSet([]string{"attack", "cyberattack", "hack", "hacked", "br
 func (d *doc) headlineAttackEvent() (hit, bool) {
 	t := d.fields[0]
 	for _, c := range t.cues[cueAttackGeneric] {
-		if !eventWords[t.norm(c.end-1)] {
+		if !eventWords[t.norm(c.end-1)] || termHead(t, c.end) {
 			continue
 		}
 		if _, ok := t.cueBefore(cueGenericBefore, c.start, 2); ok {
@@ -374,15 +387,18 @@ func (d *doc) headlineCivilAction() (hit, bool) {
 // cyberattacks", "protect against an attack"), which product and guidance
 // pieces use as background.
 func (d *doc) untypedAttack() (*field, hit, bool) {
-	if c, ok := d.leadCue(d.fields[0], cueAttackGeneric); ok {
-		return d.fields[0], c, true
+	t := d.fields[0]
+	for _, c := range t.cues[cueAttackGeneric] {
+		if !termHead(t, c.end) {
+			return t, c, true
+		}
 	}
 	f := d.fields[1]
 	for _, c := range f.cues[cueAttackGeneric] {
 		if c.start >= d.lead {
 			break
 		}
-		if !eventWords[f.norm(c.end-1)] {
+		if !eventWords[f.norm(c.end-1)] || termHead(f, c.end) {
 			continue
 		}
 		if _, ok := f.cueBefore(cueGenericBefore, c.start, 2); ok {
@@ -409,12 +425,55 @@ func negated(f *field, k int) bool {
 	return false
 }
 
+// defensiveHeads are nouns that an attack word only modifies: "phishing
+// simulations", "ransomware protection", "vulnerability triage", "spy
+// chief". The phrase names a defence, a product or an office, not an
+// attack that happened.
+var defensiveHeads = wordSet([]string{"protection", "prevention", "detection", "defense", "defence", "management", "bounty", "awareness", "training", "simulation", "simulations", "readiness", "insurance", "triage", "resilience", "chief", "chiefs", "agency"})
+
+// defensiveHead reports whether token k, the word after an attack
+// keyword in its sentence, is a defensiveHeads noun.
+func defensiveHead(f *field, k int) bool {
+	return k < len(f.toks) && f.toks[k].sent == f.toks[k-1].sent && defensiveHeads[f.norm(k)]
+}
+
+// termHeads follow "attack" in defenders' terms of art ("attack
+// surface", "attack vector", "attack lifecycle"), which name no attack.
+var termHeads = wordSet([]string{"surface", "surfaces", "vector", "vectors", "lifecycle", "path", "paths", "simulation", "simulations"})
+
+// termHead reports whether token k, the word after a generic attack cue
+// in its sentence, makes it a term of art (termHeads, defensiveHeads).
+func termHead(f *field, k int) bool {
+	return k < len(f.toks) && f.toks[k].sent == f.toks[k-1].sent && (termHeads[f.norm(k)] || defensiveHeads[f.norm(k)])
+}
+
 // Indexes in attackTypes that the rules single out.
 var (
-	policyType     = slices.Index(attackTypes[:], accordwatch.AttackPolicy)
-	dataBreachType = slices.Index(attackTypes[:], accordwatch.AttackDataBreach)
-	ransomwareType = slices.Index(attackTypes[:], accordwatch.AttackRansomware)
+	policyType      = slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+	dataBreachType  = slices.Index(attackTypes[:], accordwatch.AttackDataBreach)
+	ransomwareType  = slices.Index(attackTypes[:], accordwatch.AttackRansomware)
+	supplyChainType = slices.Index(attackTypes[:], accordwatch.AttackSupplyChain)
 )
+
+// thirdPartyRoute reports whether a supply-chain keyword of the headline
+// or the lead story names a third party or a supply chain (not only a
+// "supplier", which may be the victim).
+func (d *doc) thirdPartyRoute() bool {
+	for _, f := range d.fields {
+		for _, h := range f.attacks {
+			if f != d.fields[0] && h.start >= d.lead {
+				break
+			}
+			if d.c.entries[h.entry].typ != supplyChainType {
+				continue
+			}
+			if w := f.norm(h.start); w == "third" || w == "supply" || strings.HasPrefix(w, "third-") || strings.HasPrefix(w, "supply-") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // reportNouns name a publication about events.
 var reportNouns = wordSet([]string{"report", "survey", "study", "research", "rankings", "poll", "index"})

@@ -62,6 +62,14 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// Attacks in general are background in product and guidance pieces.
 		{"attacks as background", "Learn how a unified console helps security teams", "The volume of cyberattacks keeps growing every year.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		{"how-to headline", "Securing cloud workloads with signed builds", "Teams can check every change before it ships.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// An attack word that only modifies a defence, product or office
+		// noun, or a term of art, names no attack.
+		{"product against ransomware", "Contoso adds ransomware protection to its backup service", "The feature is in preview for business customers.", "not-an-attack", nil, 0, 100},
+		{"attack surface", "Five ways to shrink your attack surface", "Inventory every service you run first.", "not-an-attack", nil, 0, 100},
+		// One policy word in the text alone types nothing.
+		{"one policy word in text", "Meet the team behind Contoso's new cloud console", "The team also handles compliance for the product.", "not-an-attack", nil, 0, 100},
+		// A breach through a third party is a supply-chain attack.
+		{"breach via third party", "Airline says passenger data exposed in breach", "The data was taken from a third-party provider that handles bookings.", "supply-chain", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		// Public bodies as the only victims are not stronger-defense.
 		{"public victim", "Hackers breach city council network", "The council said resident records were stolen in the breach.", "data-breach", []accordwatch.Principle{}, 0, 100},
 		{"private victim", "Hackers breach retailer network", "The company said customer records were stolen in the breach.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
