@@ -33,7 +33,7 @@ func (d *doc) attackTypes() {
 	for i := range firstAt {
 		firstAt[i] = -1
 	}
-	order, titleTakedown := 0, 0
+	order, titleTakedown, titleTyped := 0, 0, 0
 	marker := -1 // a headline report noun that sources the news
 	// A multi-story roundup takes the type of its first story.
 	lead := d.lead
@@ -47,7 +47,7 @@ func (d *doc) attackTypes() {
 				break
 			}
 			e := &d.c.entries[h.entry]
-			if e.typ != policyType && (negated(f, h.start) || defensiveHead(f, h.end)) {
+			if e.typ != policyType && (negated(f, h.start) || defensiveHead(f, h.end) || protected(f, h.start)) {
 				continue
 			}
 			if fi == 0 && e.typ == policyType && h.end == h.start+1 && reportNouns[f.norm(h.start)] && d.sourcingMarker(h.start) {
@@ -59,6 +59,9 @@ func (d *doc) attackTypes() {
 			score[e.typ] += e.weight * mult
 			if mult == 2 {
 				titleScore[e.typ] += e.weight
+				if e.typ != policyType && e.typ != noneType {
+					titleTyped++
+				}
 			}
 			if f.name == "title" && e.name == accordwatch.AttackTakedown {
 				titleTakedown++
@@ -124,6 +127,19 @@ func (d *doc) attackTypes() {
 	// vocabulary, not a report, a rule or a warning: it types nothing.
 	if score[policy] > 0 && score[policy] <= 2 && titleScore[policy] == 0 && ruleFor[policy] == "" {
 		firstAt[policy] = -1
+	}
+	// A how-to headline that names no attack of its own is guidance that
+	// reports no incident, whatever threats its text goes on to describe.
+	if titleTyped == 0 && titleTakedown == 0 && !d.tags.StateLinked && len(d.tags.Actors) == 0 && d.howToHeadline() {
+		if _, event := d.headlineAttackEvent(); !event {
+			d.tags.AttackTypes = []string{accordwatch.AttackNone}
+			c, ok := firstCue(d.fields[0], cueHowTo)
+			if !ok {
+				c = hit{start: 0, end: 1} // the guidance gerund
+			}
+			d.evidence("attack:"+accordwatch.AttackNone, d.fields[0], c.start, c.end, "how-to-headline")
+			return
+		}
 	}
 	types := make([]int, 0, n)
 	for t := range score {
@@ -381,6 +397,14 @@ func (d *doc) headlineCivilAction() (hit, bool) {
 	return hit{}, false
 }
 
+// howToHeadline reports whether the headline offers guidance: a how-to
+// cue ("how to", "tips", "here's how") or a guidance gerund first
+// ("Securing…").
+func (d *doc) howToHeadline() bool {
+	t := d.fields[0]
+	return len(t.cues[cueHowTo]) > 0 || len(t.toks) > 1 && guidanceGerunds[t.norm(0)]
+}
+
 // untypedAttack finds an attack of unsaid type: a generic attack word in
 // the headline, or one in the lead story that names one event ("after a
 // cyber attack on…") rather than attacks in general ("the volume of
@@ -415,7 +439,8 @@ func (d *doc) untypedAttack() (*field, hit, bool) {
 var negationWords = wordSet([]string{"no", "not", "without", "never"})
 
 // negated reports whether a negation word stands at most four words
-// before token k in its sentence.
+// before token k in its sentence. A wider window reaches across clauses
+// ("demands $5M not to leak the stolen data").
 func negated(f *field, k int) bool {
 	for j := k - 1; j >= 0 && j >= k-4 && f.toks[j].sent == f.toks[k].sent; j-- {
 		if negationWords[f.norm(j)] {
@@ -429,7 +454,24 @@ func negated(f *field, k int) bool {
 // simulations", "ransomware protection", "vulnerability triage", "spy
 // chief". The phrase names a defence, a product or an office, not an
 // attack that happened.
-var defensiveHeads = wordSet([]string{"protection", "prevention", "detection", "defense", "defence", "management", "bounty", "awareness", "training", "simulation", "simulations", "readiness", "insurance", "triage", "resilience", "chief", "chiefs", "agency"})
+var defensiveHeads = wordSet([]string{"protection", "prevention", "detection", "defense", "defence", "management", "bounty", "awareness", "training", "simulation", "simulations", "readiness", "insurance", "triage", "resilience", "shield", "detector", "chief", "chiefs", "agency"})
+
+// protectVerbs make what follows a threat to guard against, not an
+// attack that happened: "protects chats from phishing", "prevent
+// breaches", "combat scams". Verbs that report one foiled attack
+// ("blocks", "thwarts", "stops") are not among them.
+var protectVerbs = wordSet([]string{"protect", "protects", "protecting", "prevent", "prevents", "preventing", "combat", "combats", "combating", "combatting", "fight", "fights", "fighting", "tackle", "tackles", "tackling", "guard", "guards", "guarding", "safeguard", "safeguards", "avoid", "avoiding"})
+
+// protected reports whether a protectVerbs word stands at most five words
+// before token k in its sentence.
+func protected(f *field, k int) bool {
+	for j := k - 1; j >= 0 && j >= k-5 && f.toks[j].sent == f.toks[k].sent; j-- {
+		if protectVerbs[f.norm(j)] {
+			return true
+		}
+	}
+	return false
+}
 
 // defensiveHead reports whether token k, the word after an attack
 // keyword in its sentence, is a defensiveHeads noun.
@@ -450,6 +492,7 @@ func termHead(f *field, k int) bool {
 // Indexes in attackTypes that the rules single out.
 var (
 	policyType      = slices.Index(attackTypes[:], accordwatch.AttackPolicy)
+	noneType        = slices.Index(attackTypes[:], accordwatch.AttackNone)
 	dataBreachType  = slices.Index(attackTypes[:], accordwatch.AttackDataBreach)
 	ransomwareType  = slices.Index(attackTypes[:], accordwatch.AttackRansomware)
 	supplyChainType = slices.Index(attackTypes[:], accordwatch.AttackSupplyChain)

@@ -66,6 +66,11 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// noun, or a term of art, names no attack.
 		{"product against ransomware", "Contoso adds ransomware protection to its backup service", "The feature is in preview for business customers.", "not-an-attack", nil, 0, 100},
 		{"attack surface", "Five ways to shrink your attack surface", "Inventory every service you run first.", "not-an-attack", nil, 0, 100},
+		// A threat named as what to protect against is no attack; a how-to
+		// headline with no attack of its own is guidance.
+		{"protect from phishing", "Start-up protects team chats from phishing", "Its filter checks every link before delivery.", "not-an-attack", nil, 0, 100},
+		{"how-to headline", "How to plan your first security team", "Social engineering and malware keep defenders busy.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		{"how-to after a breach", "Contoso confirms data breach: here's how to stay safe", "Customer emails were stolen.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},
 		// One policy word in the text alone types nothing.
 		{"one policy word in text", "Meet the team behind Contoso's new cloud console", "The team also handles compliance for the product.", "not-an-attack", nil, 0, 100},
 		// A breach through a third party is a supply-chain attack.

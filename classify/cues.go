@@ -39,6 +39,7 @@ const (
 	cuePrivateVictim
 	cueOutletBefore
 	cueCivilAction
+	cueHowTo
 	numCues
 )
 
@@ -49,7 +50,7 @@ var cueNames = [numCues]string{
 	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
-	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action",
+	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to",
 }
 
 // The look-ups below find cue hits near a token. Hits of one cue list never
