@@ -47,7 +47,8 @@ func (d *doc) attackTypes() {
 				break
 			}
 			e := &d.c.entries[h.entry]
-			if e.typ != policyType && (negated(f, h.start) || defensiveHead(f, h.end) || protected(f, h.start)) {
+			if e.typ != policyType && (negated(f, h.start) || defensiveHead(f, h.end) || protected(f, h.start)) ||
+				e.typ == dataBreachType && exposedTo(f, h) {
 				continue
 			}
 			if fi == 0 && e.typ == policyType && h.end == h.start+1 && reportNouns[f.norm(h.start)] && d.sourcingMarker(h.start) {
@@ -213,6 +214,11 @@ func (d *doc) attackTypes() {
 		if f, c, ok := d.untypedAttack(); ok {
 			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
 			d.evidence("attack:"+accordwatch.AttackPolicy, f, c.start, c.end, "attack-unspecified")
+			return
+		}
+		if k, ok := d.headlineOutlook(); ok {
+			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.evidence("attack:"+accordwatch.AttackPolicy, d.fields[0], k, k+1, "threat-outlook")
 			return
 		}
 		d.tags.AttackTypes = []string{accordwatch.AttackNone}
@@ -397,6 +403,33 @@ func (d *doc) headlineCivilAction() (hit, bool) {
 	return hit{}, false
 }
 
+// outlookWords make a headline a threat assessment or a forecast:
+// "<sector> faces rising threats", "security predictions for 2026".
+var outlookWords = wordSet([]string{"threat", "threats", "risk", "risks", "danger", "dangers", "predictions", "forecast", "outlook", "trends"})
+
+// headlineOutlook finds an outlook word in a headline with no business
+// cue in the headline or the lead story ("market trends" are business).
+func (d *doc) headlineOutlook() (int, bool) {
+	if _, _, business := d.leadCueAny(cueBusiness); business {
+		return 0, false
+	}
+	t := d.fields[0]
+	for k := range t.toks {
+		if !outlookWords[t.norm(k)] || k > 0 && t.norm(k-1) == "bomb" {
+			continue
+		}
+		if k+1 < len(t.toks) && threatCompounds[t.norm(k+1)] {
+			continue // "threat actor", "risk management"
+		}
+		return k, true
+	}
+	return 0, false
+}
+
+// threatCompounds follow "threat" or "risk" in names of actors, trades
+// and teams, which are no outlook.
+var threatCompounds = wordSet([]string{"actor", "actors", "group", "groups", "intelligence", "intel", "hunting", "hunter", "hunters", "detection", "management", "analyst", "analysts", "research", "researchers", "vector", "vectors"})
+
 // howToHeadline reports whether the headline offers guidance: a how-to
 // cue ("how to", "tips", "here's how") or a guidance gerund first
 // ("Securing…").
@@ -436,7 +469,7 @@ func (d *doc) untypedAttack() (*field, hit, bool) {
 // negationWords deny what follows: "no data breach was found", "without
 // any sign of a leak". A company that denies a reported breach is still
 // news about that breach, so "denies" is not one of them.
-var negationWords = wordSet([]string{"no", "not", "without", "never"})
+var negationWords = wordSet([]string{"no", "not", "without", "never", "wasn't", "weren't", "isn't", "aren't", "hasn't", "haven't", "didn't"})
 
 // negated reports whether a negation word stands at most four words
 // before token k in its sentence. A wider window reaches across clauses
@@ -455,6 +488,20 @@ func negated(f *field, k int) bool {
 // chief". The phrase names a defence, a product or an office, not an
 // attack that happened.
 var defensiveHeads = wordSet([]string{"protection", "prevention", "detection", "defense", "defence", "management", "bounty", "awareness", "training", "simulation", "simulations", "readiness", "insurance", "triage", "resilience", "shield", "detector", "chief", "chiefs", "agency"})
+
+// exposedTo reports whether hit h is "expose(s/d)" with "to" at most three
+// words on: "exposes users to attacks" is a risk, not a leak.
+func exposedTo(f *field, h hit) bool {
+	if !strings.HasPrefix(f.norm(h.end-1), "expos") {
+		return false
+	}
+	for k := h.end; k < len(f.toks) && k < h.end+3 && f.toks[k].sent == f.toks[h.end-1].sent; k++ {
+		if f.norm(k) == "to" {
+			return true
+		}
+	}
+	return false
+}
 
 // protectVerbs make what follows a threat to guard against, not an
 // attack that happened: "protects chats from phishing", "prevent

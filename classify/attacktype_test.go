@@ -71,6 +71,10 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		{"protect from phishing", "Start-up protects team chats from phishing", "Its filter checks every link before delivery.", "not-an-attack", nil, 0, 100},
 		{"how-to headline", "How to plan your first security team", "Social engineering and malware keep defenders busy.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		{"how-to after a breach", "Contoso confirms data breach: here's how to stay safe", "Customer emails were stolen.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},
+		// A threat assessment or forecast is policy; "threat intelligence"
+		// names a trade, not an outlook.
+		{"forecast headline", "Five security predictions for the year ahead", "Experts expect more pressure on small firms.", "policy", nil, 0, 100},
+		{"threat intelligence team", "Meet the threat intelligence team at Contoso", "They moved to a new office this spring.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		// One policy word in the text alone types nothing.
 		{"one policy word in text", "Meet the team behind Contoso's new cloud console", "The team also handles compliance for the product.", "not-an-attack", nil, 0, 100},
 		// A breach through a third party is a supply-chain attack.
