@@ -85,6 +85,12 @@ func (d *doc) principles() {
 			} else if t := d.fields[0]; len(t.toks) > 1 && guidanceGerunds[t.norm(0)] {
 				d.evidence("principle:"+string(accordwatch.CapacityBuilding), t, 0, 1, "how-to-headline")
 				add(accordwatch.CapacityBuilding)
+			} else if k, ok := d.headlineWord(patchWords); ok && primary == accordwatch.AttackVulnerability {
+				d.evidence("principle:"+string(accordwatch.CapacityBuilding), t, k, k+1, "patch-release")
+				add(accordwatch.CapacityBuilding)
+			} else if k, ok := d.newThreatHeadline(); ok {
+				d.evidence("principle:"+string(accordwatch.CapacityBuilding), t, k, k+1, "new-threat-disclosed")
+				add(accordwatch.CapacityBuilding)
 			} else if f, c, ok := d.leadCueAny(cueCapacityResearch); ok && (f == d.fields[0] || d.leadReporter()) &&
 				!(f == d.fields[0] && c.end == c.start+1 && d.sourcingMarker(c.start) && primary == accordwatch.AttackNone) {
 				// A report noun that only sources a business headline
@@ -98,8 +104,11 @@ func (d *doc) principles() {
 
 	// collective-action: joint operations, coordinated advisories,
 	// sanctions with partners, information sharing.
-	if f, c, ok := d.leadCueAny(cueCollective); ok {
+	if f, c, ok := d.leadCollective(); ok {
 		d.evidence("principle:"+string(accordwatch.CollectiveAction), f, c.start, c.end, "joint-action")
+		add(accordwatch.CollectiveAction)
+	} else if f, start, end, ok := d.countriesActing(); ok {
+		d.evidence("principle:"+string(accordwatch.CollectiveAction), f, start, end, "countries-acting-together")
 		add(accordwatch.CollectiveAction)
 	}
 	d.tags.Principles = ps
@@ -108,6 +117,115 @@ func (d *doc) principles() {
 // guidanceGerunds open a how-to headline ("Securing <thing> with…",
 // "Protecting your <thing> from…"): the piece tells defenders what to do.
 var guidanceGerunds = wordSet([]string{"securing", "ensuring", "protecting", "safeguarding", "defending", "hardening", "preventing", "mitigating", "detecting"})
+
+// patchWords in a headline about a flaw announce the fix: patch advice.
+var patchWords = wordSet([]string{"patch", "patches", "patched", "fix", "fixes", "fixed", "update", "updates"})
+
+// threatNouns name a kind of malicious code or operation that
+// researchers disclose.
+var threatNouns = wordSet([]string{"malware", "ransomware", "variant", "botnet", "backdoor", "trojan", "stealer", "infostealer", "loader", "strain", "family", "rootkit", "spyware"})
+
+// headlineWord finds the first headline word in set.
+func (d *doc) headlineWord(set map[string]bool) (int, bool) {
+	t := d.fields[0]
+	for k := range t.toks {
+		if set[t.norm(k)] {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// newThreatHeadline finds "new" at most three words before a threat noun
+// in the headline ("New <name> malware variant…", "a new botnet"): the
+// disclosure of a threat someone has analysed, research that helps
+// defenders.
+func (d *doc) newThreatHeadline() (int, bool) {
+	t := d.fields[0]
+	for k := range t.toks {
+		if t.norm(k) != "new" {
+			continue
+		}
+		for j := k + 1; j < len(t.toks) && j <= k+3; j++ {
+			if threatNouns[t.norm(j)] {
+				return k, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// notJointHeads follow "joint", "coordinated" or "collaboration" when the
+// phrase names a product, a military drill or the attackers' own
+// teamwork ("collaboration platforms", "joint forces", "coordinated
+// attacks") rather than defenders acting together.
+var notJointHeads = wordSet([]string{"platform", "platforms", "tool", "tools", "software", "suite", "apps", "forces", "drills", "exercise", "exercises", "venture", "ventures", "infrastructure", "attack", "attacks", "campaign", "campaigns"})
+
+// leadCollective is the first collective-action cue in the headline or
+// the lead story that is not followed by a notJointHeads word, nor by
+// attackers as its agents ("coordinated efforts by <nationality> threat
+// actors") within four words.
+func (d *doc) leadCollective() (*field, hit, bool) {
+	for _, f := range d.fields {
+	next:
+		for _, c := range f.cues[cueCollective] {
+			if f != d.fields[0] && c.start >= d.lead {
+				break
+			}
+			for k := c.end; k < len(f.toks) && k < c.end+5 && f.toks[k].sent == f.toks[c.end-1].sent; k++ {
+				w := f.norm(k)
+				if k == c.end && notJointHeads[w] || attackerWords[w] || w == "actors" {
+					continue next
+				}
+			}
+			return f, c, true
+		}
+	}
+	return nil, hit{}, false
+}
+
+// jointVerbs are what governments do together by the label rules:
+// sanction, charge, seize, warn, advise.
+var jointVerbs = wordSet([]string{"sanction", "sanctions", "sanctioned", "warn", "warns", "urge", "urges", "issue", "issues", "publish", "publishes", "release", "releases", "charge", "charges", "seize", "seizes", "dismantle", "dismantles", "disrupt", "disrupts", "announce", "announces"})
+
+// countriesActing finds, in the headline or the lead story, two or more
+// countries listed together ("<A>, <B> and <C>": nothing but commas and
+// "and" between them) as the subject of a government action within four words after
+// the list: the coordinated multi-country sanctions and advisories of the
+// label rules. Rivals named side by side ("<A> and <B> trade blame") do
+// not act together, so the verb is required.
+func (d *doc) countriesActing() (*field, int, int, bool) {
+	for _, f := range d.fields {
+		n := 0
+		first, last, prev := -1, -1, ""
+		for _, h := range f.ents {
+			if f != d.fields[0] && h.start >= d.lead {
+				break
+			}
+			e := &d.c.entries[h.entry]
+			if e.kind != kCountry {
+				continue
+			}
+			if last >= 0 && (h.start == last || h.start == last+1 && f.norm(last) == "and") {
+				if e.country != prev {
+					n++
+				}
+			} else {
+				n, first = 1, h.start
+			}
+			last, prev = h.end, e.country
+			if n < 2 {
+				continue
+			}
+			for k := last; k < len(f.toks) && k < last+4 && f.toks[k].sent == f.toks[last-1].sent; k++ {
+				if jointVerbs[f.norm(k)] {
+					return f, first, k + 1, true
+				}
+			}
+		}
+	}
+	return nil, 0, 0, false
+}
 
 // leadCueAny is the first hit of cue in the headline or the lead story.
 func (d *doc) leadCueAny(cue int) (*field, hit, bool) {

@@ -8,7 +8,8 @@ import (
 	"github.com/accordwatch/accordwatch"
 )
 
-// Sentences written for these tests, one per principle rule of step 4.
+// Sentences written for these tests, one per principle rule of steps 4
+// and 9.
 func TestPrinciplesRules(t *testing.T) {
 	c := newTestClassifier(t)
 	tests := []struct {
@@ -25,6 +26,21 @@ func TestPrinciplesRules(t *testing.T) {
 		{"roundup reads the lead story only", "Quiet week.",
 			"A court delays a privacy ruling. Lawmakers debate a budget. A vendor publishes guidance on router hardening. Researchers share indicators of compromise.",
 			accordwatch.CapacityBuilding, false},
+		// Step 9: patch releases and newly disclosed threats are capacity
+		// building; countries listed as one actor, and joint work that is
+		// not the attackers' own, are collective action.
+		{"patch release", "Contoso patches router flaw used in attacks",
+			"Owners should install firmware 2.1 now.", accordwatch.CapacityBuilding, true},
+		{"new malware disclosed", "New Quillfish malware variant targets payroll staff",
+			"The loader arrives in fake invoices.", accordwatch.CapacityBuilding, true},
+		{"countries sanction together", "Canada, Japan and Germany sanction crypto mixer over laundering",
+			"The mixer moved funds for extortion crews.", accordwatch.CollectiveAction, true},
+		{"rivals named together", "Japan and Germany trade barbs over chip exports",
+			"Officials met twice without a deal.", accordwatch.CollectiveAction, false},
+		{"attackers coordinating", "Retailers hit by coordinated attacks over the weekend",
+			"Sites were knocked offline for hours.", accordwatch.CollectiveAction, false},
+		{"collaboration software", "Hackers abuse collaboration platforms to spread malware",
+			"Fake meeting invites carry the payload.", accordwatch.CollectiveAction, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
