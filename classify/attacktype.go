@@ -57,19 +57,23 @@ func (d *doc) attackTypes() {
 				marker = h.start
 				continue
 			}
-			score[e.typ] += e.weight * mult
+			typ := e.typ
+			if typ == fraudType {
+				typ = stolenWhat(f, h, typ)
+			}
+			score[typ] += e.weight * mult
 			if mult == 2 {
-				titleScore[e.typ] += e.weight
-				if e.typ != policyType && e.typ != noneType {
+				titleScore[typ] += e.weight
+				if typ != policyType && typ != noneType {
 					titleTyped++
 				}
 			}
 			if f.name == "title" && e.name == accordwatch.AttackTakedown {
 				titleTakedown++
 			}
-			if firstAt[e.typ] < 0 {
-				firstAt[e.typ] = order
-				firstHit[e.typ] = where{f, h.start, h.end}
+			if firstAt[typ] < 0 {
+				firstAt[typ] = order
+				firstHit[typ] = where{f, h.start, h.end}
 				order++
 			}
 		}
@@ -489,6 +493,30 @@ func negated(f *field, k int) bool {
 // attack that happened.
 var defensiveHeads = wordSet([]string{"protection", "prevention", "detection", "defense", "defence", "management", "bounty", "awareness", "training", "simulation", "simulations", "readiness", "insurance", "triage", "resilience", "shield", "detector", "chief", "chiefs", "agency"})
 
+// dataNouns and loginNouns are what a theft can take besides money.
+var (
+	dataNouns  = wordSet([]string{"data", "pictures", "photos", "images", "records", "information", "details", "files", "documents", "emails", "secrets", "source"})
+	loginNouns = wordSet([]string{"logins", "login", "credentials", "passwords", "password", "cookies", "tokens"})
+)
+
+// stolenWhat retypes a theft verb of the fraud list by what was taken,
+// named at most four words on: data is a data breach, logins are phishing
+// ("steal <firm> logins"), anything else stays typ (money, crypto).
+func stolenWhat(f *field, h hit, typ int) int {
+	if !strings.HasPrefix(f.norm(h.end-1), "ste") && !strings.HasPrefix(f.norm(h.end-1), "stol") {
+		return typ
+	}
+	for k := h.end; k < len(f.toks) && k < h.end+4 && f.toks[k].sent == f.toks[h.end-1].sent; k++ {
+		switch w := f.norm(k); {
+		case dataNouns[w]:
+			return dataBreachType
+		case loginNouns[w]:
+			return phishingType
+		}
+	}
+	return typ
+}
+
 // exposedTo reports whether hit h is "expose(s/d)" with "to" at most three
 // words on: "exposes users to attacks" is a risk, not a leak.
 func exposedTo(f *field, h hit) bool {
@@ -543,6 +571,8 @@ var (
 	dataBreachType  = slices.Index(attackTypes[:], accordwatch.AttackDataBreach)
 	ransomwareType  = slices.Index(attackTypes[:], accordwatch.AttackRansomware)
 	supplyChainType = slices.Index(attackTypes[:], accordwatch.AttackSupplyChain)
+	fraudType       = slices.Index(attackTypes[:], accordwatch.AttackFraud)
+	phishingType    = slices.Index(attackTypes[:], accordwatch.AttackPhishing)
 )
 
 // thirdPartyRoute reports whether a supply-chain keyword of the headline

@@ -75,6 +75,11 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// names a trade, not an outlook.
 		{"forecast headline", "Five security predictions for the year ahead", "Experts expect more pressure on small firms.", "policy", nil, 0, 100},
 		{"threat intelligence team", "Meet the threat intelligence team at Contoso", "They moved to a new office this spring.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// A theft is typed by what was taken; a prison sentence is a takedown.
+		{"stolen data", "Hackers steal patient records from clinic chain", "The clinics wrote to every family.", "data-breach", nil, 0, 100},
+		{"stolen logins", "Crooks steal bank logins with fake parcel texts", "The texts link to a copy of the bank's site.", "phishing", nil, 0, 100},
+		{"stolen money", "Thieves steal $3 million from crypto wallet app", "Users lost savings overnight.", "fraud", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"jailed", "Hacker jailed for selling access to school networks", "He sold logins on a forum.", "takedown", nil, 0, 100},
 		// One policy word in the text alone types nothing.
 		{"one policy word in text", "Meet the team behind Contoso's new cloud console", "The team also handles compliance for the product.", "not-an-attack", nil, 0, 100},
 		// A breach through a third party is a supply-chain attack.
