@@ -49,6 +49,14 @@ func (d *doc) actorMentions() []actorMention {
 				}
 				name := titleWord(f.norm(i)) + " " + e.name
 				out = append(out, actorMention{f, i, h.end, name, e.country, e.famRule, ""})
+				// "the Volt and Salt Typhoons": a plural family word names
+				// each group of the pair.
+				if f.norm(h.end-1) != strings.ToLower(e.name) && i >= 2 && f.norm(i-1) == "and" && f.toks[i-2].sent == f.toks[i].sent && !f.covered[i-2] && !familyStop[f.norm(i-2)] {
+					w := f.src[f.toks[i-2].start:f.toks[i-2].end]
+					if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
+						out = append(out, actorMention{f, i - 2, h.end, titleWord(f.norm(i-2)) + " " + e.name, e.country, e.famRule, ""})
+					}
+				}
 			}
 		}
 		out = clusterMentions(out, f)

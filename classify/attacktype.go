@@ -500,13 +500,13 @@ var (
 )
 
 // stolenWhat retypes a theft verb of the fraud list by what was taken,
-// named at most four words on: data is a data breach, logins are phishing
+// named at most six words on: data is a data breach, logins are phishing
 // ("steal <firm> logins"), anything else stays typ (money, crypto).
 func stolenWhat(f *field, h hit, typ int) int {
 	if !strings.HasPrefix(f.norm(h.end-1), "ste") && !strings.HasPrefix(f.norm(h.end-1), "stol") {
 		return typ
 	}
-	for k := h.end; k < len(f.toks) && k < h.end+4 && f.toks[k].sent == f.toks[h.end-1].sent; k++ {
+	for k := h.end; k < len(f.toks) && k < h.end+6 && f.toks[k].sent == f.toks[h.end-1].sent; k++ {
 		switch w := f.norm(k); {
 		case dataNouns[w]:
 			return dataBreachType

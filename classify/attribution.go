@@ -271,7 +271,13 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		if prev(1) == "pro" { // "pro-Russian hacktivists" are not the state
 			continue
 		}
-		if victimBefore[prev(1)] || (victimBefore[prev(2)] && (prev(1) == "the" || prev(1) == "a")) || accuser(f, j, sent) {
+		// "blamed on <Country>", "on behalf of <Country>": the "on" ends an
+		// attribution, not a target.
+		_, attribOn := f.cueBefore(cueAttribSuspected, i, 0)
+		if !attribOn {
+			_, attribOn = f.cueBefore(cueAttribAttributed, i, 0)
+		}
+		if !attribOn && (victimBefore[prev(1)] || (victimBefore[prev(2)] && (prev(1) == "the" || prev(1) == "a"))) || accuser(f, j, sent) {
 			continue
 		}
 		add := func(strength string, end int, rule string) {
@@ -291,6 +297,15 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		}
 		// "<Country>-linked", "Kremlin-backed", "Russian-linked".
 		if j < len(f.toks) && f.toks[j].sent == sent && (f.toks[j].start == f.toks[j-1].end+1 && f.src[f.toks[j-1].end] == '-' || f.toks[j].start-f.toks[j-1].end <= 1 && !locationBefore[prev(1)]) {
+			// "<vendor> linked the attacks to <Country>-based actors": a
+			// location suffix, but the sentence attributes the attacks to
+			// actors there.
+			if f.norm(j) == "based" && j+1 < len(f.toks) && f.toks[j+1].sent == sent && actorNouns[f.norm(j+1)] && d.attributedInSentence(f, i, sent) {
+				if _, crim := f.cueWithin(cueCriminal, i, j+2, 8, sent); !crim {
+					add(accordwatch.StrengthLinked, j+2, "state-based-actors-linked")
+				}
+				continue
+			}
 			if st, ok := suffixStrength[f.norm(j)]; ok {
 				_, crim := f.cueAfter(cueCriminal, j+1, 2, sent)
 				_, person := f.cueAfter(cueIndividual, j+1, 0, sent) // "Kremlin-connected oligarch"
@@ -351,6 +366,23 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 // stateAsActor: "<Country> reportedly launches…", "<Country> is suspected
 // of", "<Country>'s cyber operations", "<Country>'s <Group>".
 func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, bool) {
+	if e.kind == kCountry {
+		// A country's name used as an adjective before the people who act
+		// for it: "DPRK IT workers", "PRC cyber actors" — not before
+		// events ("<Country> cyberattack" may name the victim), nor with
+		// crime or a theft of money near.
+		end := -1
+		if c, ok := f.cueAfter(cueNatState, j, 0, sent); ok {
+			end = c.end
+		} else if c, ok := f.cueAfter(cueNatIntrusion, j, 0, sent); ok && actorNouns[f.norm(c.end-1)] {
+			end = c.end
+		}
+		if end > 0 {
+			if _, crim := f.cueWithin(cueCriminal, i, end, 8, sent); !crim && !d.moneyTheftNear(f, i, end, sent) {
+				return signal{e.country, accordwatch.StrengthAttributed, f, i, end, "state-as-actor"}, true
+			}
+		}
+	}
 	for k := j; k < len(f.toks) && k <= j+3 && f.toks[k].sent == sent; k++ {
 		w := f.norm(k)
 		switch {
@@ -405,7 +437,7 @@ func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int)
 			return signal{}, false
 		}
 	}
-	if _, crim := f.cueWithin(cueCriminal, i, j, 8, sent); crim {
+	if _, crim := f.cueWithin(cueCriminal, i, j, 8, sent); crim || d.moneyTheftNear(f, i, j, sent) {
 		return signal{}, false
 	}
 	for _, r := range [...]struct {
@@ -431,6 +463,49 @@ func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int)
 		}
 	}
 	return signal{}, false
+}
+
+// actorNouns are the people or groups an attack is pinned on.
+var actorNouns = wordSet([]string{"actors", "actor", "hackers", "hacker", "group", "groups", "attackers", "operators", "operatives"})
+
+// attributedInSentence reports whether the sentence has an attribution
+// cue or verb before token i: "linked … to", "tied … to", "blamed on",
+// "attributed to", "links", "attributes".
+func (d *doc) attributedInSentence(f *field, i int, sent int32) bool {
+	for k := i - 1; k >= 0 && f.toks[k].sent == sent; k-- {
+		if attribVerbs[f.norm(k)] {
+			return true
+		}
+	}
+	for _, cue := range [...]int{cueAttribLinked, cueAttribAttributed, cueAttribSuspected} {
+		if _, ok := f.cueWithin(cue, i, i, 12, sent); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// attribVerbs pin attacks on someone when an object comes between:
+// "linked the attacks to", "tied the campaign to".
+var attribVerbs = wordSet([]string{"links", "linked", "linking", "ties", "tied", "tying", "attributes", "attributed", "attributing", "blames", "blamed", "pinned", "traced"})
+
+// moneyTheftNear reports whether a theft of money or crypto (an attack
+// keyword typed fraud after stolenWhat) stands within eight words of
+// tokens i..j in the sentence: "a <nationality> hacking group steals
+// crypto" is crime, a criminal cue by the label rules.
+func (d *doc) moneyTheftNear(f *field, i, j int, sent int32) bool {
+	for _, h := range f.attacks {
+		if h.end <= i-8 || f.toks[h.start].sent != sent {
+			continue
+		}
+		if h.start >= j+8 {
+			break
+		}
+		if e := &d.c.entries[h.entry]; e.typ == fraudType && stolenWhat(f, h, e.typ) == fraudType {
+			return true
+		}
+	}
+	return false
 }
 
 // explicitSignals: "state-sponsored", "nation-state", "government-backed",

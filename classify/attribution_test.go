@@ -37,6 +37,17 @@ func TestAttribution(t *testing.T) {
 		{name: "actor alias resolves", text: "Fancy Bear and Cozy Bear were both active.", wantLinked: true, wantStates: []string{"Russia"}, wantActors: []string{"APT28", "APT29"}},
 		{name: "Typhoon family not in the list", text: "Microsoft tracks the group as Glacier Typhoon.", wantLinked: true, wantStates: []string{"China"}, wantActors: []string{"Glacier Typhoon"}},
 		{name: "Sandstorm family", text: "Obsidian Sandstorm sent lures to journalists.", wantLinked: true, wantStates: []string{"Iran"}, wantActors: []string{"Obsidian Sandstorm"}},
+		// The language of blame, long and short state names, plural group
+		// names; crime and money theft veto a nationality.
+		{name: "blamed on country", title: "Cyber attack on water utility blamed on Iran", wantLinked: true, wantStates: []string{"Iran"}, wantStrength: "suspected"},
+		{name: "based actors linked", title: "Vendor links attacks on telecoms to China-based actors", wantLinked: true, wantStates: []string{"China"}, wantStrength: "linked"},
+		{name: "based scammers", title: "Police warn of Nigeria-based scammers", wantLinked: false},
+		{name: "acronym as adjective", title: "DPRK IT workers infiltrate European firms", wantLinked: true, wantStates: []string{"North Korea"}},
+		{name: "long form", title: "People's Republic of China cyber actors target telecoms", wantLinked: true, wantStates: []string{"China"}},
+		{name: "plural family names", title: "The Volt and Salt Typhoons keep probing US networks", wantLinked: true, wantStates: []string{"China"}, wantActors: []string{"Salt Typhoon", "Volt Typhoon"}},
+		{name: "nationality before hack", title: "Chinese hack of Treasury widens", wantLinked: true, wantStates: []string{"China"}},
+		{name: "crypto theft is crime", title: "A Russian hacking group steals crypto from exchange", wantLinked: false},
+		{name: "data theft is not money", title: "Iranian hackers steal voter data from election office", wantLinked: true, wantStates: []string{"Iran"}},
 		{name: "weather typhoon", text: "Super Typhoon Haiyan knocked out the grid; a typhoon also hit Taiwan.", wantLinked: false},
 		{name: "Storm cluster has no country", text: "Microsoft tracks the actor as Storm-2603.", wantLinked: false, wantActors: []string{"Storm-2603"}},
 		{name: "criminal group has no country", text: "LockBit and Scattered Spider hit retailers.", wantLinked: false, wantActors: []string{"LockBit", "Scattered Spider"}},
