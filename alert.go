@@ -95,6 +95,9 @@ type Incident struct {
 	ItemIDs  []string `json:"item_ids"`
 	Sources  int      `json:"sources,omitempty"`
 	Severity int      `json:"severity"`
+	// Merges say why each later report joined: the first
+	// MaxIncidentMerges/2 and the latest (see AddMerge).
+	Merges []IncidentMerge `json:"merges,omitempty"`
 }
 
 // MaxIncidentItems bounds the source IDs an incident keeps: a story with

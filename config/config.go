@@ -209,8 +209,9 @@ type Alerting struct {
 	// IncidentWindow is how long after its last report a story can still
 	// gain sources; default 120h (see EVAL.md, incident clustering).
 	IncidentWindow Duration `yaml:"incident_window"`
-	// Similarity (0..1) is how alike two headlines must be to be the same
-	// incident; 0 = the clusterer's tuned default.
+	// Similarity (0..1) is the score two reports without a shared link
+	// need to be the same incident; 0 = the clusterer's tuned default
+	// (incident.DefaultThreshold; its precision and recall are in EVAL.md).
 	Similarity float64 `yaml:"similarity"`
 }
 

@@ -15,7 +15,9 @@
 //     document frequencies come from 5,159 unlabelled news items
 //     (termstats.tsv) — twice in a headline, half for a number.
 //   - Score: the cosine of the two reports' terms, plus 0.3 when one
-//     headline's CVE is named by the other report, minus 0.5 × the weight
+//     headline's CVE is named by the other report, plus 0.1 when both
+//     headlines name the same rare subject and the reports share an
+//     attack type within 48 hours, minus 0.5 × the weight
 //     of names (capitalised words the table knows as names, or new ones)
 //     that each headline carries and the other report never mentions,
 //     minus 0.1 per day apart after the first 12 hours (less when the
@@ -28,7 +30,8 @@
 //   - Roundups (newsletters, podcasts, recaps, live blogs) never join or
 //     attract an incident: they list several stories.
 //
-// Explanation records which signals decided and how much each weighed.
+// Explanation records which signals decided and how much each weighed;
+// Explanation.Record turns it into the merge record an incident keeps.
 // The threshold (DefaultThreshold, alerting.similarity) and the window
 // (DefaultWindow, alerting.incident_window) were chosen on labelled pairs
 // (testdata/pairs.json and ../shared/data/eval/story-pairs.jsonl; see

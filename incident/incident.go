@@ -108,9 +108,10 @@ type scratch struct {
 }
 
 type slotAcc struct {
-	gen uint32
-	cve bool
-	acc float64
+	gen     uint32
+	cve     bool
+	subject bool // found under a headline name that can earn subjectBonus
+	acc     float64
 }
 
 func (sc *scratch) reset(slots int) {
@@ -351,19 +352,27 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 	// what is shared over the query's norm), the commoner keys need not
 	// nominate: any incident worth scoring shares a rarer key too.
 	ks, nk := keys(&sig, true)
+	// The subject bonus needs a headline name of the query that is an
+	// index key, shared: like a CVE, only incidents found under such a
+	// key can earn it.
+	subjects := len(sig.Names) > 0 && concreteAttack(sig.Attacks)
 	nonKey2 := nk.sq
 	rest2 := nonKey2
 	type nominee struct {
 		indexKey
+		subject  bool
 		postings []posting
 	}
 	ns := make([]nominee, len(ks))
-	cves := 0
+	cves, subjs := 0, 0
 	for i, k := range ks {
-		ns[i] = nominee{k, c.postings[k.name]}
+		ns[i] = nominee{k, subjects && !k.cve && slices.Contains(sig.Names, k.name), c.postings[k.name]}
 		rest2 += k.w2
 		if k.cve {
 			cves++
+		}
+		if ns[i].subject {
+			subjs++
 		}
 	}
 	slices.SortFunc(ns, func(a, b nominee) int { return cmp.Compare(len(a.postings), len(b.postings)) })
@@ -377,12 +386,18 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 		if cves > 0 {
 			b += cveBonus
 		}
+		if subjs > 0 {
+			b += subjectBonus
+		}
 		if b < c.threshold {
 			break
 		}
 		rest2 -= k.w2
 		if k.cve {
 			cves--
+		}
+		if k.subject {
+			subjs--
 		}
 		wq := math.Sqrt(k.w2) / f.norm
 		for _, p := range k.postings {
@@ -393,6 +408,7 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 			}
 			a.acc += wq * p.w
 			a.cve = a.cve || k.cve
+			a.subject = a.subject || k.subject
 		}
 	}
 	// What the keys not taken can add, and what the terms that are not
@@ -403,6 +419,9 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 	if cves > 0 {
 		untaken += cveBonus
 	}
+	if subjs > 0 {
+		untaken += subjectBonus
+	}
 	nonKeyL2, nonKeyL1 := math.Sqrt(nonKey2)/f.norm, nk.sum/f.norm
 	cands := make([]*state, 0, 16)
 	for _, s := range sc.touched {
@@ -410,6 +429,9 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 		b := a.acc + untaken + min(nonKeyL2*r.rest, nonKeyL1*r.max)
 		if a.cve {
 			b += cveBonus
+		}
+		if a.subject {
+			b += subjectBonus
 		}
 		if b < c.threshold {
 			continue
@@ -536,4 +558,10 @@ func Compare(a, b Signature) (Explanation, bool) {
 	fa := v.features(&a, true)
 	why, ok := v.compare(&fa, &fb, true, 0)
 	return why, ok && why.Score >= DefaultThreshold
+}
+
+// concreteAttack reports whether attacks name a kind of attack, not only
+// a policy story or no attack.
+func concreteAttack(attacks []string) bool {
+	return slices.ContainsFunc(attacks, func(a string) bool { return a != "policy" && a != "not-an-attack" })
 }

@@ -50,6 +50,15 @@ const (
 	keyIDF          = 4.5
 	minAnchors      = 2
 	numberTolerance = 0.1
+	// Two headlines that name the same rare subject (a company, a gang,
+	// a product: a headline name that is an index key) and report the
+	// same kind of attack are likely one event told from two angles —
+	// "X confirms breach", "hackers extort X over breach" — even when
+	// their other words differ. subjectBonus adds to their score; it
+	// is no specific of its own (the name and the attack type count
+	// already), so a shared name still needs a second specific.
+	subjectBonus  = 0.1
+	subjectWindow = 48 * time.Hour
 )
 
 // Explanation says why two reports are, or are not, the same event.
@@ -69,6 +78,9 @@ type Explanation struct {
 	Numbers []string `json:"numbers,omitempty"`
 	CVE     string   `json:"cve,omitempty"`
 	Attack  string   `json:"attack,omitempty"`
+	// Subject is the rare name both headlines carry when they also report
+	// the same attack type; it earned subjectBonus.
+	Subject string `json:"subject,omitempty"`
 	// NameConflict is the penalty for names only one side mentions, with
 	// the names; CVEConflict is set when the headlines name different
 	// CVEs.
@@ -98,6 +110,9 @@ func (e Explanation) String() string {
 	fmt.Fprintf(&b, "score %.3f = cosine %.3f", e.Score, e.Cosine)
 	if e.CVE != "" {
 		fmt.Fprintf(&b, " + %.1f CVE %s", cveBonus, e.CVE)
+	}
+	if e.Subject != "" {
+		fmt.Fprintf(&b, " + %.1f %s attack on %s named in both headlines", subjectBonus, e.Attack, e.Subject)
 	}
 	if e.NameConflict > 0 {
 		fmt.Fprintf(&b, " − %.3f names only one side mentions %v", e.NameConflict, e.Names)
@@ -272,7 +287,7 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	if q.norm > 0 && m.norm > 0 {
 		e.Cosine = dot / (q.norm * m.norm)
 	}
-	if !explain && e.Cosine+cveBonus < floor {
+	if !explain && e.Cosine+cveBonus+subjectBonus < floor {
 		return e, false
 	}
 	// CVEs: different headline CVEs decide alone.
@@ -284,7 +299,7 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	} else if id, ok := firstCommon(m.cves, q.cves, q.leadCVEs); ok {
 		e.CVE = id
 	}
-	if !explain && (e.CVEConflict || (e.CVE == "" && e.Cosine < floor)) {
+	if !explain && (e.CVEConflict || (e.CVE == "" && e.Cosine+subjectBonus < floor)) {
 		return e, false
 	}
 	// The shared anchors, grouped into runs.
@@ -329,7 +344,7 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 		e.Anchors += 2
 		rare = true
 	}
-	if a, ok := firstCommon(q.attacks, m.attacks, nil); ok && a != "policy" && a != "not-an-attack" {
+	if a := commonAttack(q.attacks, m.attacks); a != "" {
 		e.Anchors++
 		e.Attack = a
 	}
@@ -346,12 +361,18 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	if q.t.IsZero() || m.t.IsZero() {
 		e.Gap = 0
 	}
+	if e.Attack != "" && e.Gap <= subjectWindow {
+		e.Subject = v.subject(q, m)
+	}
 	if e.Gap > timeGrace {
 		e.TimePenalty = timeDecay * (e.Gap - timeGrace).Hours() / 24 * (1 - rarityRelief*rarest)
 	}
 	e.Score = e.Cosine - e.NameConflict - e.TimePenalty
 	if e.CVE != "" {
 		e.Score += cveBonus
+	}
+	if e.Subject != "" {
+		e.Score += subjectBonus
 	}
 	if explain {
 		for k := range e.Shared {
@@ -361,6 +382,21 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 		e.Shared = e.Shared[:min(len(e.Shared), 8)]
 	}
 	return e, !e.CVEConflict && e.Anchors >= minAnchors && rare
+}
+
+// subject returns the rarest name both headlines carry that is rare
+// enough to be an index key, or "".
+func (v *vocab) subject(q, m *features) string {
+	best, bestIDF := "", 0.0
+	for k, id := range q.names {
+		if id == unknownName || !v.rare[id] || !slices.Contains(m.names, id) {
+			continue
+		}
+		if idf := stats().idf(q.nameT[k]); idf > bestIDF {
+			best, bestIDF = q.nameT[k], idf
+		}
+	}
+	return best
 }
 
 // dotProduct is the dot product of q's and m's term weights.
@@ -452,4 +488,15 @@ func intersects(a, b []string) bool {
 		}
 	}
 	return false
+}
+
+// commonAttack returns the first concrete attack type (not "policy" or
+// "not-an-attack") two reports share, or "".
+func commonAttack(a, b []string) string {
+	for _, x := range a {
+		if x != "policy" && x != "not-an-attack" && slices.Contains(b, x) {
+			return x
+		}
+	}
+	return ""
 }

@@ -88,3 +88,42 @@ func TestExplanationString(t *testing.T) {
 		t.Errorf("String() for a link: got %q", got)
 	}
 }
+
+// TestSubjectBonus: two headlines naming the same rare subject and the
+// same kind of attack within subjectWindow earn subjectBonus; another
+// attack type, or days apart, earn nothing.
+func TestSubjectBonus(t *testing.T) {
+	type report struct {
+		title, text, attack string
+	}
+	breachA := report{"Hackers try to extort Zorvex over stolen customer files", "A group claims it took files from the ticketing firm Zorvex and demands payment.", "data-breach"}
+	breachB := report{"Zorvex says intruders copied 80,000 passport scans", "The ticketing company Zorvex told users that identity documents were exposed.", "data-breach"}
+	tests := []struct {
+		name    string
+		a, b    report
+		gap     time.Duration
+		subject string
+	}{
+		{"one breach told two ways", breachA, breachB, 6 * time.Hour, "zorvex"},
+		{"another kind of story about the subject", breachA,
+			report{"Zorvex says intruders copied 80,000 passport scans", "The ticketing company Zorvex told users that identity documents were exposed.", "fraud"},
+			6 * time.Hour, ""},
+		{"days apart", breachA, breachB, 60 * time.Hour, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ia := item("https://a.example/1", tt.a.title, tt.a.text, t0)
+			ia.Tags.AttackTypes = []string{tt.a.attack}
+			ib := item("https://b.example/2", tt.b.title, tt.b.text, t0.Add(tt.gap))
+			ib.Tags.AttackTypes = []string{tt.b.attack}
+			why, _ := Compare(SignatureOf(ib), SignatureOf(ia))
+			if why.Subject != tt.subject {
+				t.Errorf("subject: got %q, want %q; %s", why.Subject, tt.subject, why)
+			}
+			bonus := why.Score - (why.Cosine - why.NameConflict - why.TimePenalty)
+			if want := map[bool]float64{true: subjectBonus, false: 0}[tt.subject != ""]; abs(bonus-want) > 1e-9 {
+				t.Errorf("bonus in the score: got %.3f, want %.3f; %s", bonus, want, why)
+			}
+		})
+	}
+}

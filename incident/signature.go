@@ -136,8 +136,8 @@ func articleLink(link string) string {
 // link, mark an item that gathers several stories: a newsletter, a
 // podcast episode, a recap, a live blog.
 var (
-	roundupWords = []string{"roundup", "round-up", "recap", "week in review", "newsletter", "podcast",
-		"briefing", "digest", "business live", "live blog", "as it happened"}
+	roundupWords = []string{"roundup", "round-up", "recap", "week in review", "the week in", "weekly update",
+		"newsletter", "podcast", "briefing", "digest", "business live", "live blog", "as it happened"}
 	roundupDirs = []string{"podcast", "podcasts", "newsletter", "newsletters", "live", "roundup", "briefing"}
 )
 

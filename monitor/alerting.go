@@ -358,9 +358,12 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 			}
 		}
 		var inc *accordwatch.Incident
+		var why incident.Explanation
 		var err error
 		if c := p.o.Incidents; c != nil && !changed[it.ID] {
-			if id, _, ok := c.Match(sig); ok {
+			var id string
+			var ok bool
+			if id, why, ok = c.Explain(sig); ok {
 				if inc, err = load(id); err != nil {
 					return nil, err
 				}
@@ -369,6 +372,9 @@ func (p *Pipeline) assignIncidents(items []accordwatch.Item, changed map[string]
 		if inc == nil {
 			inc = start(it, sig.Time)
 		} else if !slices.Contains(inc.ItemIDs, it.ID) {
+			// Why it joined, kept on the incident (accordwatch incidents
+			// show) so that a wrong merge can be understood.
+			inc.AddMerge(why.Record(it.ID, it.Title, sig.Time, p.o.Incidents.Threshold()))
 			inc.Sources = inc.SourceCount() + 1
 			if len(inc.ItemIDs) < accordwatch.MaxIncidentItems {
 				inc.ItemIDs = append(inc.ItemIDs, it.ID)

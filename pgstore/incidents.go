@@ -74,6 +74,23 @@ func (s *Store) Incident(id string) (inc accordwatch.Incident, ok bool, err erro
 	return inc, ok, err
 }
 
+// RecentIncidents returns up to limit stored incidents, the most recently
+// seen first (ties by ID); limit 0 means all. Only incidents that more
+// than one report joined are stored (see store.Batch).
+func (s *Store) RecentIncidents(limit int) ([]accordwatch.Incident, error) {
+	q := "SELECT doc FROM incidents ORDER BY last_seen_ns DESC, id"
+	args := []any{}
+	if limit > 0 {
+		q += " LIMIT $1"
+		args = append(args, limit)
+	}
+	l, err := listDocs[accordwatch.Incident](s, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("recent incidents: %w", err)
+	}
+	return l, nil
+}
+
 // MemberOf returns the incident an item joined; ok is false when none.
 func (s *Store) MemberOf(itemID string) (m store.Member, ok bool, err error) {
 	ok, err = s.getDoc("SELECT doc FROM members WHERE item_id = $1", &m, itemID)

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
@@ -175,6 +177,38 @@ func (s *Store) Incident(id string) (inc accordwatch.Incident, ok bool, err erro
 		return json.Unmarshal(raw, &inc)
 	})
 	return inc, ok, err
+}
+
+// RecentIncidents returns up to limit stored incidents, the most recently
+// seen first (ties by ID). Only incidents that more than one report
+// joined are stored (see Batch), so these are the stories that were
+// merged. It reads every stored incident: it serves the command line and
+// the API, not the pipeline.
+func (s *Store) RecentIncidents(limit int) ([]accordwatch.Incident, error) {
+	var out []accordwatch.Incident
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketIncidents).ForEach(func(k, v []byte) error {
+			var inc accordwatch.Incident
+			if err := json.Unmarshal(v, &inc); err != nil {
+				return fmt.Errorf("incident %s: %w", k, err)
+			}
+			out = append(out, inc)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recent incidents: %w", err)
+	}
+	slices.SortFunc(out, func(a, b accordwatch.Incident) int {
+		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // MemberOf returns the incident an item joined; ok is false when none.

@@ -76,6 +76,8 @@ func serveCmd(e *env) *cobra.Command {
 			mux := http.NewServeMux()
 			mux.Handle("/api/silences", web.SilencesHandler(a.store, token))
 			mux.Handle("/api/silences/", web.SilencesHandler(a.store, token))
+			mux.Handle("GET /api/incidents", web.IncidentsHandler(a.store, token))
+			mux.Handle("GET /api/incidents/{id}", web.IncidentsHandler(a.store, token))
 			mux.Handle("GET /api/digest", digestHandler(cfg, a.index, health, token, log))
 			mux.Handle("POST /api/digest/post", digestPostHandler(a, cfg, token, log))
 			if cfg.Slack.SigningSecret.IsSet() {

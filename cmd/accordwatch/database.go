@@ -29,6 +29,7 @@ type appStore interface {
 	AddFeeds([]accordwatch.Feed) (added, dups []accordwatch.Feed, err error)
 	RemoveFeed(url string) (bool, error)
 	AddSilence(accordwatch.Silence) error
+	RecentIncidents(limit int) ([]accordwatch.Incident, error)
 	ExpireSilence(id string, now time.Time) (accordwatch.Silence, bool, error)
 	ClaimDigest(week string, now time.Time, force bool) (claimed, interrupted bool, sentAt time.Time, err error)
 	ConfirmDigest(week string, at time.Time) error

@@ -91,6 +91,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(
 		serveCmd(e), runCmd(e), searchCmd(e), classifyCmd(e), checkConfigCmd(e),
 		reindexCmd(e), evalCmd(e), dictCmd(e), feedsCmd(e), silenceCmd(e), rulesCmd(e), digestCmd(e), versionCmd(e), migrateCmd(e),
+		incidentsCmd(e),
 	)
 	return root
 }

@@ -178,4 +178,6 @@ rules:
 	if len(posts) != 5 {
 		t.Errorf("got %d posts, want 5 (3 messages, 2 replies):\n%s", len(posts), dump)
 	}
+	// Each follow-up says why it joined.
+	incidentsCLI(t, env, cfg, 3)
 }

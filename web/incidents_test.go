@@ -1,0 +1,90 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/store"
+)
+
+// TestIncidentsAPI serves incidents from a real bbolt store: the list,
+// one merged incident with its reports and merge records, an item's
+// implicit one-report incident, an unknown ID, and the bearer token.
+func TestIncidentsAPI(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	items := []accordwatch.Item{
+		{ID: "a1", FeedName: "Outlet A", Title: "Port operator confirms ransomware attack", Published: t0, Fetched: t0},
+		{ID: "b1", FeedName: "Outlet B", Title: "Ransomware stops port operator's cranes", Published: t0.Add(time.Hour), Fetched: t0.Add(time.Hour)},
+		{ID: "c1", FeedName: "Outlet C", Title: "Unrelated story", Published: t0, Fetched: t0},
+	}
+	inc := accordwatch.Incident{ID: "a1", Title: items[0].Title, FirstSeen: t0, LastSeen: t0.Add(time.Hour), ItemIDs: []string{"a1", "b1"}, Sources: 2,
+		Merges: []accordwatch.IncidentMerge{{ItemID: "b1", Score: 0.4, Threshold: 0.19, Specifics: 2, Reason: "score 0.400"}}}
+	if _, err := st.CommitBatch(store.Batch{Items: items, Incidents: []accordwatch.Incident{inc}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(IncidentsHandler(st, "s3cret"))
+	t.Cleanup(srv.Close)
+	get := func(path, token string, out any) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil && resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("GET %s: %v", path, err)
+			}
+		}
+		return resp.StatusCode
+	}
+	tests := []struct {
+		name, path, token string
+		status            int
+		id                string // the incident answered
+		reports, merges   int
+	}{
+		{"merged", "/api/incidents/a1", "s3cret", http.StatusOK, "a1", 2, 1},
+		{"implicit singleton", "/api/incidents/c1", "s3cret", http.StatusOK, "c1", 1, 0},
+		{"unknown", "/api/incidents/zz", "s3cret", http.StatusNotFound, "", 0, 0},
+		{"no token", "/api/incidents/a1", "", http.StatusUnauthorized, "", 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var d accordwatch.IncidentDetail
+			if got := get(tc.path, tc.token, &d); got != tc.status {
+				t.Fatalf("GET %s: got status %d, want %d", tc.path, got, tc.status)
+			}
+			if tc.status != http.StatusOK {
+				return
+			}
+			if d.Incident.ID != tc.id || len(d.Items) != tc.reports || len(d.Incident.Merges) != tc.merges {
+				t.Errorf("GET %s: got incident %s with %d reports and %d merges, want %s, %d, %d",
+					tc.path, d.Incident.ID, len(d.Items), len(d.Incident.Merges), tc.id, tc.reports, tc.merges)
+			}
+		})
+	}
+	var list struct {
+		Incidents []accordwatch.Incident `json:"incidents"`
+	}
+	if got := get("/api/incidents?limit=5", "s3cret", &list); got != http.StatusOK || len(list.Incidents) != 1 || list.Incidents[0].ID != "a1" {
+		t.Errorf("GET /api/incidents: status %d, %d incidents; want 200 and [a1]", got, len(list.Incidents))
+	}
+	if got := get("/api/incidents?limit=0", "s3cret", nil); got != http.StatusBadRequest {
+		t.Errorf("GET /api/incidents?limit=0: got status %d, want 400", got)
+	}
+}
