@@ -117,7 +117,9 @@ type Evidence struct {
 	// "actor:APT28", "attack:ransomware", "principle:no-offense",
 	// "state_linked:true", "severity:+30".
 	Tag string `json:"tag"`
-	// Field is "title" or "text", or "tags" when derived from other tags.
+	// Field is the part of the item the match came from: "title", "text"
+	// (the feed's summary) or "article" (the fetched article, Item.Article),
+	// or "tags" when derived from other tags.
 	Field string `json:"field"`
 	// Match is the matched text as it appears in the field.
 	Match string `json:"match,omitempty"`

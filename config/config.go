@@ -74,6 +74,10 @@ type Fetch struct {
 	// feed with `article: auto` fetches the item's web page for the whole
 	// story; default 600.
 	ArticleThreshold int `yaml:"article_threshold"`
+	// ArticleWait is how long a poll waits for its articles before it
+	// stores and alerts without them; a later article updates the item
+	// and the incident's message. Default 15s.
+	ArticleWait Duration `yaml:"article_wait"`
 }
 
 // Polling bounds how often feeds are polled, whatever schedules and
@@ -370,6 +374,9 @@ const (
 	// text shorter than this (a headline and a sentence or two) makes an
 	// `article: auto` feed fetch the item's page.
 	DefaultArticleThreshold = 600
+	// DefaultArticleWait is fetch.article_wait's default: long enough for
+	// a news page, short enough for an alert.
+	DefaultArticleWait = 15 * time.Second
 )
 
 func applyEnv(cfg *Config, getenv func(string) string) {
@@ -417,6 +424,9 @@ func applyDefaults(cfg *Config, baseDir string) {
 	}
 	if cfg.Fetch.ArticleThreshold == 0 {
 		cfg.Fetch.ArticleThreshold = DefaultArticleThreshold
+	}
+	if cfg.Fetch.ArticleWait.Duration == 0 {
+		cfg.Fetch.ArticleWait.Duration = DefaultArticleWait
 	}
 	p := &cfg.Polling
 	if p.MinInterval.Duration == 0 {
@@ -771,6 +781,9 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	}
 	if t := cfg.Fetch.ArticleThreshold; t < 1 || t > 100_000 {
 		v.add("fetch.article_threshold", "must be between 1 and 100000 characters, got %d", t)
+	}
+	if w := cfg.Fetch.ArticleWait.Duration; w < 0 || w > 5*time.Minute {
+		v.add("fetch.article_wait", "must be between 0s and 5m, got %s", w)
 	}
 	if p := cfg.Polling; p.MinInterval.Duration < time.Minute || p.MaxInterval.Duration < p.MinInterval.Duration {
 		v.add("polling", "need 1m <= min_interval <= max_interval, got %s and %s", p.MinInterval.Duration, p.MaxInterval.Duration)

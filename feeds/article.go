@@ -26,9 +26,23 @@ type ArticleExtractor interface {
 	ArticleText(page []byte, pageURL *url.URL) (string, error)
 }
 
-// articleAccept asks for a web page; anything else is refused after the
-// answer (a PDF or an image behind a link is not an article we can read).
+// articleAccept asks for a web page; anything else is refused on its
+// Content-Type (a PDF or an image behind a link is not an article we can
+// read).
 const articleAccept = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+
+// articleType refuses an answer whose Content-Type says it is not a web
+// page, before its body is read: a 50 MB PDF costs one response header.
+// No label, text/plain and application/octet-stream pass, because
+// mislabelled pages are common; their bytes decide after the read.
+func articleType(contentType string) error {
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	switch mediaType {
+	case "", "text/html", "application/xhtml+xml", "text/plain", "application/octet-stream":
+		return nil
+	}
+	return &FetchError{Kind: "not-html", Err: fmt.Errorf("not a web page (%s)", mediaType)}
+}
 
 // Article fetches the web page at link — an item of feed's link — and
 // returns the article in it as plain text, through the same machinery as
@@ -85,7 +99,7 @@ func (f *Fetcher) article(ctx context.Context, feed accordwatch.Feed, link strin
 		}
 		h.Set("User-Agent", ua)
 		h.Set("Accept", articleAccept)
-	})
+	}, articleType)
 	if err != nil {
 		return "", err
 	}

@@ -113,12 +113,14 @@ func (f *Fetcher) get(ctx context.Context, raw string) (page, error) {
 	return f.getPage(ctx, raw, func(h http.Header) {
 		h.Set("User-Agent", f.opts.UserAgent)
 		h.Set("Accept", acceptHeader)
-	})
+	}, nil)
 }
 
 // getPage is get with the request's headers set by header (articles send
-// their feed's User-Agent and, to its origin only, its headers).
-func (f *Fetcher) getPage(ctx context.Context, raw string, header func(http.Header)) (page, error) {
+// their feed's User-Agent and, to its origin only, its headers). A
+// non-nil accept judges a 2xx answer's Content-Type before any of the
+// body is read: a refusal costs no download.
+func (f *Fetcher) getPage(ctx context.Context, raw string, header func(http.Header), accept func(contentType string) error) (page, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
@@ -131,8 +133,11 @@ func (f *Fetcher) getPage(ctx context.Context, raw string, header func(http.Head
 	if err != nil {
 		return page{}, f.transportError(parent, ctx, err)
 	}
+	drain := true
 	defer func() {
-		io.CopyN(io.Discard, resp.Body, 4<<10)
+		if drain {
+			io.CopyN(io.Discard, resp.Body, 4<<10)
+		}
 		resp.Body.Close()
 	}()
 	switch {
@@ -140,6 +145,12 @@ func (f *Fetcher) getPage(ctx context.Context, raw string, header func(http.Head
 		return page{}, &FetchError{Kind: "gone", Status: resp.StatusCode, Err: errors.New("gone: the server says this page was removed (410)")}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return page{}, &FetchError{Kind: "http", Status: resp.StatusCode, Err: errors.New(httpStatusText(resp))}
+	}
+	if accept != nil {
+		if err := accept(resp.Header.Get("Content-Type")); err != nil {
+			drain = false // not even the first bytes of a refused body
+			return page{}, err
+		}
 	}
 	if !resp.Uncompressed && resp.ContentLength > f.opts.MaxBytes {
 		return page{}, tooLarge(f.opts.MaxBytes)

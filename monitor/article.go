@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -27,20 +28,60 @@ const (
 	defaultArticleWait      = 15 * time.Second
 )
 
-// articles fetches the articles of a poll's new items (changes[i] ==
-// store.New) that need one, at
-// most PerHost at a time per host (shared with feed fetches, see
-// hostSlots), all within ArticleWait. An item whose article cannot be
-// used keeps its feed text with the reason in ArticleError; its page is
-// never fetched again (the item is stored either way).
-func (p *Pipeline) articles(ctx context.Context, feed accordwatch.Feed, items []accordwatch.Item, changes []store.Change) {
-	if p.o.Articles == nil {
+// articleFetch is one item's article fetch. Its goroutine writes text and
+// reason, then closes done; nobody reads them before done is closed.
+type articleFetch struct {
+	itemID string
+	done   chan struct{}
+	text   string
+	reason string // why the article is not used; "" when text is
+}
+
+// applyTo puts the fetch's outcome on it: the article, or the reason
+// there is none.
+func (f *articleFetch) applyTo(it *accordwatch.Item) {
+	if f.reason != "" {
+		it.Article, it.ArticleError = "", f.reason
 		return
 	}
+	it.Article, it.ArticleError = f.text, ""
+}
+
+// lateArticles are the fetches of one poll still running when
+// ArticleWait ran out. Their items are committed without the article;
+// once the poll's commit succeeded they are applied by applyLate, and
+// cancel stops them when it did not.
+type lateArticles struct {
+	feed    accordwatch.Feed
+	fetches []*articleFetch
+	cancel  context.CancelFunc
+}
+
+// lateReason is the item's ArticleError while its article is still on
+// its way; applyLate replaces it with the article or the final reason.
+func lateReason(wait time.Duration) string {
+	return fmt.Sprintf("article not ready after %s; the item is updated when it arrives", wait)
+}
+
+// articles fetches the articles of a poll's new items (changes[i] ==
+// store.New) that need one, at most PerHost at a time per host (shared
+// with feed fetches, see hostSlots), and waits for them up to
+// ArticleWait: an alert about the item then usually carries the tags of
+// the whole story. The fetches still running then are returned, not
+// stopped: the items go on without their article (its reason says it is
+// coming) and applyLate adds it after the commit. An item whose article
+// cannot be used keeps its feed text with the reason in ArticleError; its
+// page is never fetched again (the item is stored either way).
+func (p *Pipeline) articles(ctx context.Context, feed accordwatch.Feed, items []accordwatch.Item, changes []store.Change) *lateArticles {
+	if p.o.Articles == nil {
+		return nil
+	}
 	mode := feed.ArticleMode()
-	ctx, cancel := context.WithTimeout(ctx, p.o.ArticleWait)
-	defer cancel()
-	var wg sync.WaitGroup
+	// Each fetch is bounded by the fetcher's own timeout, not by the
+	// wait: a page that arrives late still completes the story.
+	fctx, cancel := context.WithCancel(ctx)
+	var fetches []*articleFetch
+	var owners []*accordwatch.Item
 	for i := range items {
 		it := &items[i]
 		switch {
@@ -49,39 +90,198 @@ func (p *Pipeline) articles(ctx context.Context, feed accordwatch.Feed, items []
 		case mode == accordwatch.ArticleAuto && utf8.RuneCountInString(it.Text) >= p.o.ArticleThreshold:
 			continue
 		case it.Link == "":
-			it.ArticleError = "no link to fetch the article from"
+			// The feed's link was missing or not http(s) (javascript:,
+			// file:, ...): the normaliser keeps only web links.
+			it.ArticleError = "no http or https link to fetch the article from"
 			continue
 		}
-		wg.Add(1)
+		f := &articleFetch{itemID: it.ID, done: make(chan struct{})}
+		fetches, owners = append(fetches, f), append(owners, it)
+		link, feedText := it.Link, it.Text
+		p.late.Add(1)
 		go func() {
-			defer wg.Done()
-			p.article(ctx, feed, it)
+			defer p.late.Done()
+			defer close(f.done)
+			f.text, f.reason = p.article(fctx, feed, link, f.itemID, feedText)
 		}()
 	}
-	wg.Wait()
+	if len(fetches) == 0 {
+		cancel()
+		return nil
+	}
+	timer := time.NewTimer(p.o.ArticleWait)
+	defer timer.Stop()
+	expired := false
+	var late []*articleFetch
+	for i, f := range fetches {
+		if !expired {
+			select {
+			case <-f.done:
+			case <-timer.C:
+				expired = true
+			case <-ctx.Done():
+				expired = true
+			}
+		}
+		select {
+		case <-f.done:
+			f.applyTo(owners[i])
+		default:
+			owners[i].ArticleError = lateReason(p.o.ArticleWait)
+			late = append(late, f)
+		}
+	}
+	if len(late) == 0 {
+		cancel()
+		return nil
+	}
+	return &lateArticles{feed: feed, fetches: late, cancel: cancel}
 }
 
-// article fetches one item's article under the per-host cap.
-func (p *Pipeline) article(ctx context.Context, feed accordwatch.Feed, it *accordwatch.Item) {
-	host := hostOf(it.Link, "")
+// article fetches one item's article under the per-host cap and returns
+// its text, or the reason it is not used.
+func (p *Pipeline) article(ctx context.Context, feed accordwatch.Feed, link, itemID, feedText string) (text, reason string) {
+	host := hostOf(link, "")
 	if err := p.hosts.acquire(ctx, host); err != nil {
-		it.ArticleError = fmt.Sprintf("article not fetched: waited %s for a slot on %s", p.o.ArticleWait, host)
-		return
+		return "", fmt.Sprintf("article not fetched: no free slot on %s before the poll ended", host)
 	}
 	defer p.hosts.release(host)
-	text, err := p.o.Articles.Article(ctx, feed, it.Link)
+	text, err := p.o.Articles.Article(ctx, feed, link)
 	if err != nil {
-		it.ArticleError = articleReason(err)
-		p.o.Logger.Debug("article not used", "feed_url", accordwatch.RedactURL(feed.URL), "item_id", it.ID, "reason", it.ArticleError)
-		return
+		reason = articleReason(err)
+		p.o.Logger.Debug("article not used", "feed_url", accordwatch.RedactURL(feed.URL), "item_id", itemID, "reason", reason)
+		return "", reason
 	}
-	if utf8.RuneCountInString(text) <= utf8.RuneCountInString(it.Text) {
+	if utf8.RuneCountInString(text) <= utf8.RuneCountInString(feedText) {
 		// The feed already says as much: a teaser page, or a feed that
 		// carries the whole story after all.
-		it.ArticleError = "article not used: no longer than the feed's text"
+		return "", "article not used: no longer than the feed's text"
+	}
+	return text, ""
+}
+
+// followLate hands an attempt's late articles to applyLate once its items
+// are committed; when they were not (a failed commit, a shutdown), the
+// fetches are stopped: the items are new again on the next poll.
+func (p *Pipeline) followLate(ctx context.Context, a *attempt) {
+	la := a.late
+	if la == nil {
 		return
 	}
-	it.Article = text
+	a.late = nil
+	if a.err != nil || a.procErr != nil || ctx.Err() != nil {
+		la.cancel()
+		return
+	}
+	p.late.Add(1)
+	go func() {
+		defer p.late.Done()
+		defer la.cancel()
+		p.applyLate(ctx, la)
+	}()
+}
+
+// applyLate waits for the late fetches, puts each article (or the final
+// reason) on its stored item, re-tags and commits those items as edits —
+// an edit never posts about an incident a channel already heard of, see
+// plan — and then updates in place the incident messages already posted
+// about items whose tags changed (chat.update), so the story's full tags
+// reach Slack without a second message.
+func (p *Pipeline) applyLate(ctx context.Context, la *lateArticles) {
+	var items []accordwatch.Item
+	var before []accordwatch.Tags
+	for _, f := range la.fetches {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return
+		}
+		it, ok, err := p.o.Store.Item(f.itemID)
+		if err != nil || !ok || it.Article != "" {
+			if err != nil {
+				p.o.Logger.Warn("late article not applied: reading the item failed", "item_id", f.itemID, "err", err)
+			}
+			continue
+		}
+		old := it.Tags
+		f.applyTo(&it)
+		if it.Article != "" {
+			it.Tags = p.classify(it)
+		}
+		items, before = append(items, it), append(before, old)
+	}
+	if len(items) == 0 {
+		return
+	}
+	edit := &attempt{feed: la.feed, todo: items, changed: make([]bool, len(items))}
+	for i := range edit.changed {
+		edit.changed[i] = true
+	}
+	p.commitGroup(ctx, []*attempt{edit}) // logs its own failure
+	if edit.procErr != nil {
+		return
+	}
+	var incidents []string
+	for i, it := range items {
+		if tagKey(before[i]) == tagKey(it.Tags) {
+			continue
+		}
+		id := it.ID
+		if m, ok, err := p.o.Store.MemberOf(it.ID); err == nil && ok {
+			id = m.IncidentID
+		}
+		if !slices.Contains(incidents, id) {
+			incidents = append(incidents, id)
+		}
+	}
+	p.refreshMessages(ctx, incidents)
+}
+
+// tagKey is what a reader sees of an item's tags, to tell whether a late
+// article changed them (evidence offsets alone do not count).
+func tagKey(t accordwatch.Tags) string {
+	ps := make([]string, len(t.Principles))
+	for i, p := range t.Principles {
+		ps[i] = string(p)
+	}
+	return fmt.Sprint(t.Signatories, t.Companies, t.StateLinked, t.States, t.Actors, t.AttackTypes, ps, t.Severity)
+}
+
+// refreshMessages updates in place each incident message already posted
+// about these incidents, on every rule's channel (a deferred update is
+// retried by later drains, see updateParent). It holds drainMu, so a
+// message being posted right now is updated after its post.
+func (p *Pipeline) refreshMessages(ctx context.Context, incidents []string) {
+	if _, ok := p.o.Notifier.(ParentUpdater); !ok || len(incidents) == 0 {
+		return
+	}
+	p.drainMu.Lock()
+	defer p.drainMu.Unlock()
+	now := p.o.Now().UTC()
+	var channels []string
+	for _, r := range p.o.Rules {
+		for _, ch := range p.dest(r.Channel).Aliases {
+			if !slices.Contains(channels, ch) {
+				channels = append(channels, ch)
+			}
+		}
+	}
+	refs := map[string]bool{}
+	for _, id := range incidents {
+		for _, ch := range channels {
+			th, ok, err := p.o.Store.Thread(ch, id)
+			if err != nil {
+				p.o.Logger.Warn("incident message not updated: reading its thread failed", "incident_id", id, "err", err)
+				continue
+			}
+			if !ok || th.Ref == "" || refs[th.Ref] {
+				continue
+			}
+			refs[th.Ref] = true
+			log := p.o.Logger.With(append(channelAttrs(p.dest(ch)), "incident_id", id)...)
+			p.updateParent(ctx, log, parentUpdate{channel: ch, incidentID: id, ref: th.Ref}, now)
+		}
+	}
 }
 
 // articleReason is an article error in words: a feed fetch error's

@@ -16,6 +16,7 @@ import (
 	"github.com/accordwatch/accordwatch/article"
 	"github.com/accordwatch/accordwatch/classify"
 	"github.com/accordwatch/accordwatch/feeds"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // newsPage is an article whose only attribution is in paragraph three.
@@ -53,20 +54,36 @@ func newArticleSite(t *testing.T) *articleSite {
 		{"slow", "A page that never finishes."},
 		{"huge", "A page far over the size cap."},
 		{"paywall", "A page behind a paywall."},
+		{"pdf", "A report behind the link."},
+		{"image", "A picture behind the link."},
+		{"bomb", "A page of nested elements."},
+		{"latin1", "A page in a legacy charset."},
+		{"script", "A link that is not a web address."},
 	}
+	// private.xml is for a guarded fetcher only (TestArticlePrivateAddress):
+	// an unguarded one would follow its redirect onto the network.
+	private := []struct{ id, summary string }{{"private", "A link that redirects inside."}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.hits[r.URL.Path]++
 		s.mu.Unlock()
 		switch r.URL.Path {
-		case "/feed.xml", "/never.xml":
+		case "/feed.xml", "/never.xml", "/private.xml":
 			w.Header().Set("Content-Type", "application/rss+xml")
 			var b strings.Builder
 			b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>`)
-			for _, it := range items {
-				fmt.Fprintf(&b, `<item><title>Story %s</title><link>%s/a/%s</link><guid>%s</guid><description>%s</description></item>`,
-					it.id, s.srv.URL, it.id, it.id, it.summary)
+			list := items
+			if r.URL.Path == "/private.xml" {
+				list = private
+			}
+			for _, it := range list {
+				link := s.srv.URL + "/a/" + it.id
+				if it.id == "script" {
+					link = "javascript:alert(1)"
+				}
+				fmt.Fprintf(&b, `<item><title>Story %s</title><link>%s</link><guid>%s</guid><description>%s</description></item>`,
+					it.id, link, it.id, it.summary)
 			}
 			b.WriteString(`</channel></rss>`)
 			w.Write([]byte(b.String()))
@@ -82,8 +99,31 @@ func newArticleSite(t *testing.T) *articleSite {
 			case <-time.After(10 * time.Second):
 			}
 		case "/a/huge":
+			// 50 MB streamed in chunks, until the client stops reading.
 			w.Header().Set("Content-Type", "text/html")
-			w.Write([]byte("<html><body><p>" + strings.Repeat("word ", 1<<18))) // 1.25 MB
+			w.Write([]byte("<html><body><p>"))
+			chunk := []byte(strings.Repeat("word ", 1<<13))
+			for n := 0; n < 50<<20; n += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case "/a/pdf":
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Write([]byte("%PDF-1.7\n"))
+		case "/a/image":
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG\r\n\x1a\n"))
+		case "/a/bomb":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte(strings.Repeat("<div><span>", 50_000) + "deep"))
+		case "/a/latin1":
+			w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
+			page, _ := charmap.ISO8859_1.NewEncoder().String(newsPage("Die Spur führt nach Zürich, sagte Microsoft."))
+			w.Write([]byte(page))
+		case "/a/private":
+			// Where the guarded article fetcher must not go.
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
 		case "/a/paywall":
 			w.Header().Set("Content-Type", "text/html")
 			w.Write([]byte(`<html><body><h1>Story</h1><p>Subscribe to continue reading.</p></body></html>`))
@@ -119,8 +159,8 @@ func TestArticleFetchedForSummaryOnlyItems(t *testing.T) {
 	feed := accordwatch.Feed{Name: "News", URL: site.srv.URL + "/feed.xml"}
 
 	rep := p.PollFeed(t.Context(), feed)
-	if rep.Err != nil || rep.New != 6 {
-		t.Fatalf("poll: got %+v, want 6 new items and no error", rep)
+	if rep.Err != nil || rep.New != 11 {
+		t.Fatalf("poll: got %+v, want 11 new items and no error", rep)
 	}
 	byGUID := map[string]accordwatch.Item{}
 	for _, it := range ms.items {
@@ -151,6 +191,12 @@ func TestArticleFetchedForSummaryOnlyItems(t *testing.T) {
 			t.Errorf("no actor:APT28 evidence from the article: %+v", it.Tags.Evidence)
 		}
 	})
+	t.Run("a legacy charset is decoded", func(t *testing.T) {
+		it := byGUID["latin1"]
+		if !strings.Contains(it.Article, "Die Spur führt nach Zürich, sagte Microsoft.") || it.ArticleError != "" {
+			t.Errorf("got article %q, error %q; want the decoded page", it.Article, it.ArticleError)
+		}
+	})
 	t.Run("auto with a long summary does not fetch", func(t *testing.T) {
 		if n := site.count("/a/long"); n != 0 {
 			t.Errorf("got %d fetches, want 0", n)
@@ -164,6 +210,10 @@ func TestArticleFetchedForSummaryOnlyItems(t *testing.T) {
 		"slow":    "timeout",
 		"huge":    "response larger than 1 MiB",
 		"paywall": "not an article",
+		"pdf":     "not a web page (application/pdf)",
+		"image":   "not a web page (image/png)",
+		"bomb":    "page structure over a limit",
+		"script":  "no http or https link",
 	} {
 		t.Run("failed article keeps the summary: "+guid, func(t *testing.T) {
 			it := byGUID[guid]
@@ -183,7 +233,7 @@ func TestArticleFetchedForSummaryOnlyItems(t *testing.T) {
 	})
 	t.Run("a second poll fetches no page again", func(t *testing.T) {
 		before := map[string]int{}
-		for _, g := range []string{"short", "missing", "slow", "huge", "paywall"} {
+		for _, g := range []string{"short", "missing", "slow", "huge", "paywall", "pdf", "image", "bomb", "latin1"} {
 			before[g] = site.count("/a/" + g)
 			if before[g] != 1 {
 				t.Errorf("%s: got %d fetches on the first poll, want 1", g, before[g])
@@ -205,7 +255,7 @@ func TestArticleNeverAndLocalFeedsDoNotFetch(t *testing.T) {
 	ms := newMemStore()
 	p := articlePipeline(t, ms)
 	rep := p.PollFeed(t.Context(), accordwatch.Feed{URL: site.srv.URL + "/never.xml", Article: accordwatch.ArticleNever})
-	if rep.Err != nil || rep.New != 6 {
+	if rep.Err != nil || rep.New != 11 {
 		t.Fatalf("poll: got %+v", rep)
 	}
 	for path, n := range site.hits {
@@ -294,5 +344,44 @@ func TestHostSlots(t *testing.T) {
 	}
 	if got := h.inUse("a"); got != 2 {
 		t.Errorf("in use: got %d, want 2", got)
+	}
+}
+
+// With private networks not allowed (the default), an article link that
+// leads to an internal address is refused at dial time: the item records
+// the refusal, keeps its summary, and the feed stays healthy.
+func TestArticlePrivateAddress(t *testing.T) {
+	site := newArticleSite(t)
+	ms := newMemStore()
+	cl, err := classify.New(classify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The feed itself is on loopback, so its fetcher must allow that; the
+	// article fetcher is the default, guarded one.
+	feedFetcher := feeds.New(feeds.Options{AllowPrivateNetworks: true, Timeout: time.Second})
+	guarded := feeds.New(feeds.Options{Timeout: time.Second, Articles: article.New(article.Options{})})
+	p, err := New(Options{Fetcher: feedFetcher, Articles: guarded, Classifier: cl, Store: ms, Index: nopIndex{},
+		Notifier: &countingNotifier{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := accordwatch.Feed{URL: site.srv.URL + "/private.xml"}
+	if rep := p.PollFeed(t.Context(), feed); rep.Err != nil || rep.New != 1 {
+		t.Fatalf("poll: got %+v, want 1 new item", rep)
+	}
+	for _, it := range ms.items {
+		if it.Article != "" || !strings.HasPrefix(it.ArticleError, "refused: 127.0.0.1 is a loopback address") {
+			t.Errorf("got article %q, error %q; want a refusal", it.Article, it.ArticleError)
+		}
+		if it.Text != "A link that redirects inside." {
+			t.Errorf("item lost its summary: %q", it.Text)
+		}
+	}
+	if n := site.count("/a/private"); n != 0 {
+		t.Errorf("got %d requests for the page, want none", n)
+	}
+	if st, _, _ := ms.FeedState(feed.URL); !st.Healthy() || st.LastError != "" {
+		t.Errorf("feed state: got %+v, want healthy", st)
 	}
 }

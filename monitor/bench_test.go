@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/accordwatch/accordwatch"
+	"github.com/accordwatch/accordwatch/article"
 	"github.com/accordwatch/accordwatch/classify"
 	"github.com/accordwatch/accordwatch/feeds"
 	"github.com/accordwatch/accordwatch/index"
@@ -44,7 +46,29 @@ func BenchmarkPollRound(b *testing.B) {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(100 << 20))
 	}
 	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchPollRound(b, n) })
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) { benchPollRound(b, n, "") })
+	}
+}
+
+// BenchmarkPollRoundArticles is BenchmarkPollRound with half the feeds
+// summary-only (a one-sentence teaser per item, the story on the item's
+// page on the feed's host), measured with `article: auto` and, for
+// comparison, `article: never`. Articles are fetched for new items only,
+// so the warm-up round (which stands for an install already running) is
+// polled with `never` in both; the measured round's new items of the
+// summary-only feeds get their pages fetched and extracted. The server
+// fails the benchmark if any host, feed and article requests together,
+// ever has more than the per-host cap in flight.
+//
+//	go test -run '^$' -bench PollRoundArticles -benchtime 1x ./monitor/
+func BenchmarkPollRoundArticles(b *testing.B) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(100 << 20))
+	}
+	for _, n := range []int{100, 1000} {
+		for _, mode := range []string{accordwatch.ArticleAuto, accordwatch.ArticleNever} {
+			b.Run(fmt.Sprintf("N=%d/article=%s", n, mode), func(b *testing.B) { benchPollRound(b, n, mode) })
+		}
 	}
 }
 
@@ -78,13 +102,18 @@ func benchFeedURL(i int) string {
 }
 
 // benchServer publishes the synthetic feeds and checks the per-host cap.
+// With summaryOnly, the odd-numbered feeds carry a one-sentence teaser per
+// item and the server also answers the items' links with article pages
+// (counted in pages), on the feed's own host.
 type benchServer struct {
-	round   atomic.Int32
-	texts   benchTexts
-	inHost  sync.Map // host → *atomic.Int32
-	maxHost atomic.Int32
-	over    atomic.Int32 // requests that found their host above the cap
-	reqs    atomic.Int32
+	round       atomic.Int32
+	texts       benchTexts
+	summaryOnly bool
+	pages       atomic.Int32
+	inHost      sync.Map // host → *atomic.Int32
+	maxHost     atomic.Int32
+	over        atomic.Int32 // requests that found their host above the cap
+	reqs        atomic.Int32
 }
 
 func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +133,20 @@ func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.over.Add(1)
 	}
 
+	if post, ok := strings.CutPrefix(r.URL.Path, "/posts/"); ok && s.summaryOnly {
+		i, err1 := benchFeedIndex(host, "")
+		n, err2 := strconv.Atoi(post)
+		if err1 != nil || err2 != nil {
+			http.NotFound(w, r)
+			return
+		}
+		s.pages.Add(1)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		bw := bufio.NewWriterSize(w, 32<<10)
+		s.texts.page(bw, i, n)
+		bw.Flush()
+		return
+	}
 	i, err := benchFeedIndex(host, r.URL.Path)
 	if err != nil {
 		http.NotFound(w, r)
@@ -131,7 +174,7 @@ func (s *benchServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
 	bw := bufio.NewWriterSize(w, 32<<10)
-	s.texts.render(bw, i, gen)
+	s.texts.render(bw, i, gen, s.summaryOnly && i%2 == 1)
 	bw.Flush()
 }
 
@@ -148,6 +191,9 @@ func benchFeedIndex(host, path string) (int, error) {
 type benchTexts struct {
 	titles []string
 	descs  []string
+	// teasers are each desc's first sentence, as plain text: what a
+	// summary-only feed says about the story.
+	teasers []string
 }
 
 var (
@@ -226,22 +272,48 @@ func newBenchTexts() benchTexts {
 		}
 		t.descs = append(t.descs, d.String())
 	}
+	tag := regexp.MustCompile(`<[^>]*>`)
+	for _, d := range t.descs {
+		plain := tag.ReplaceAllString(d, "")
+		if i := strings.Index(plain, ". "); i > 0 {
+			plain = plain[:i+1]
+		}
+		t.teasers = append(t.teasers, plain)
+	}
 	return t
 }
 
 var benchEpoch = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 
+// page writes the article page of feed i's item n: its description as
+// the story, in a newsroom's navigation and footer.
+func (t *benchTexts) page(w *bufio.Writer, i, n int) {
+	k := (i*7919 + n*104729) % len(t.titles)
+	fmt.Fprintf(w, `<!doctype html><html><head><meta charset="utf-8"><title>%s</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/security">Security</a> <a href="/about">About</a></nav></header>
+<main><article><h1>%s</h1>
+%s</article></main>
+<aside><h2>Most read</h2><ul><li><a href="/posts/1">One</a></li><li><a href="/posts/2">Two</a></li></ul></aside>
+<footer>Copyright Security Wire %d. Sign up for our newsletter.</footer></body></html>
+`, t.titles[k], t.titles[k], t.descs[k], i)
+}
+
 // render writes feed i as of generation gen: items gen*5 … gen*5+49,
-// newest first.
-func (t *benchTexts) render(w *bufio.Writer, i, gen int) {
+// newest first; a summary-only feed gives each item's teaser instead of
+// its description.
+func (t *benchTexts) render(w *bufio.Writer, i, gen int, summaryOnly bool) {
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>Security Wire %d</title><link>http://feed-%d.bench.test/</link><description>Security news</description>
 `, i, i)
 	first := gen * benchNewItems
 	for n := first + benchItems - 1; n >= first; n-- {
 		k := (i*7919 + n*104729) % len(t.titles)
+		desc := t.descs[k]
+		if summaryOnly {
+			desc = t.teasers[k]
+		}
 		fmt.Fprintf(w, "<item><title>%s</title><link>http://feed-%d.bench.test/posts/%d</link><guid isPermaLink=\"false\">feed-%d-post-%d</guid><pubDate>%s</pubDate><description><![CDATA[%s]]></description></item>\n",
-			t.titles[k], i, n, i, n, benchEpoch.Add(time.Duration(n)*time.Hour).Format(time.RFC1123Z), t.descs[k])
+			t.titles[k], i, n, i, n, benchEpoch.Add(time.Duration(n)*time.Hour).Format(time.RFC1123Z), desc)
 	}
 	w.WriteString("</channel></rss>\n")
 }
@@ -373,6 +445,11 @@ type roundStats struct {
 	ok, notModified, failed, items, newItems int
 	alerts, sent                             int
 	peakMB, peakAnonMB, peakFileMB           float64
+	// pages are article pages fetched; allocMB and mallocs what the
+	// round allocated (the whole process, server included).
+	pages   int
+	allocMB float64
+	mallocs uint64
 }
 
 // sizeOf is the size of a file or a directory tree, for the log.
@@ -387,8 +464,11 @@ func sizeOf(path string) string {
 	return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
 }
 
-func benchPollRound(b *testing.B, n int) {
-	srv := &benchServer{texts: newBenchTexts()}
+// benchPollRound runs the rounds; mode "" is the original feeds (full
+// descriptions, no articles), otherwise half the feeds are summary-only
+// and the measured round uses that article mode.
+func benchPollRound(b *testing.B, n int, mode string) {
+	srv := &benchServer{texts: newBenchTexts(), summaryOnly: mode != ""}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	addr := hs.Listener.Addr().String()
@@ -404,8 +484,13 @@ func benchPollRound(b *testing.B, n int) {
 	defer transport.CloseIdleConnections()
 
 	list := make([]accordwatch.Feed, n)
+	warmList := make([]accordwatch.Feed, n)
 	for i := range list {
-		list[i] = accordwatch.Feed{Name: fmt.Sprintf("bench %d", i), URL: benchFeedURL(i)}
+		list[i] = accordwatch.Feed{Name: fmt.Sprintf("bench %d", i), URL: benchFeedURL(i), Article: accordwatch.ArticleNever}
+		warmList[i] = list[i]
+		if mode != "" {
+			list[i].Article = mode
+		}
 	}
 	cl, err := classify.New(classify.Options{})
 	if err != nil {
@@ -426,8 +511,10 @@ func benchPollRound(b *testing.B, n int) {
 		}
 		st, ix := &timedStore{Store: rawStore}, &timedIndex{Index: rawIndex}
 		notifier := &nopNotifier{}
+		fetcher := feeds.New(feeds.Options{Client: &http.Client{Transport: transport}, Timeout: 10 * time.Second,
+			Articles: article.New(article.Options{})})
 		p, err := New(Options{
-			Fetcher:    feeds.New(feeds.Options{Client: &http.Client{Transport: transport}, Timeout: 10 * time.Second}),
+			Fetcher: fetcher, Articles: fetcher,
 			Classifier: cl, Store: st, Index: ix, Notifier: notifier,
 			Rules: []accordwatch.Rule{
 				{Name: "Volt Typhoon against a signatory", Query: `actor:"volt typhoon" AND signatory:microsoft AND severity:>=90`},
@@ -441,14 +528,16 @@ func benchPollRound(b *testing.B, n int) {
 		srv.round.Store(0)
 		runtime.GC()
 		resetPeakRSS(b)
-		warm = runBenchRound(b, p, list, notifier)
+		warm = runBenchRound(b, p, warmList, notifier)
 		b.Logf("N=%d warm-up: %v; %v; db %s, index %s", n, st, ix, sizeOf(filepath.Join(dir, "accordwatch.db")), sizeOf(filepath.Join(dir, "index")))
 		srv.round.Store(1)
 		runtime.GC()
 		resetPeakRSS(b)
+		pagesBefore := srv.pages.Load()
 		b.StartTimer()
 		round = runBenchRound(b, p, list, notifier)
 		b.StopTimer()
+		round.pages = int(srv.pages.Load() - pagesBefore)
 		b.Logf("N=%d measured: %v; %v", n, st, ix)
 		ix.Close()
 		st.Close()
@@ -469,6 +558,9 @@ func benchPollRound(b *testing.B, n int) {
 	if round.newItems == 0 {
 		b.Fatal("measured round stored no new items")
 	}
+	if (mode == accordwatch.ArticleAuto) != (round.pages > 0) {
+		b.Fatalf("article mode %q: %d article pages fetched", mode, round.pages)
+	}
 	secs := round.wall.Seconds()
 	b.ReportMetric(float64(n)/secs, "feeds/s")
 	b.ReportMetric(float64(round.items)/secs, "items/s")
@@ -482,6 +574,10 @@ func benchPollRound(b *testing.B, n int) {
 	b.ReportMetric(round.peakAnonMB, "peak_anon_MB")
 	b.ReportMetric(warm.peakMB, "warmup_peak_rss_MB")
 	b.ReportMetric(warm.peakAnonMB, "warmup_peak_anon_MB")
+	b.ReportMetric(float64(round.pages), "article_fetches")
+	b.ReportMetric(round.allocMB, "alloc_MB")
+	b.ReportMetric(float64(round.mallocs), "allocs")
+	b.Logf("N=%d article=%q: %d article pages fetched in the measured round, %.0f MB allocated (%d allocations)", n, mode, round.pages, round.allocMB, round.mallocs)
 	b.Logf("N=%d warm-up: %s, %d new items, %d alerts sent, peak RSS %.0f MB (anon %.0f, files %.0f); measured: %s, %d fetched items, %d new, %d not modified, %d failed, %d alerts sent, peak RSS %.0f MB (anon %.0f, files %.0f)",
 		n, warm.wall.Round(time.Millisecond), warm.newItems, warm.sent, warm.peakMB, warm.peakAnonMB, warm.peakFileMB,
 		round.wall.Round(time.Millisecond), round.items, round.newItems, round.notModified, round.failed, round.sent,
@@ -490,11 +586,15 @@ func benchPollRound(b *testing.B, n int) {
 
 func runBenchRound(b *testing.B, p *Pipeline, list []accordwatch.Feed, notifier *nopNotifier) roundStats {
 	before := notifier.sent.Load()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	sampler := startRSSSampler()
 	start := time.Now()
 	rep, err := p.RunOnce(context.Background(), list)
 	var s roundStats
 	s.wall = time.Since(start)
+	runtime.ReadMemStats(&m1)
+	s.allocMB, s.mallocs = float64(m1.TotalAlloc-m0.TotalAlloc)/(1<<20), m1.Mallocs-m0.Mallocs
 	s.peakAnonMB, s.peakFileMB = sampler.finish()
 	s.peakMB = procStatus()["VmHWM"]
 	if err != nil {

@@ -117,6 +117,9 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 	defer func() {
 		close(d.w.in)
 		<-writerDone
+		// Articles that missed their poll's wait are committed before the
+		// pass ends, so the outbox drain after it sees their tags.
+		d.p.late.Wait()
 	}()
 
 	timer := time.NewTimer(time.Hour)

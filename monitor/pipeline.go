@@ -153,8 +153,10 @@ type Options struct {
 	// Articles fetches the article behind new items (see ArticleFetcher
 	// and accordwatch.Feed.ArticleMode); nil = never. ArticleThreshold is
 	// the feed text length (characters) below which an "auto" feed's
-	// item gets its article; default 600. ArticleWait bounds all article
-	// fetches of one poll; default 15s.
+	// item gets its article; default 600. ArticleWait is how long a poll
+	// waits for its articles before committing (and alerting) without
+	// them; default 15s. An article that arrives later is still added,
+	// and the incident's posted message updated (see applyLate).
 	Articles         ArticleFetcher
 	ArticleThreshold int
 	ArticleWait      time.Duration
@@ -170,6 +172,9 @@ type Pipeline struct {
 	seen    *seenCache
 	// hosts caps requests per host, feeds and articles together.
 	hosts *hostSlots
+	// late counts article fetches and late-article commits still running
+	// (article.go); a pass waits for them before it ends.
+	late sync.WaitGroup
 	// drainMu serialises deliveries: two drains racing over the same
 	// pending alert would post it twice. It guards the fields below it too.
 	drainMu sync.Mutex
@@ -309,7 +314,10 @@ type attempt struct {
 	// whether todo[i] is an edit of a stored item.
 	todo    []accordwatch.Item
 	changed []bool
-	rep     FeedReport
+	// late are article fetches that outlived ArticleWait, applied after
+	// the commit (followLate).
+	late *lateArticles
+	rep  FeedReport
 	// done receives the final report when the writer finished the attempt.
 	done func(FeedReport)
 }
@@ -385,7 +393,7 @@ func (p *Pipeline) prepare(ctx context.Context, a *attempt) {
 		a.procErr = err
 		return
 	}
-	p.articles(ctx, a.feed, asked, changes)
+	a.late = p.articles(ctx, a.feed, asked, changes)
 	for j, it := range asked {
 		switch changes[j] {
 		case store.New:
@@ -527,6 +535,7 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 // safeFinish is finish with a panic (in an ops notifier, say) turned into
 // the feed's error, so the dispatcher always hears back.
 func (p *Pipeline) safeFinish(ctx context.Context, a *attempt) (rep FeedReport) {
+	defer p.followLate(ctx, a)
 	defer func() {
 		if r := recover(); r != nil {
 			p.o.Logger.Error("panic while recording feed state", "feed_url", accordwatch.RedactURL(a.feed.URL), "panic", r)

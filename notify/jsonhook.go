@@ -55,6 +55,9 @@ func (n *Notifier) sendJSON(ctx context.Context, kind string, a accordwatch.Aler
 	a.Kind = kind
 	p := jsonPayload{Kind: kind, Alert: &a}
 	if kind != accordwatch.KindSummary {
+		// The fetched article is the publisher's: receivers get its tags,
+		// the evidence (short matches) and the link, not its text.
+		item.Article = ""
 		p.Item = &item
 	}
 	err := n.postJSON(ctx, p)

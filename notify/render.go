@@ -21,7 +21,7 @@ const (
 	maxHeader   = 150  // header block, plain_text
 	maxBlocks   = 50   // blocks per message
 	maxTitle    = 500  // link label inside the section text
-	maxExcerpt  = 600  // item text shown under the headline
+	maxExcerpt  = 200  // item text quoted under the headline: a snippet, the story stays the publisher's
 	maxLinkURL  = 1500 // longer links are shown as plain titles
 	ellipsis    = "…"
 	dateLayout  = "2006-01-02 15:04 UTC"
@@ -178,8 +178,10 @@ func mrkdwn(escaped string, limit int) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, fit(escaped, limit), false, true)
 }
 
-// sectionText is the linked headline and an excerpt of the item text,
-// already escaped and within maxText.
+// sectionText is the linked headline and a snippet of the item text,
+// already escaped and within maxText. The snippet is the feed's text, or
+// the article's opening when the feed has none; either way at most
+// maxExcerpt runes, with the headline linking to the source for the rest.
 func sectionText(title string, item accordwatch.Item) string {
 	label := fit(Escape(title), maxTitle)
 	headline := label
@@ -188,11 +190,26 @@ func sectionText(title string, item accordwatch.Item) string {
 	}
 	excerpt := strings.Join(strings.Fields(item.Text), " ")
 	if excerpt == "" {
+		// Only the opening is read: an article may be long.
+		excerpt = strings.Join(strings.Fields(firstRunes(item.Article, 4*maxExcerpt)), " ")
+	}
+	if excerpt == "" {
 		return headline
 	}
 	room := maxText - utf8.RuneCountInString(headline) - 1
 	room = min(room, maxExcerpt)
 	return headline + "\n" + fit(Escape(excerpt), room)
+}
+
+// firstRunes is s cut to at most n runes.
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // fieldsFor lists the tags as section fields, skipping empty ones.

@@ -168,7 +168,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(rows) != 6 || !slices.ContainsFunc(rows, func(r []string) bool {
-		return slices.Equal(r, []string{"state:Russia", "Russian espionage group APT28", "text@19", "actor-state"})
+		return slices.Equal(r, []string{"state:Russia", "Russian espionage group APT28", "summary@19", "actor-state"})
 	}) {
 		t.Errorf("evidence table: got %q, want 6 rows including state:Russia", rows)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"errors"
+	"fmt"
 	"html/template"
 	"math"
 	"net/http"
@@ -299,9 +300,25 @@ type itemData struct {
 	Attribution                 []accordwatch.Attribution
 	Roles                       []roleRow
 	Text                        string
+	// ArticleChars is the length of the article fetched from the source
+	// (0 without one); ArticleError why none is used.
+	ArticleChars int
+	ArticleError string
 }
 
-type evidenceRow struct{ Tag, Match, Where, Rule string }
+// evidenceRow is one tag's evidence. Where names the part the match came
+// from (title, summary, article; "tags" when derived) and its offset. For
+// matches in the article, Before and After are a few words around it: the
+// article is the publisher's, so the page quotes it only there.
+type evidenceRow struct {
+	Tag, Match, Where, Rule string
+	InArticle               bool
+	Before, After           string
+}
+
+// articleContext is how many characters of the article are shown on each
+// side of a match: with the match, a quote stays under about 200.
+const articleContext = 80
 
 type roleRow struct{ Name, Role string }
 
@@ -352,12 +369,9 @@ func (s *server) itemPage(w http.ResponseWriter, r *http.Request) {
 		d.Chips = append(d.Chips, chip{Field: "state_linked", Label: "state-linked", Value: "yes", Href: searchURL("state_linked:true", "", 1, "")})
 	}
 	for _, e := range it.Tags.Evidence {
-		where := e.Field
-		if e.Offset >= 0 && e.Field != "tags" {
-			where += "@" + strconv.Itoa(e.Offset)
-		}
-		d.Evidence = append(d.Evidence, evidenceRow{Tag: e.Tag, Match: e.Match, Where: where, Rule: e.Rule})
+		d.Evidence = append(d.Evidence, evidenceOf(e, it.Article))
 	}
+	d.ArticleChars, d.ArticleError = utf8.RuneCountInString(it.Article), it.ArticleError
 	names := make([]string, 0, len(it.Tags.Roles))
 	for n := range it.Tags.Roles {
 		names = append(names, n)
@@ -368,6 +382,51 @@ func (s *server) itemPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Item = d
 	s.render(w, http.StatusOK, "item.page", v)
+}
+
+// evidenceOf is the row for one evidence entry; article is the item's
+// article, for the words around a match in it.
+func evidenceOf(e accordwatch.Evidence, article string) evidenceRow {
+	row := evidenceRow{Tag: e.Tag, Match: e.Match, Rule: e.Rule, Where: e.Field}
+	if e.Field == "text" {
+		row.Where = "summary" // the feed's own text
+	}
+	if e.Offset < 0 || e.Field == "tags" {
+		return row
+	}
+	row.Where += "@" + strconv.Itoa(e.Offset)
+	end := e.Offset + len(e.Match)
+	if e.Field != "article" || e.Match == "" || end > len(article) || article[e.Offset:end] != e.Match {
+		return row // not in the article, or stored before it changed
+	}
+	row.InArticle = true
+	row.Where += fmt.Sprintf(" (paragraph %d)", strings.Count(article[:e.Offset], "\n\n")+1)
+	row.Before = lastRunes(strings.Join(strings.Fields(article[:e.Offset]), " "), articleContext)
+	row.After = firstRunes(strings.Join(strings.Fields(article[end:]), " "), articleContext)
+	if row.Before != "" && unicode.IsSpace(rune(article[e.Offset-1])) {
+		row.Before += " "
+	}
+	if row.After != "" && unicode.IsSpace(rune(article[end])) {
+		row.After = " " + row.After
+	}
+	return row
+}
+
+// firstRunes is s cut to its first n runes, "…" marking a cut.
+func firstRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// lastRunes is s cut to its last n runes, "…" marking a cut.
+func lastRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return "…" + string(r[len(r)-n:])
 }
 
 type errorView struct {

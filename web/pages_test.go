@@ -189,7 +189,7 @@ func TestItemPage(t *testing.T) {
 			name: "evidence, attribution and roles", path: "/items/apt28-ms", status: 200,
 			contains: []string{
 				"<h1>Microsoft disrupts APT28 phishing campaign against European ministries</h1>",
-				`<tr><td><code>state:Russia</code></td><td>Russian espionage group APT28</td><td>text@19</td><td><code>actor-state</code></td></tr>`,
+				`<tr><td><code>state:Russia</code></td><td>Russian espionage group APT28</td><td>summary@19</td><td><code>actor-state</code></td></tr>`,
 				`<td><code>principle:collective-action</code></td><td></td><td>tags</td>`,
 				`<tr><td>Russia</td><td>attributed</td><td>Microsoft</td></tr>`,
 				`<dt>Microsoft</dt><dd>responder</dd>`,

@@ -150,7 +150,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		PerHost: cfg.Polling.PerHost, DefaultSchedule: cfg.DefaultSchedule, MinInterval: cfg.Polling.MinInterval.Duration, MaxInterval: cfg.Polling.MaxInterval.Duration,
 		MaxBackoff: cfg.Polling.MaxBackoff.Duration, UnhealthyAfter: cfg.Polling.UnhealthyAfter.Duration,
 		Ops: a.notifier, Metrics: a.metrics,
-		Articles: fetcher, ArticleThreshold: cfg.Fetch.ArticleThreshold,
+		Articles: fetcher, ArticleThreshold: cfg.Fetch.ArticleThreshold, ArticleWait: cfg.Fetch.ArticleWait.Duration,
 		Incidents:      incident.New(incident.Options{Window: cfg.Alerting.IncidentWindow.Duration, Threshold: cfg.Alerting.Similarity}),
 		IncidentWindow: cfg.Alerting.IncidentWindow.Duration,
 		Logger:         log.With("component", "monitor"),
