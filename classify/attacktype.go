@@ -470,21 +470,15 @@ func (d *doc) untypedAttack() (*field, hit, bool) {
 	return nil, hit{}, false
 }
 
-// negationWords deny what follows: "no data breach was found", "without
-// any sign of a leak". A company that denies a reported breach is still
-// news about that breach, so "denies" is not one of them.
-var negationWords = wordSet([]string{"no", "not", "without", "never", "wasn't", "weren't", "isn't", "aren't", "hasn't", "haven't", "didn't"})
-
-// negated reports whether a negation word stands at most four words
-// before token k in its sentence. A wider window reaches across clauses
-// ("demands $5M not to leak the stolen data").
+// negated reports whether a negation word (the negation-word cue list:
+// "no data breach was found", "without any sign of a leak") stands at
+// most four words before token k in its sentence. A company that denies a
+// reported breach is still news about that breach, so "denies" is not one
+// of them; a wider window reaches across clauses ("demands $5M not to
+// leak the stolen data").
 func negated(f *field, k int) bool {
-	for j := k - 1; j >= 0 && j >= k-4 && f.toks[j].sent == f.toks[k].sent; j-- {
-		if negationWords[f.norm(j)] {
-			return true
-		}
-	}
-	return false
+	_, ok := f.cueBefore(cueNegWord, k, 3)
+	return ok
 }
 
 // defensiveHeads are nouns that an attack word only modifies: "phishing
@@ -531,21 +525,14 @@ func exposedTo(f *field, h hit) bool {
 	return false
 }
 
-// protectVerbs make what follows a threat to guard against, not an
-// attack that happened: "protects chats from phishing", "prevent
-// breaches", "combat scams". Verbs that report one foiled attack
-// ("blocks", "thwarts", "stops") are not among them.
-var protectVerbs = wordSet([]string{"protect", "protects", "protecting", "prevent", "prevents", "preventing", "combat", "combats", "combating", "combatting", "fight", "fights", "fighting", "tackle", "tackles", "tackling", "guard", "guards", "guarding", "safeguard", "safeguards", "avoid", "avoiding"})
-
-// protected reports whether a protectVerbs word stands at most five words
-// before token k in its sentence.
+// protected reports whether a protect verb (the protect-verb cue list:
+// "protects chats from phishing", "prevent breaches", "combat scams")
+// stands at most five words before token k in its sentence: what follows
+// is a threat to guard against, not an attack that happened. Verbs that
+// report one foiled attack ("blocks", "thwarts", "stops") are not in it.
 func protected(f *field, k int) bool {
-	for j := k - 1; j >= 0 && j >= k-5 && f.toks[j].sent == f.toks[k].sent; j-- {
-		if protectVerbs[f.norm(j)] {
-			return true
-		}
-	}
-	return false
+	_, ok := f.cueBefore(cueProtectVerb, k, 4)
+	return ok
 }
 
 // defensiveHead reports whether token k, the word after an attack

@@ -40,6 +40,8 @@ const (
 	cueOutletBefore
 	cueCivilAction
 	cueHowTo
+	cueNegWord
+	cueProtectVerb
 	numCues
 )
 
@@ -50,7 +52,7 @@ var cueNames = [numCues]string{
 	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
-	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to",
+	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to", "negation-word", "protect-verb",
 }
 
 // The look-ups below find cue hits near a token. Hits of one cue list never
