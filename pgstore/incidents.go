@@ -97,6 +97,13 @@ func (s *Store) MemberOf(itemID string) (m store.Member, ok bool, err error) {
 	return m, ok, err
 }
 
+// IncidentOf returns the ID of the incident an item joined as a later
+// report; ok is false for an item that joined none (or started its own).
+func (s *Store) IncidentOf(itemID string) (string, bool, error) {
+	m, ok, err := s.MemberOf(itemID)
+	return m.IncidentID, ok && m.IncidentID != "", err
+}
+
 // RecentMembers calls fn for the members of every stored incident last
 // seen at or after since, incidents by ID, members in the incident's
 // order. An item without a member record is passed as a member without

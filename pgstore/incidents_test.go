@@ -15,11 +15,12 @@ type incidentStore interface {
 	CommitBatch(store.Batch) ([]accordwatch.Alert, error)
 	Incident(id string) (accordwatch.Incident, bool, error)
 	RecentIncidents(limit int) ([]accordwatch.Incident, error)
+	IncidentOf(itemID string) (string, bool, error)
 }
 
 // TestIncidentMergesPersist runs against both stores: the merge records
-// an incident carries come back whole, and recent incidents come newest
-// first.
+// an incident carries come back whole, a later report leads to its
+// incident, and recent incidents come newest first.
 func TestIncidentMergesPersist(t *testing.T) {
 	stores := []struct {
 		name string
@@ -51,8 +52,18 @@ func TestIncidentMergesPersist(t *testing.T) {
 	for _, tc := range stores {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.open(t)
-			if _, err := s.CommitBatch(store.Batch{Incidents: []accordwatch.Incident{older, merged}}); err != nil {
+			if _, err := s.CommitBatch(store.Batch{Incidents: []accordwatch.Incident{older, merged}, Members: []store.Member{{ItemID: "i2", IncidentID: "i1"}}}); err != nil {
 				t.Fatal(err)
+			}
+			// A later report leads to its incident; the first report and an
+			// unknown item join none.
+			for _, c := range []struct {
+				item, want string
+				ok         bool
+			}{{"i2", "i1", true}, {"i1", "", false}, {"zz", "", false}} {
+				if id, ok, err := s.IncidentOf(c.item); err != nil || ok != c.ok || id != c.want {
+					t.Errorf("IncidentOf(%s) = %q, %v, %v; want %q, %v", c.item, id, ok, err, c.want, c.ok)
+				}
 			}
 			got, ok, err := s.Incident("i1")
 			if err != nil || !ok {

@@ -224,6 +224,13 @@ func (s *Store) MemberOf(itemID string) (m Member, ok bool, err error) {
 	return m, ok, err
 }
 
+// IncidentOf returns the ID of the incident an item joined as a later
+// report; ok is false for an item that joined none (or started its own).
+func (s *Store) IncidentOf(itemID string) (string, bool, error) {
+	m, ok, err := s.MemberOf(itemID)
+	return m.IncidentID, ok && m.IncidentID != "", err
+}
+
 // RecentMembers calls fn for the members of every stored incident last
 // seen at or after since, to rebuild the clusterer after a restart. An item
 // without a member record (the one the incident is named after) is passed

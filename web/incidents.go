@@ -13,16 +13,28 @@ type IncidentStore interface {
 	Incident(id string) (accordwatch.Incident, bool, error)
 	RecentIncidents(limit int) ([]accordwatch.Incident, error)
 	Item(id string) (accordwatch.Item, bool, error)
+	// IncidentOf is the incident an item joined as a later report.
+	IncidentOf(itemID string) (string, bool, error)
 }
 
 // Incident returns the incident id with its reports: a stored incident,
-// or the implicit one-report incident of the item with that ID (the
-// stores keep an incident only once a second report joins it). ok is
-// false when neither exists.
+// the incident that an item with that ID joined, or the implicit
+// one-report incident of such an item (the stores keep an incident only
+// once a second report joins it). ok is false when none exists.
 func Incident(st IncidentStore, id string) (d accordwatch.IncidentDetail, ok bool, err error) {
 	inc, ok, err := st.Incident(id)
 	if err != nil {
 		return d, false, fmt.Errorf("incident %s: %w", id, err)
+	}
+	if !ok {
+		// A later report's ID leads to the incident it joined.
+		if incID, joined, err := st.IncidentOf(id); err != nil {
+			return d, false, fmt.Errorf("incident of item %s: %w", id, err)
+		} else if joined {
+			if inc, ok, err = st.Incident(incID); err != nil {
+				return d, false, fmt.Errorf("incident %s: %w", incID, err)
+			}
+		}
 	}
 	if !ok {
 		it, found, err := st.Item(id)

@@ -2,9 +2,11 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,8 @@ func TestIncidentsAPI(t *testing.T) {
 	}
 	inc := accordwatch.Incident{ID: "a1", Title: items[0].Title, FirstSeen: t0, LastSeen: t0.Add(time.Hour), ItemIDs: []string{"a1", "b1"}, Sources: 2,
 		Merges: []accordwatch.IncidentMerge{{ItemID: "b1", Score: 0.4, Threshold: 0.19, Specifics: 2, Reason: "score 0.400"}}}
-	if _, err := st.CommitBatch(store.Batch{Items: items, Incidents: []accordwatch.Incident{inc}}); err != nil {
+	members := []store.Member{{ItemID: "b1", IncidentID: "a1"}}
+	if _, err := st.CommitBatch(store.Batch{Items: items, Incidents: []accordwatch.Incident{inc}, Members: members}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(IncidentsHandler(st, "s3cret"))
@@ -59,6 +62,7 @@ func TestIncidentsAPI(t *testing.T) {
 		reports, merges   int
 	}{
 		{"merged", "/api/incidents/a1", "s3cret", http.StatusOK, "a1", 2, 1},
+		{"a later report's ID", "/api/incidents/b1", "s3cret", http.StatusOK, "a1", 2, 1},
 		{"implicit singleton", "/api/incidents/c1", "s3cret", http.StatusOK, "c1", 1, 0},
 		{"unknown", "/api/incidents/zz", "s3cret", http.StatusNotFound, "", 0, 0},
 		{"no token", "/api/incidents/a1", "", http.StatusUnauthorized, "", 0, 0},
@@ -86,5 +90,57 @@ func TestIncidentsAPI(t *testing.T) {
 	}
 	if got := get("/api/incidents?limit=0", "s3cret", nil); got != http.StatusBadRequest {
 		t.Errorf("GET /api/incidents?limit=0: got status %d, want 400", got)
+	}
+}
+
+// TestItemPageIncident shows an item's incident on its page from a real
+// bbolt store: a later report says why it joined and links the first, the
+// first says it came first, and a lone item has no incident block.
+func TestItemPageIncident(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	items := []accordwatch.Item{
+		{ID: "a1", FeedName: "Outlet A", Title: "Port operator confirms ransomware attack", Published: t0, Fetched: t0},
+		{ID: "b1", FeedName: "Outlet B", Title: "Ransomware stops port operator's cranes", Published: t0.Add(time.Hour), Fetched: t0.Add(time.Hour)},
+		{ID: "c1", FeedName: "Outlet C", Title: "Unrelated story", Published: t0, Fetched: t0},
+	}
+	inc := accordwatch.Incident{ID: "a1", Title: items[0].Title, FirstSeen: t0, LastSeen: t0.Add(time.Hour), ItemIDs: []string{"a1", "b1"}, Sources: 2,
+		Merges: []accordwatch.IncidentMerge{{ItemID: "b1", Score: 0.4, Threshold: 0.19, Specifics: 2, Reason: "score 0.400 = cosine 0.300 + 0.1 <ransomware>"}}}
+	if _, err := st.CommitBatch(store.Batch{Items: items, Incidents: []accordwatch.Incident{inc}, Members: []store.Member{{ItemID: "b1", IncidentID: "a1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(Handler(Options{Searcher: &fixedSearcher{}, Items: st, Incidents: st}))
+	t.Cleanup(srv.Close)
+	page := func(path string) string {
+		t.Helper()
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		if _, err := io.Copy(&b, resp.Body); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: status %d", path, resp.StatusCode)
+		}
+		return b.String()
+	}
+	later := page("/items/b1")
+	for _, want := range []string{"<h2>Incident</h2>", "One of 2 reports", "Why it joined:", "score 0.400 = cosine 0.300", "&lt;ransomware&gt;", `href="/items/a1"`, "Port operator confirms ransomware attack"} {
+		if !strings.Contains(later, want) {
+			t.Errorf("later report page lacks %q", want)
+		}
+	}
+	if first := page("/items/a1"); !strings.Contains(first, "This report came first") || !strings.Contains(first, `href="/items/b1"`) {
+		t.Errorf("first report page does not say it came first or link the later report")
+	}
+	if lone := page("/items/c1"); strings.Contains(lone, "<h2>Incident</h2>") {
+		t.Errorf("a lone item's page shows an incident block")
 	}
 }

@@ -304,7 +304,22 @@ type itemData struct {
 	// (0 without one); ArticleError why none is used.
 	ArticleChars int
 	ArticleError string
+	// Incident is the story this item is one report of; nil when it has
+	// no other report.
+	Incident *incidentBlock
 }
+
+// incidentBlock is the item's incident on its page: the other reports,
+// and why this report joined (the merge record), or that it came first.
+type incidentBlock struct {
+	Title   string
+	Sources int
+	First   bool
+	Why     string
+	Others  []incidentReport
+}
+
+type incidentReport struct{ Title, Feed, Date, Href string }
 
 // evidenceRow is one tag's evidence. Where names the part the match came
 // from (title, summary, article; "tags" when derived) and its offset. For
@@ -380,8 +395,45 @@ func (s *server) itemPage(w http.ResponseWriter, r *http.Request) {
 	for _, n := range names {
 		d.Roles = append(d.Roles, roleRow{Name: n, Role: it.Tags.Roles[n]})
 	}
+	if s.o.Incidents != nil {
+		if b, err := s.incidentBlock(it.ID); err != nil {
+			// The page is still useful without it.
+			s.o.Logger.Error("item page incident", "item_id", id, "err", err)
+		} else {
+			d.Incident = b
+		}
+	}
 	v.Item = d
 	s.render(w, http.StatusOK, "item.page", v)
+}
+
+// incidentBlock is the incident block of item id's page; nil when the
+// item is its story's only report.
+func (s *server) incidentBlock(id string) (*incidentBlock, error) {
+	det, ok, err := Incident(s.o.Incidents, id)
+	if err != nil || !ok || det.Incident.SourceCount() < 2 {
+		return nil, err
+	}
+	b := &incidentBlock{Title: det.Incident.Title, Sources: det.Incident.SourceCount(), First: det.Incident.ID == id}
+	for _, m := range det.Incident.Merges {
+		if m.ItemID == id {
+			b.Why = m.Reason
+			if m.Link {
+				b.Why = "same canonical link as an earlier report"
+			}
+		}
+	}
+	for _, r := range det.Items {
+		if r.ID == id {
+			continue
+		}
+		row := incidentReport{Title: r.Title, Feed: r.Feed, Href: itemURL(r.ID, "")}
+		if !r.Published.IsZero() {
+			row.Date = r.Published.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		b.Others = append(b.Others, row)
+	}
+	return b, nil
 }
 
 // evidenceOf is the row for one evidence entry; article is the item's

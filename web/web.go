@@ -34,6 +34,9 @@ type Feeds interface {
 type Options struct {
 	Searcher Searcher
 	Items    Items
+	// Incidents, when set, lets the item page show the incident an item
+	// belongs to: its other reports and why this one joined.
+	Incidents IncidentStore
 	// Feeds serves /api/feeds when set.
 	Feeds Feeds
 	// Metrics serves /metrics when set (Prometheus text format).

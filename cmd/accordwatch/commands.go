@@ -86,7 +86,7 @@ func serveCmd(e *env) *cobra.Command {
 				log.Info("slash command endpoint enabled", "path", "/slack/commands")
 			}
 			mux.Handle("/", web.Handler(web.Options{
-				Searcher: a.index, Items: a.store, Version: version, Feeds: health, Metrics: a.metrics.Handler(),
+				Searcher: a.index, Items: a.store, Incidents: a.store, Version: version, Feeds: health, Metrics: a.metrics.Handler(),
 				Token: token, Logger: log.With("component", "web"),
 			}))
 			guard := web.Guard(web.GuardOptions{

@@ -30,6 +30,7 @@ type appStore interface {
 	RemoveFeed(url string) (bool, error)
 	AddSilence(accordwatch.Silence) error
 	RecentIncidents(limit int) ([]accordwatch.Incident, error)
+	IncidentOf(itemID string) (string, bool, error)
 	ExpireSilence(id string, now time.Time) (accordwatch.Silence, bool, error)
 	ClaimDigest(week string, now time.Time, force bool) (claimed, interrupted bool, sentAt time.Time, err error)
 	ConfirmDigest(week string, at time.Time) error
