@@ -39,7 +39,7 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		{"ddos mitigated", "Cloudflare blocks record DDoS attack", "The flood peaked at 20 Tbps.", "ddos", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		// A report that counts attacks is policy; a report noun that only
 		// sources the headline is not a policy report.
-		{"survey counts attacks", "Ransomware attacks on dentists rise 40%: Contoso survey", "Two in five practices paid.", "policy", nil, 0, 100},
+		{"survey counts attacks", "Ransomware attacks on dentists rise 40%: Contoso survey", "Two in five practices paid.", "policy", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		{"report sources business news", "Contoso in talks to buy a chip start-up: report", "The deal would value the start-up at $2 billion.", "not-an-attack", []accordwatch.Principle{}, 0, 100},
 		{"named gang keeps event type", "Ransomware gang LockBit hits 40% of the county's clinics: report", "Records were encrypted.", "ransomware", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
 		// Business words do not turn an attack in the headline into a non-attack.
@@ -56,6 +56,8 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// the attackers is a takedown.
 		{"class action over breach", "Regional lender faces class action over customer data breach", "Customers say their records were stolen in the breach.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"settlement payments", "Data breach settlement payments begin for retailer's shoppers", "Affected customers can claim up to $500.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"fine over breach", "Regulator fines retailer £2m over data breach", "The watchdog said customer records were stolen.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"impersonation", "Fake support pages impersonating a bank trick users into installing malware", "The pages copy the bank's help site.", "phishing", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"suit against hackers", "Contoso sues hackers behind phishing kit", "The suit names ten defendants.", "takedown", nil, 0, 100},
 		// A denied attack is not one; what remains is an unexplained event.
 		{"no breach found", "Utility says no data breach found after website went offline", "Officials said there were no signs of a breach.", "policy", nil, 0, 100},

@@ -33,6 +33,8 @@ func TestPrinciplesRules(t *testing.T) {
 			"Owners should install firmware 2.1 now.", accordwatch.CapacityBuilding, true},
 		{"new malware disclosed", "New Quillfish malware variant targets payroll staff",
 			"The loader arrives in fake invoices.", accordwatch.CapacityBuilding, true},
+		{"survey headline", "Half of clinics hit by phishing last year, survey finds",
+			"The survey polled 500 practice managers.", accordwatch.CapacityBuilding, true},
 		{"countries sanction together", "Canada, Japan and Germany sanction crypto mixer over laundering",
 			"The mixer moved funds for extortion crews.", accordwatch.CollectiveAction, true},
 		{"rivals named together", "Japan and Germany trade barbs over chip exports",
