@@ -481,12 +481,6 @@ func negated(f *field, k int) bool {
 	return ok
 }
 
-// defensiveHeads are nouns that an attack word only modifies: "phishing
-// simulations", "ransomware protection", "vulnerability triage", "spy
-// chief". The phrase names a defence, a product or an office, not an
-// attack that happened.
-var defensiveHeads = wordSet([]string{"protection", "prevention", "detection", "defense", "defence", "management", "bounty", "awareness", "training", "simulation", "simulations", "readiness", "insurance", "triage", "resilience", "shield", "detector", "chief", "chiefs", "agency"})
-
 // dataNouns and loginNouns are what a theft can take besides money.
 var (
 	dataNouns  = wordSet([]string{"data", "pictures", "photos", "images", "records", "information", "details", "files", "documents", "emails", "secrets", "source"})
@@ -535,20 +529,21 @@ func protected(f *field, k int) bool {
 	return ok
 }
 
-// defensiveHead reports whether token k, the word after an attack
-// keyword in its sentence, is a defensiveHeads noun.
+// defensiveHead reports whether token k, the word after an attack keyword
+// in its sentence, starts a defence noun (the defence-noun cue list:
+// "phishing simulations", "ransomware protection", "vulnerability
+// triage", "spy chief"): the phrase names a defence, a product or an
+// office, not an attack that happened.
 func defensiveHead(f *field, k int) bool {
-	return k < len(f.toks) && f.toks[k].sent == f.toks[k-1].sent && defensiveHeads[f.norm(k)]
+	return k < len(f.toks) && f.toks[k].sent == f.toks[k-1].sent && f.cueStart[k]&(1<<cueDefenceNoun) != 0
 }
 
-// termHeads follow "attack" in defenders' terms of art ("attack
-// surface", "attack vector", "attack lifecycle"), which name no attack.
-var termHeads = wordSet([]string{"surface", "surfaces", "vector", "vectors", "lifecycle", "path", "paths", "simulation", "simulations"})
-
 // termHead reports whether token k, the word after a generic attack cue
-// in its sentence, makes it a term of art (termHeads, defensiveHeads).
+// in its sentence, makes it a term of art (the term-head cue list:
+// "attack surface", "attack vector", "attack lifecycle") or a defence
+// noun: neither names an attack.
 func termHead(f *field, k int) bool {
-	return k < len(f.toks) && f.toks[k].sent == f.toks[k-1].sent && (termHeads[f.norm(k)] || defensiveHeads[f.norm(k)])
+	return k < len(f.toks) && f.toks[k].sent == f.toks[k-1].sent && f.cueStart[k]&(1<<cueTermHead|1<<cueDefenceNoun) != 0
 }
 
 // Indexes in attackTypes that the rules single out.

@@ -487,7 +487,7 @@ func (d *doc) attributedInSentence(f *field, i int, sent int32) bool {
 
 // attribVerbs pin attacks on someone when an object comes between:
 // "linked the attacks to", "tied the campaign to".
-var attribVerbs = wordSet([]string{"links", "linked", "linking", "ties", "tied", "tying", "attributes", "attributed", "attributing", "blames", "blamed", "pinned", "traced"})
+var attribVerbs = wordSet([]string{"links", "linked", "linking", "ties", "tied", "attributes", "attributed", "blames", "blamed", "traced"})
 
 // moneyTheftNear reports whether a theft of money or crypto (an attack
 // keyword typed fraud after stolenWhat) stands within eight words of

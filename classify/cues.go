@@ -42,6 +42,8 @@ const (
 	cueHowTo
 	cueNegWord
 	cueProtectVerb
+	cueDefenceNoun
+	cueTermHead
 	numCues
 )
 
@@ -52,7 +54,7 @@ var cueNames = [numCues]string{
 	"attrib-suspected", "nat-state", "nat-intrusion", "nat-link", "criminal", "individual",
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
-	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to", "negation-word", "protect-verb",
+	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to", "negation-word", "protect-verb", "defence-noun", "term-head",
 }
 
 // The look-ups below find cue hits near a token. Hits of one cue list never
