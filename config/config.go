@@ -90,6 +90,10 @@ type Polling struct {
 	PerHost int `yaml:"per_host"`
 	// UnhealthyAfter is how long a feed fails before one ops message.
 	UnhealthyAfter Duration `yaml:"unhealthy_after"`
+	// LeasePeriod is, for replicas sharing a database, how long a feed's
+	// lease lasts without renewal: how soon a dead replica's feeds go to
+	// the others. Its alerts being posted wait twice as long.
+	LeasePeriod Duration `yaml:"lease_period"`
 }
 
 // Feed is one configured source.
@@ -443,6 +447,9 @@ func applyDefaults(cfg *Config, baseDir string) {
 	}
 	if p.UnhealthyAfter.Duration == 0 {
 		p.UnhealthyAfter.Duration = 6 * time.Hour
+	}
+	if p.LeasePeriod.Duration == 0 {
+		p.LeasePeriod.Duration = 60 * time.Second
 	}
 	if cfg.Slack.OpsChannel == "" {
 		cfg.Slack.OpsChannel = cfg.Slack.Channel
@@ -822,6 +829,9 @@ func (v *validator) validate(cfg *Config, checks Checks) {
 	}
 	if cfg.Polling.PerHost < 1 || cfg.Polling.PerHost > 64 {
 		v.add("polling.per_host", "must be between 1 and 64, got %d", cfg.Polling.PerHost)
+	}
+	if d := cfg.Polling.LeasePeriod.Duration; d < time.Second || d > time.Hour {
+		v.add("polling.lease_period", "must be between 1s and 1h, got %s", d)
 	}
 	if checks.Schedule != nil {
 		if err := checks.Schedule(cfg.DefaultSchedule); err != nil {

@@ -91,6 +91,8 @@ type dispatcher struct {
 	running int
 	events  chan event
 	w       *writer
+	// lease, when set, shares the feeds with other replicas (lease.go).
+	lease *leasing
 }
 
 func newDispatcher(p *Pipeline, onAlerts func()) *dispatcher {
@@ -122,6 +124,14 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 		d.p.late.Wait()
 	}()
 
+	var renewals <-chan time.Time
+	if d.lease != nil {
+		// Releases still in flight finish before run returns.
+		defer d.lease.bg.Wait()
+		tick := time.NewTicker(d.lease.period / 3)
+		defer tick.Stop()
+		renewals = tick.C
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	done := ctx.Done()
@@ -153,6 +163,9 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 			}
 			if ev.done {
 				d.running--
+				if d.lease != nil {
+					d.released(ctx, ev.e, ev.rep.NextCheckAt)
+				}
 				if onDone != nil {
 					onDone(ev.e, ev.rep)
 				}
@@ -163,6 +176,8 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 				}
 			}
 		case <-wake:
+		case <-renewals:
+			d.renew(ctx)
 		case <-stop:
 			stopping, stop = true, nil
 		case <-done:
@@ -173,11 +188,13 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 }
 
 // start dispatches ready entries while worker slots are free, skipping
-// (not blocking on) feeds whose host is at its cap.
+// (not blocking on) feeds whose host is at its cap. When feeds are shared
+// with other replicas, only those whose lease it gets are polled.
 func (d *dispatcher) start(ctx context.Context) {
 	kept := d.ready[:0]
+	var picked []*entry
 	for i, e := range d.ready {
-		if d.workers >= d.p.o.Concurrency {
+		if d.workers+len(picked) >= d.p.o.Concurrency {
 			kept = append(kept, d.ready[i:]...)
 			break
 		}
@@ -186,12 +203,18 @@ func (d *dispatcher) start(ctx context.Context) {
 			kept = append(kept, e)
 			continue
 		}
+		picked = append(picked, e)
+	}
+	clear(d.ready[len(kept):])
+	d.ready = kept
+	if d.lease != nil {
+		picked = d.claim(ctx, picked)
+	}
+	for _, e := range picked {
 		d.workers++
 		d.running++
 		go d.poll(ctx, e)
 	}
-	clear(d.ready[len(kept):])
-	d.ready = kept
 }
 
 // poll runs one feed: fetch and prepare here, commit on the writer when

@@ -19,4 +19,11 @@
 // whose intervals follow pure rules (interval.go), runs the outbox drain
 // (on new alerts, at start, when a deferred alert is due, and every 30 s)
 // and the periodic jobs on robfig/cron.
+//
+// Replicas sharing one database (PostgreSQL) use three small interfaces,
+// all unset on bbolt: a FeedLeaser (lease.go) lets a dispatcher poll only
+// the feeds whose lease it holds, renewed while polling and released with
+// the next check; ChannelLocks (outboxshare.go) gives each outbox
+// destination one drainer; an IndexTail (indextail.go) follows the
+// store's item change sequence into the local index.
 package monitor

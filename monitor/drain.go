@@ -40,6 +40,17 @@ type DrainReport struct {
 	Next time.Time
 }
 
+// takeoverCheck is how long after an alert of another replica's channel
+// is due this replica looks whether that replica still delivers it.
+const takeoverCheck = 5 * time.Second
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // later keeps the earliest non-zero time in *next.
 func later(next *time.Time, t time.Time) {
 	if !t.IsZero() && (next.IsZero() || t.Before(*next)) {
@@ -84,7 +95,11 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 		}
 	}()
 	p.resolveChannels(ctx)
-	if err := p.summarise(&rep); err != nil {
+	mine, err := p.holdChannels(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if err := p.summarise(&rep, mine); err != nil {
 		return rep, err
 	}
 	p.retryParentUpdates(ctx)
@@ -96,6 +111,12 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 	var due []accordwatch.Alert
 	for _, a := range all {
 		if a.Status != accordwatch.AlertPending {
+			continue
+		}
+		if !mine(p.dest(a.Channel).Key) {
+			// Another replica delivers it. Look again a little after it
+			// is due: if that replica has died, its lock is free by then.
+			later(&rep.Next, maxTime(a.NextAttempt, start.Add(takeoverCheck)))
 			continue
 		}
 		if a.NextAttempt.After(start) {
@@ -189,6 +210,18 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 		// their rules too, and they are marked merged once it is sent.
 		for _, t := range pending {
 			a.Rule = p.joinRules(a.Rule, t.Rule)
+		}
+		if p.o.Channels != nil {
+			// The channel's lock makes this process its drainer; the claim
+			// also covers a lock that changed hands during this drain.
+			ok, err := p.o.Channels.Claim(ctx, a.ID)
+			if err != nil {
+				return rep, err
+			}
+			if !ok {
+				log.Info("alert is being posted by another replica; left to it")
+				continue
+			}
 		}
 		ref, sendErr := p.o.Notifier.Send(ctx, a, item)
 		a.Attempts++
@@ -563,8 +596,9 @@ func (p *Pipeline) parentOf(u parentUpdate) (parent accordwatch.Alert, item acco
 
 // summarise turns each channel's rate-capped alerts into one summary
 // alert, enqueued together with marking them summarised (sent, Ref
-// "summary:<id>"), at most once per SummaryEvery per channel.
-func (p *Pipeline) summarise(rep *DrainReport) error {
+// "summary:<id>"), at most once per SummaryEvery per channel, for the
+// destinations this process delivers (mine).
+func (p *Pipeline) summarise(rep *DrainReport, mine func(key string) bool) error {
 	chans := p.overflow.list()
 	if len(chans) == 0 {
 		return nil
@@ -585,6 +619,11 @@ func (p *Pipeline) summarise(rep *DrainReport) error {
 	var keys []string
 	for _, ch := range chans {
 		d := destOf(ch)
+		if !mine(d.Key) {
+			// Another replica delivers it, and summarises it.
+			p.overflow.remove(ch)
+			continue
+		}
 		r, decided := ready[d.Key]
 		if !decided {
 			r = true

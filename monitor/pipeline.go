@@ -138,6 +138,10 @@ type Options struct {
 	// MaxRetryWait is the longest Retry-After a drain waits out in place;
 	// longer ones leave the alert pending for a later drain. Default 30s.
 	MaxRetryWait time.Duration
+	// Channels, when set, shares the outbox with other replicas: a drain
+	// delivers only the alerts of the destinations whose lock this
+	// process holds (see ChannelLocks). Nil: it delivers them all.
+	Channels ChannelLocks
 	// Incidents groups the new items that report the same event; nil makes
 	// every item its own incident. IncidentWindow is how far back its
 	// memory is rebuilt from the store at New (the clusterer's window);

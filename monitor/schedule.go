@@ -65,6 +65,8 @@ type Scheduler struct {
 	jobs   []job
 	// drainEvery retries pending alerts between polls.
 	drainEvery string
+	// lease, when set by ShareFeeds, shares the feeds among replicas.
+	lease *leasing
 
 	mu       sync.Mutex
 	started  bool
@@ -214,6 +216,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 	go func() {
 		defer close(s.dispatched)
 		d := newDispatcher(s.p, s.kickDrain)
+		d.lease = s.lease
 		d.run(ctx, s.stop, entries, true, nil)
 	}()
 	s.cron.Start()
@@ -250,6 +253,11 @@ func (s *Scheduler) firstCheck(f accordwatch.Feed, st accordwatch.FeedState, now
 	}
 	return next
 }
+
+// DrainNow delivers pending alerts now rather than at the next tick: for
+// alerts another replica queued (see Options.Channels). Safe to call at
+// any time, from any goroutine.
+func (s *Scheduler) DrainNow() { s.kickDrain() }
 
 // kickDrain delivers pending alerts right away instead of at the next
 // tick: it starts the drain runner, or asks the running one to go again.

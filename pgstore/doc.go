@@ -9,6 +9,27 @@
 // each version once. Every change of an item takes a number from one
 // sequence (items.change_seq), which a replica's indexer can follow.
 //
+// Replicas coordinate through the database only (0002_replicas.sql):
+//   - Feed leases (leases.go): a row per feed with its owner, lease expiry
+//     and next check. A claim is one transaction under an advisory lock:
+//     it locks the free, due rows with FOR UPDATE SKIP LOCKED, ranks them
+//     per host after the leases other replicas hold, and takes those
+//     within the per-host cap. Expiry uses the replicas' clocks.
+//   - Outbox destinations (drainlocks.go): a session advisory lock per
+//     spelling of a channel, on a connection of its own, held for the
+//     process's life; the server frees it when the process dies. Before
+//     posting, the drainer claims the alert's row (FOR UPDATE SKIP LOCKED,
+//     an owner and an expiry on the database's clock) and recording the
+//     outcome clears the claim, so a lock that changes hands under a post
+//     in flight cannot make a second post. Alert IDs are a hash of
+//     (channel, incident), the outbox's primary key, so an alert is
+//     queued once whichever replica queues it.
+//   - Item changes (changes.go): writers take change numbers one
+//     transaction at a time under an advisory lock, so numbers become
+//     visible in order and a reader resuming from the last number it saw
+//     misses nothing. Triggers NOTIFY accordwatch_items and
+//     accordwatch_alerts; Listen wakes indexers and drains.
+//
 // The database URL may hold a password: it is an accordwatch.Secret, never
 // logged, and removed from every error this package returns.
 //

@@ -40,13 +40,16 @@ func putAlerts(ctx context.Context, tx pgx.Tx, alerts []accordwatch.Alert) ([]ac
 	return added, nil
 }
 
-// updateAlert overwrites an outbox entry, which must exist.
+// updateAlert overwrites an outbox entry, which must exist, and ends its
+// delivery claim.
 func updateAlert(ctx context.Context, tx pgx.Tx, a accordwatch.Alert) error {
 	raw, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode alert %s: %w", a.ID, err)
 	}
-	tag, err := tx.Exec(ctx, "UPDATE alerts SET created_ns = $2, open = $3, doc = $4 WHERE id = $1", a.ID, nanos(a.Created), isOpen(a), raw)
+	// Recording an outcome ends a delivery's claim (DrainLocks.Claim).
+	tag, err := tx.Exec(ctx, "UPDATE alerts SET created_ns = $2, open = $3, doc = $4, claim_owner = NULL, claim_until_ns = 0 WHERE id = $1",
+		a.ID, nanos(a.Created), isOpen(a), raw)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
@@ -23,17 +24,27 @@ type Options struct {
 	Timeout time.Duration
 	// MaxConns bounds the connection pool; default pgxpool's (at least 4).
 	MaxConns int32
+	// AlertClaim is how long a replica reserves an alert it is about to
+	// post (see DrainLocks.Claim): longer than a post and its record take,
+	// and how long a dead replica's post in flight waits before another
+	// replica retries it. Default 2m.
+	AlertClaim time.Duration
 }
 
 // Store is safe for concurrent use, within a process and across processes
 // sharing the database.
 type Store struct {
-	pool    *pgxpool.Pool
-	timeout time.Duration
+	pool       *pgxpool.Pool
+	timeout    time.Duration
+	alertClaim time.Duration
 	// life is the store's own lifetime: Close cancels it, which ends
 	// every operation still running.
 	life context.Context
 	stop context.CancelFunc
+	// drain is the process's outbox locks, made on first use (DrainLocks)
+	// and freed by Close.
+	drainOnce sync.Once
+	drain     *DrainLocks
 }
 
 // Open connects to the database at url, applies pending migrations and
@@ -41,6 +52,9 @@ type Store struct {
 func Open(ctx context.Context, url accordwatch.Secret, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
+	}
+	if opts.AlertClaim <= 0 {
+		opts.AlertClaim = 2 * time.Minute
 	}
 	pool, err := connectPool(ctx, url, opts.MaxConns)
 	if err != nil {
@@ -56,7 +70,7 @@ func Open(ctx context.Context, url accordwatch.Secret, opts Options) (*Store, er
 		return nil, redact(url, fmt.Errorf("pgstore: open: %w", err))
 	}
 	life, stop := context.WithCancel(context.Background())
-	return &Store{pool: pool, timeout: opts.Timeout, life: life, stop: stop}, nil
+	return &Store{pool: pool, timeout: opts.Timeout, alertClaim: opts.AlertClaim, life: life, stop: stop}, nil
 }
 
 // Migrate applies pending migrations, as Open does, and returns how many.
@@ -148,6 +162,10 @@ func password(raw string) string {
 
 // Close ends running operations and closes the pool.
 func (s *Store) Close() error {
+	s.drainOnce.Do(func() {}) // orders the read below after DrainLocks
+	if s.drain != nil {
+		s.drain.Close()
+	}
 	s.stop()
 	s.pool.Close()
 	return nil
@@ -244,6 +262,13 @@ func putItems(ctx context.Context, tx pgx.Tx, items []accordwatch.Item) error {
 			return errors.New("item without ID")
 		}
 		ids[i] = it.ID
+	}
+	// Change numbers are taken by one transaction at a time, the lock held
+	// until it commits, so they become visible in order: an indexer that
+	// has read up to n never later finds a smaller number committed (see
+	// ChangesSince). Commits of items are serialised across replicas.
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", itemChangesLock); err != nil {
+		return err
 	}
 	// Lock the rows being replaced, so two writers cannot both keep a
 	// stale first-fetched time.

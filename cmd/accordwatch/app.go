@@ -149,7 +149,7 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		Rules: cfg.RuleList(), Concurrency: cfg.Fetch.Concurrency, MaxRetryWait: cfg.Alerting.MaxRetryWait.Duration,
 		PerHost: cfg.Polling.PerHost, DefaultSchedule: cfg.DefaultSchedule, MinInterval: cfg.Polling.MinInterval.Duration, MaxInterval: cfg.Polling.MaxInterval.Duration,
 		MaxBackoff: cfg.Polling.MaxBackoff.Duration, UnhealthyAfter: cfg.Polling.UnhealthyAfter.Duration,
-		Ops: a.notifier, Metrics: a.metrics,
+		Ops: a.notifier, Metrics: a.metrics, Channels: outboxLocks(st),
 		Articles: fetcher, ArticleThreshold: cfg.Fetch.ArticleThreshold, ArticleWait: cfg.Fetch.ArticleWait.Duration,
 		Incidents:      incident.New(incident.Options{Window: cfg.Alerting.IncidentWindow.Duration, Threshold: cfg.Alerting.Similarity}),
 		IncidentWindow: cfg.Alerting.IncidentWindow.Duration,
@@ -189,11 +189,17 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 		return nil
 	}
 	a.log.Warn("index missing or corrupt; rebuilding it from the store", "items", stored)
-	done, err := reindex(ctx, a.store, a.index, nil)
+	pos, shared := a.lastChange(ctx)
+	done, err := reindex(ctx, a.store, a.index, func(n int) {
+		a.log.Info("rebuilding index", "items", n, "of", stored)
+	})
 	if err != nil {
 		return fmt.Errorf("rebuild index: %w", err)
 	}
 	a.log.Info("index rebuilt", "items", done)
+	if shared {
+		a.saveIndexPos(pos)
+	}
 	return nil
 }
 

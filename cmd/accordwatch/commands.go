@@ -108,6 +108,9 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := shareFeeds(sched, a.store, cfg); err != nil {
+				return err
+			}
 			digestSpec, runDigest, err := digestJob(a, cfg, log)
 			if err != nil {
 				return err
@@ -119,6 +122,11 @@ func serveCmd(e *env) *cobra.Command {
 				return err
 			}
 			sd.sched = sched
+			follow, err := followDatabase(jobs, a, sched, log)
+			if err != nil {
+				return err
+			}
+			sd.tasks = append(sd.tasks, follow...)
 			// Catch-up: a digest missed while the daemon was down goes out once now.
 			sd.tasks = append(sd.tasks, goTask("catch-up digest", func() { runDigest(jobs) }))
 			if cfg.Slack.AppToken.IsSet() {

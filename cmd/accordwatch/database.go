@@ -64,7 +64,9 @@ func openDatabase(ctx context.Context, dbURL accordwatch.Secret) (*pgstore.Store
 // set, else the bbolt file under data_dir, whose lock names its holder.
 func openStore(ctx context.Context, cfg *config.Config, dbURL accordwatch.Secret) (appStore, error) {
 	if dbURL.IsSet() {
-		return openDatabase(ctx, dbURL)
+		// An alert a dead replica was posting waits two lease periods
+		// before another replica posts it (see pgstore.DrainLocks.Claim).
+		return pgstore.Open(ctx, dbURL, pgstore.Options{AlertClaim: 2 * cfg.Polling.LeasePeriod.Duration})
 	}
 	st, err := store.Open(filepath.Join(cfg.DataDir, storeFile), store.Options{Timeout: 2 * time.Second})
 	if err != nil {

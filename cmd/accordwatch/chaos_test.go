@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accordwatch/accordwatch/internal/pgtest"
+)
+
+// chaosFeeds and chaosStories size the chaos test: a few dozen feeds of
+// one story each (Slack is paced at one message a second per channel,
+// so each story costs a second of the test).
+const chaosFeeds, chaosStories = 30, 1
+
+var chaosPlaces = []string{"Volcano observatory", "Glacier survey", "Orchard cooperative", "Lighthouse registry", "Bakery chain",
+	"Harbour pilots", "Tram depot", "Beekeepers guild", "Ferry operator", "Quarry consortium", "Planetarium", "Textile mill",
+	"Ski resort", "Dairy collective", "Opera house"}
+
+var chaosEvents = []string{"network defaced", "leaks passwords", "hit by wiper", "exposes records", "payment skimmer found",
+	"scheduling outage", "ransom note received", "mail server hijacked"}
+
+// chaosTitle is story s of feed f: place and event differ between any
+// two stories, so each is its own incident.
+func chaosTitle(f, s int) string {
+	i := f*chaosStories + s
+	return fmt.Sprintf("%s %s, case %c%c", chaosPlaces[i%len(chaosPlaces)], chaosEvents[(i/len(chaosPlaces))%len(chaosEvents)], 'A'+i/26, 'a'+i%26)
+}
+
+// chaosSlack records chat.postMessage and answers each after a moment, so
+// posts are in flight when a replica dies.
+type chaosSlack struct {
+	*httptest.Server
+	mu    sync.Mutex
+	posts []url.Values
+}
+
+func newChaosSlack(t *testing.T) *chaosSlack {
+	f := &chaosSlack{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := strings.TrimPrefix(r.URL.Path, "/api/")
+		if method != "chat.postMessage" && method != "chat.update" {
+			http.NotFound(w, r)
+			return
+		}
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		ts := r.PostForm.Get("ts")
+		if method == "chat.postMessage" {
+			f.mu.Lock()
+			f.posts = append(f.posts, r.PostForm)
+			ts = fmt.Sprintf("1764000000.%06d", len(f.posts))
+			f.mu.Unlock()
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"ok":true,"channel":"C0CHAOS","ts":%q}`, ts)
+	}))
+	t.Cleanup(f.Server.Close)
+	return f
+}
+
+// tally counts the messages (top level or in a thread) naming each story.
+func (f *chaosSlack) tally() (perStory map[string]int, posts int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	perStory = map[string]int{}
+	for _, p := range f.posts {
+		body := p.Get("text") + p.Get("blocks")
+		for fi := range chaosFeeds {
+			for s := range chaosStories {
+				if title := chaosTitle(fi, s); strings.Contains(body, title) {
+					perStory[title]++
+				}
+			}
+		}
+	}
+	return perStory, len(f.posts)
+}
+
+// TestChaosThreeReplicasOneKilled runs three serve processes on one
+// database over a few dozen feeds of one host (the per-host cap of 2,
+// shared by all three, makes the round last), kills one with SIGKILL in
+// the middle of the round and lets the other two finish: every story
+// reaches Slack, at most one of them twice (a post in flight at the
+// kill), and both survivors find every story in their own index.
+func TestChaosThreeReplicasOneKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three serve processes")
+	}
+	dbURL := pgtest.Database(t)
+	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var fi int
+		if _, err := fmt.Sscanf(r.URL.Path, "/f/%d.rss", &fi); err != nil || fi < 0 || fi >= chaosFeeds {
+			http.NotFound(w, r)
+			return
+		}
+		// A slow publisher on one host (two fetches at once across the
+		// replicas): the round lasts about 12 s and outlives the kill.
+		select {
+		case <-time.After(800 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Chaos %d</title><link>https://chaos.example/%d</link><description>d</description>`, fi, fi)
+		for s := range chaosStories {
+			fmt.Fprintf(&b, `<item><title>%s</title><link>https://chaos.example/%d/%d</link><guid isPermaLink="false">chaos-%d-%d</guid><pubDate>%s</pubDate><description>Zebracorn report %d.</description></item>`,
+				chaosTitle(fi, s), fi, s, fi, s, time.Now().UTC().Add(-time.Duration(s+1)*time.Minute).Format(time.RFC1123Z), fi*chaosStories+s)
+		}
+		b.WriteString(`</channel></rss>`)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, b.String())
+	}))
+	t.Cleanup(feedSrv.Close)
+	slack := newChaosSlack(t)
+	env := []string{envDatabaseURL + "=" + dbURL, "SLACK_BOT_TOKEN=xoxb-chaos-token", "SLACK_API_URL=" + slack.URL + "/api/", "SLACK_CHANNEL=#chaos"}
+
+	var feedList strings.Builder
+	for fi := range chaosFeeds {
+		fmt.Fprintf(&feedList, "  - name: Chaos %d\n    url: %s/f/%d.rss\n", fi, feedSrv.URL, fi)
+	}
+	var cfgs []string
+	var procs []*serveProc
+	for range 3 {
+		dir := t.TempDir()
+		cfg := writeConfig(t, dir, fmt.Sprintf(`data_dir: data
+fetch:
+  allow_private_networks: true # the test's feeds are on loopback
+listen: 127.0.0.1:0
+timezone: UTC
+polling:
+  lease_period: 2s
+feeds:
+%srules:
+  - name: zebracorn
+    query: zebracorn
+`, feedList.String()))
+		cfgs = append(cfgs, cfg)
+		procs = append(procs, startServe(t, cfg, env))
+	}
+	total := chaosFeeds * chaosStories
+	waitFor(t, procs[0], 60*time.Second, "the round to be well under way", func() bool {
+		_, posts := slack.tally()
+		return posts >= 5
+	})
+	procs[0].kill()
+	_, atKill := slack.tally()
+	killed := time.Now()
+	t.Logf("killed replica 0 after %d of %d stories were posted", atKill, total)
+
+	survivor := procs[1]
+	waitFor(t, survivor, 90*time.Second, "every story in Slack", func() bool {
+		per, _ := slack.tally()
+		return len(per) == total
+	})
+	t.Logf("every story in Slack %s after the kill", time.Since(killed).Round(time.Millisecond))
+	time.Sleep(1500 * time.Millisecond) // room for a late duplicate
+	per, posts := slack.tally()
+	dups := posts - len(per)
+	for title, n := range per {
+		if n > 1 {
+			t.Logf("posted %d times: %s", n, title)
+		}
+	}
+	if dups > 1 {
+		t.Errorf("got %d duplicate messages, want at most 1 (a post in flight at the kill)", dups)
+	}
+	for i, cfg := range cfgs[1:] {
+		waitFor(t, procs[i+1], 30*time.Second, fmt.Sprintf("survivor %d to find every story", i+1), func() bool {
+			return searchJSON(t, nil, "--config", cfg, "zebracorn").Total == uint64(total)
+		})
+	}
+	t.Logf("both survivors find every story %s after the kill", time.Since(killed).Round(time.Millisecond))
+	for i, p := range procs {
+		t.Logf("replica %d polled %d feeds", i, strings.Count(p.stderr.String(), `msg="feed polled"`))
+	}
+	for i, p := range procs {
+		if log := p.stderr.String(); strings.Contains(log, "xoxb-chaos-token") || strings.Contains(log, dbURL) {
+			t.Errorf("replica %d logged a secret", i)
+		}
+	}
+}
