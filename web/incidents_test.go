@@ -14,10 +14,11 @@ import (
 	"github.com/accordwatch/accordwatch/store"
 )
 
-// TestIncidentsAPI serves incidents from a real bbolt store: the list,
-// one merged incident with its reports and merge records, an item's
-// implicit one-report incident, an unknown ID, and the bearer token.
-func TestIncidentsAPI(t *testing.T) {
+// incidentFixture is a real bbolt store holding one incident of two
+// reports (a1 first, b1 joined with the merge reason why) and a lone
+// item c1.
+func incidentFixture(t *testing.T, why string) *store.Store {
+	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -30,11 +31,19 @@ func TestIncidentsAPI(t *testing.T) {
 		{ID: "c1", FeedName: "Outlet C", Title: "Unrelated story", Published: t0, Fetched: t0},
 	}
 	inc := accordwatch.Incident{ID: "a1", Title: items[0].Title, FirstSeen: t0, LastSeen: t0.Add(time.Hour), ItemIDs: []string{"a1", "b1"}, Sources: 2,
-		Merges: []accordwatch.IncidentMerge{{ItemID: "b1", Score: 0.4, Threshold: 0.19, Specifics: 2, Reason: "score 0.400"}}}
+		Merges: []accordwatch.IncidentMerge{{ItemID: "b1", Score: 0.4, Threshold: 0.19, Specifics: 2, Reason: why}}}
 	members := []store.Member{{ItemID: "b1", IncidentID: "a1"}}
 	if _, err := st.CommitBatch(store.Batch{Items: items, Incidents: []accordwatch.Incident{inc}, Members: members}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestIncidentsAPI serves incidents from a real bbolt store: the list,
+// one merged incident with its reports and merge records, an item's
+// implicit one-report incident, an unknown ID, and the bearer token.
+func TestIncidentsAPI(t *testing.T) {
+	st := incidentFixture(t, "score 0.400")
 	srv := httptest.NewServer(IncidentsHandler(st, "s3cret"))
 	t.Cleanup(srv.Close)
 	get := func(path, token string, out any) int {
@@ -97,22 +106,7 @@ func TestIncidentsAPI(t *testing.T) {
 // bbolt store: a later report says why it joined and links the first, the
 // first says it came first, and a lone item has no incident block.
 func TestItemPageIncident(t *testing.T) {
-	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	items := []accordwatch.Item{
-		{ID: "a1", FeedName: "Outlet A", Title: "Port operator confirms ransomware attack", Published: t0, Fetched: t0},
-		{ID: "b1", FeedName: "Outlet B", Title: "Ransomware stops port operator's cranes", Published: t0.Add(time.Hour), Fetched: t0.Add(time.Hour)},
-		{ID: "c1", FeedName: "Outlet C", Title: "Unrelated story", Published: t0, Fetched: t0},
-	}
-	inc := accordwatch.Incident{ID: "a1", Title: items[0].Title, FirstSeen: t0, LastSeen: t0.Add(time.Hour), ItemIDs: []string{"a1", "b1"}, Sources: 2,
-		Merges: []accordwatch.IncidentMerge{{ItemID: "b1", Score: 0.4, Threshold: 0.19, Specifics: 2, Reason: "score 0.400 = cosine 0.300 + 0.1 <ransomware>"}}}
-	if _, err := st.CommitBatch(store.Batch{Items: items, Incidents: []accordwatch.Incident{inc}, Members: []store.Member{{ItemID: "b1", IncidentID: "a1"}}}); err != nil {
-		t.Fatal(err)
-	}
+	st := incidentFixture(t, "score 0.400 = cosine 0.300 + 0.1 <ransomware>")
 	srv := httptest.NewServer(Handler(Options{Searcher: &fixedSearcher{}, Items: st, Incidents: st}))
 	t.Cleanup(srv.Close)
 	page := func(path string) string {
