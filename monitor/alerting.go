@@ -140,6 +140,9 @@ func (s *atomicSet) list() []string {
 // waiting for a summary and when each channel last got one.
 func (p *Pipeline) restore() error {
 	now := p.o.Now().UTC()
+	if err := p.startSync(); err != nil {
+		return err
+	}
 	if c := p.o.Incidents; c != nil {
 		if err := p.rebuildIncidents(c, now.Add(-p.o.IncidentWindow)); err != nil {
 			return fmt.Errorf("rebuild incidents: %w", err)

@@ -93,6 +93,9 @@ type dispatcher struct {
 	w       *writer
 	// lease, when set, shares the feeds with other replicas (lease.go).
 	lease *leasing
+	// skip reports an entry run leaves without polling it (a one-off
+	// pass's feed that a replica polls); set by run.
+	skip func(*entry, FeedReport)
 }
 
 func newDispatcher(p *Pipeline, onAlerts func()) *dispatcher {
@@ -110,6 +113,11 @@ func newDispatcher(p *Pipeline, onAlerts func()) *dispatcher {
 func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*entry, reschedule bool, onDone func(*entry, FeedReport)) {
 	for _, e := range entries {
 		heap.Push(&d.queue, e)
+	}
+	d.skip = func(e *entry, rep FeedReport) {
+		if onDone != nil {
+			onDone(e, rep)
+		}
 	}
 	writerDone := make(chan struct{})
 	go func() {

@@ -20,10 +20,14 @@
 // (on new alerts, at start, when a deferred alert is due, and every 30 s)
 // and the periodic jobs on robfig/cron.
 //
-// Replicas sharing one database (PostgreSQL) use three small interfaces,
+// Replicas sharing one database (PostgreSQL) use small interfaces,
 // all unset on bbolt: a FeedLeaser (lease.go) lets a dispatcher poll only
 // the feeds whose lease it holds, renewed while polling and released with
 // the next check; ChannelLocks (outboxshare.go) gives each outbox
 // destination one drainer; an IndexTail (indextail.go) follows the
-// store's item change sequence into the local index.
+// store's item change sequence into the local index. IncidentSync
+// (incidentsync.go) makes each commit's incident decisions under one
+// database-wide lock, after the clusterer has learned what the other
+// replicas committed, and AlertHistory lets the rate caps count their
+// alerts too.
 package monitor

@@ -158,6 +158,17 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 		}
 		now := p.o.Now().UTC()
 		log := p.o.Logger.With(append([]any{"rule", a.Rule, "item_id", a.ItemID, "alert_id", a.ID, "kind", kindOf(a)}, channelAttrs(d)...)...)
+		another, err := p.laterReport(a, d.Aliases)
+		if err != nil {
+			return rep, err
+		}
+		if another {
+			// Queued by a replica that did not know this spelling of the
+			// channel yet: the channel already has the incident's message,
+			// about another report, so this report goes in its thread.
+			a.Kind = accordwatch.KindFollowup
+			log.Info("incident message already queued under another spelling of the channel; posting this report in its thread")
+		}
 		sent, pending, err := p.twins(a, d.Aliases)
 		if err != nil {
 			return rep, err
@@ -333,6 +344,9 @@ func (p *Pipeline) twins(a accordwatch.Alert, aliases []string) (sent *accordwat
 		}
 		switch {
 		case !ok || isMerged(t):
+		case p.o.IncidentSync != nil && isIncidentKind(a.Kind) && t.ItemID != a.ItemID:
+			// About another report: not the same message (see
+			// laterReport).
 		case t.Status == accordwatch.AlertSent:
 			if sent == nil {
 				sent = &t
@@ -342,6 +356,44 @@ func (p *Pipeline) twins(a accordwatch.Alert, aliases []string) (sent *accordwat
 		}
 	}
 	return sent, pending, nil
+}
+
+// laterReport reports whether a is an incident message about a report of
+// an incident whose message for the channel, about another report, was
+// queued first under another of its spellings (aliases). Replicas that
+// share a database decide incidents together but learn a channel's ID
+// each from their own posts, so one may key the incident's message by
+// the ID and another a later report's by the name; merging the two as
+// twins would leave the later report untold. Which came first is decided
+// by creation time, then ID, so two such messages never both wait for
+// the other. A process deciding alone (no IncidentSync) keeps merging
+// them as before.
+func (p *Pipeline) laterReport(a accordwatch.Alert, aliases []string) (bool, error) {
+	if p.o.IncidentSync == nil || a.IncidentID == "" || !isIncidentKind(a.Kind) {
+		return false, nil
+	}
+	for _, ch := range aliases {
+		id := AlertID(ch, a.IncidentID)
+		if ch == a.Channel || id == a.ID {
+			continue
+		}
+		t, ok, err := p.o.Store.Alert(id)
+		if err != nil {
+			return false, err
+		}
+		if !ok || isMerged(t) || t.ItemID == a.ItemID || !isIncidentKind(t.Kind) {
+			continue
+		}
+		switch t.Status {
+		case accordwatch.AlertSent:
+			return true, nil
+		case accordwatch.AlertPending, accordwatch.AlertOverflow:
+			if t.Created.Before(a.Created) || t.Created.Equal(a.Created) && t.ID < a.ID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
 }
 
 // mergeInto marks a sent as merged into its twin instead of posting it.

@@ -46,6 +46,9 @@ type leasing struct {
 	held map[string]bool
 	// bg counts renewals and releases in flight.
 	bg sync.WaitGroup
+	// once marks a one-off pass (RunOnceShared): a feed it cannot lease
+	// soon is skipped rather than waited for.
+	once bool
 }
 
 // ShareFeeds makes the scheduler poll only the feeds whose lease it gets
@@ -93,6 +96,12 @@ func (d *dispatcher) claim(ctx context.Context, picked []*entry) []*entry {
 		next := retry[e.feed.URL]
 		if !next.After(now) {
 			next = now.Add(d.lease.period / 10)
+		}
+		if d.lease.once && next.After(now.Add(d.lease.period/10)) {
+			// Polled by a replica recently, or being polled: a one-off
+			// pass leaves it to them rather than waiting.
+			d.skip(e, FeedReport{Feed: e.feed, Shared: true, NextCheckAt: next})
+			continue
 		}
 		e.next = next
 		heap.Push(&d.queue, e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -290,4 +291,58 @@ func TestLongPollKeepsItsLeaseByRenewing(t *testing.T) {
 	<-polled
 	close(stop)
 	<-done
+}
+
+// TestRunOnceSharedLeavesReplicasFeeds: a one-off pass beside a replica
+// polls only the feeds it can lease — not one the replica is polling,
+// nor one it polled recently — and releases what it polled with its next
+// check, so a second pass leaves that one too.
+func TestRunOnceSharedLeavesReplicasFeeds(t *testing.T) {
+	dbURL := accordwatch.Secret(pgtest.Database(t))
+	f := newSharedFetcher()
+	a := newReplica(t, dbURL, "a", f.as("a"), pgstore.LeaseOptions{})
+	b := newReplica(t, dbURL, "b", f.as("b"), pgstore.LeaseOptions{})
+	busy, recent, free := "https://busy.example/feed", "https://recent.example/feed", "https://free.example/feed"
+	list := []accordwatch.Feed{{URL: busy}, {URL: recent}, {URL: free}}
+	now := time.Now()
+	claimed, _, err := a.lease.Claim(t.Context(), map[string]string{busy: "busy.example", recent: "recent.example"}, 2, now)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("A's claim: %v, %v; want both feeds", claimed, err)
+	}
+	if err := a.lease.Release(t.Context(), recent, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	passes := []struct {
+		name   string
+		before func()
+		polled []string
+	}{
+		{name: "busy and recent are A's", polled: []string{free}},
+		{name: "A finished busy; free was just polled", before: func() {
+			if err := a.lease.Release(t.Context(), busy, now); err != nil {
+				t.Fatal(err)
+			}
+		}, polled: []string{busy}},
+	}
+	for _, ps := range passes {
+		if ps.before != nil {
+			ps.before()
+		}
+		rep, err := b.p.RunOnceShared(t.Context(), list, b.lease, time.Minute)
+		if err != nil {
+			t.Fatalf("%s: %v", ps.name, err)
+		}
+		for _, fr := range rep.Feeds {
+			want := slices.Contains(ps.polled, fr.Feed.URL)
+			if fr.Err != nil || fr.Shared == want {
+				t.Errorf("%s: %s: shared %v, err %v; want polled %v", ps.name, fr.Feed.URL, fr.Shared, fr.Err, want)
+			}
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := map[string]int{free: 1, busy: 1}
+	if fmt.Sprint(f.fetches) != fmt.Sprint(want) {
+		t.Errorf("got fetches %v, want %v", f.fetches, want)
+	}
 }

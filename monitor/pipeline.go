@@ -148,6 +148,14 @@ type Options struct {
 	// default incident.DefaultWindow.
 	Incidents      *incident.Clusterer
 	IncidentWindow time.Duration
+	// IncidentSync, when set, shares incident decisions with the other
+	// replicas of one database (see IncidentSync). Nil: this process
+	// decides alone.
+	IncidentSync IncidentSync
+	// CapHistory, with IncidentSync, counts the rules' rate caps over
+	// every replica's alerts (see AlertHistory). Nil: over this
+	// process's own.
+	CapHistory AlertHistory
 	// SummaryEvery is the least time between two summaries of rate-capped
 	// alerts on one channel; default 5m.
 	SummaryEvery time.Duration
@@ -195,6 +203,9 @@ type Pipeline struct {
 	// last hour was enqueued.
 	capLog    map[string][]time.Time
 	lastPrune time.Time
+	// syncPos is the last item change the clusterer learned from the
+	// database (IncidentSync).
+	syncPos int64
 	// overflow marks channels with alerts held back by a rate cap, so a
 	// drain scans the outbox for a summary only when there is one to make.
 	overflow atomicSet
@@ -302,6 +313,10 @@ type FeedReport struct {
 	MovedTo string
 	// Err is why the feed failed; other feeds are unaffected.
 	Err error
+	// Shared is set when a one-off pass left the feed to the replicas it
+	// shares feeds with (see RunOnceShared); nothing else is set but
+	// NextCheckAt.
+	Shared bool
 }
 
 // attempt carries one poll of one feed through the pipeline's stages:
@@ -512,6 +527,14 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 		}
 		return 0, err
 	}
+	// Under the shared lock (when replicas share a database) from
+	// before the assignment until after the commit: what the next
+	// replica to take it reads includes this commit.
+	unlock, err := p.lockIncidents(ctx)
+	if err != nil {
+		return 0, &storageError{what: "store", err: err}
+	}
+	defer unlock()
 	now := p.o.Now().UTC()
 	p.pruneIncidents(now)
 	inc, err := p.assignIncidents(items, changed)
@@ -757,6 +780,25 @@ type PassReport struct {
 // outbox was drained of what earlier commits queued. Those feeds' states
 // were not advanced, so the next pass fetches their items again.
 func (p *Pipeline) RunOnce(ctx context.Context, list []accordwatch.Feed) (PassReport, error) {
+	return p.runOnce(ctx, list, nil)
+}
+
+// RunOnceShared is RunOnce for a process sharing the feeds with replicas
+// through l (see Scheduler.ShareFeeds): it polls each feed only while it
+// holds its lease, renewed every third of period, and releases it with
+// the feed's next check, so it never polls a feed a replica is polling
+// and the per-host cap holds across them. A feed it cannot lease soon —
+// a replica polled it recently (it is not due by the shared record), or
+// holds its lease for more than a tenth of period yet — is not polled:
+// its report says Shared, with when the feed is next due.
+func (p *Pipeline) RunOnceShared(ctx context.Context, list []accordwatch.Feed, l FeedLeaser, period time.Duration) (PassReport, error) {
+	if l == nil || period <= 0 {
+		return PassReport{}, errors.New("monitor: sharing feeds needs a leaser and a lease period")
+	}
+	return p.runOnce(ctx, list, &leasing{l: l, period: period, held: map[string]bool{}, once: true})
+}
+
+func (p *Pipeline) runOnce(ctx context.Context, list []accordwatch.Feed, lease *leasing) (PassReport, error) {
 	var rep PassReport
 	var entries []*entry
 	for _, f := range list {
@@ -772,6 +814,7 @@ func (p *Pipeline) RunOnce(ctx context.Context, list []accordwatch.Feed) (PassRe
 	rep.Feeds = make([]FeedReport, len(entries))
 	got := make([]bool, len(entries))
 	d := newDispatcher(p, nil)
+	d.lease = lease
 	d.run(ctx, nil, entries, false, func(e *entry, r FeedReport) {
 		rep.Feeds[e.seq], got[e.seq] = r, true
 	})

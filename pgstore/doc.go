@@ -29,6 +29,12 @@
 //     visible in order and a reader resuming from the last number it saw
 //     misses nothing. Triggers NOTIFY accordwatch_items and
 //     accordwatch_alerts; Listen wakes indexers and drains.
+//   - Incident decisions (incidentlock.go): a session advisory lock on a
+//     pooled connection, held by one replica from before it assigns a
+//     commit's incidents until after the commit. Under it the replica
+//     reads the item changes since its last look, each with its incident
+//     (IncidentChangesSince), and the last hour of the outbox for the
+//     rate caps (AlertsSince).
 //
 // The database URL may hold a password: it is an accordwatch.Secret, never
 // logged, and removed from every error this package returns.

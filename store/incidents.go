@@ -45,6 +45,13 @@ type Member struct {
 	Signature json.RawMessage `json:"signature,omitempty"`
 }
 
+// ItemIncident is an item with the incident it is in: the one it joined,
+// or the one named after it.
+type ItemIncident struct {
+	Item       accordwatch.Item
+	IncidentID string
+}
+
 // Singleton is an item that started its own incident (incident ID = item
 // ID) at Time, the item's time.
 type Singleton struct {

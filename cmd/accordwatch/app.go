@@ -153,6 +153,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		Articles: fetcher, ArticleThreshold: cfg.Fetch.ArticleThreshold, ArticleWait: cfg.Fetch.ArticleWait.Duration,
 		Incidents:      incident.New(incident.Options{Window: cfg.Alerting.IncidentWindow.Duration, Threshold: cfg.Alerting.Similarity}),
 		IncidentWindow: cfg.Alerting.IncidentWindow.Duration,
+		IncidentSync:   incidentSync(st),
+		CapHistory:     capHistory(st),
 		Logger:         log.With("component", "monitor"),
 	})
 	if err != nil {

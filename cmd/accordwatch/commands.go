@@ -201,7 +201,7 @@ func runCmd(e *env) *cobra.Command {
 			if len(list) == 0 {
 				return errors.New("no feeds to poll: add some to config.yaml, import an OPML file (feeds import) or use --feeds PATH")
 			}
-			rep, err := a.pipeline.RunOnce(cmd.Context(), list)
+			rep, err := runPass(cmd.Context(), a, cfg, list)
 			printPass(e, rep)
 			if err != nil {
 				return fmt.Errorf("run: %w", err)
@@ -235,6 +235,8 @@ func printPass(e *env, rep monitor.PassReport) {
 			status = "FAILED: " + f.Err.Error()
 		case f.NotModified:
 			status = "not modified"
+		case f.Shared:
+			status = "skipped: leased or not due"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\n", truncate(name, 48), status, f.Fetched, f.New, f.Changed, f.Alerts)
 		items += f.Fetched

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/config"
 	"github.com/accordwatch/accordwatch/monitor"
 	"github.com/accordwatch/accordwatch/pgstore"
@@ -40,11 +41,41 @@ func shareFeeds(sched *monitor.Scheduler, st appStore, cfg *config.Config) error
 	if !ok {
 		return nil
 	}
-	l, err := pg.Leases(pgstore.LeaseOptions{Owner: replicaName(), PerHost: cfg.Polling.PerHost, Period: cfg.Polling.LeasePeriod.Duration})
+	l, err := feedLeases(pg, cfg)
 	if err != nil {
 		return err
 	}
 	return sched.ShareFeeds(l, l.Period())
+}
+
+// feedLeases is this process's lease handle, under a name of its own.
+func feedLeases(pg *pgstore.Store, cfg *config.Config) (*pgstore.Leases, error) {
+	return pg.Leases(pgstore.LeaseOptions{Owner: replicaName(), PerHost: cfg.Polling.PerHost, Period: cfg.Polling.LeasePeriod.Duration})
+}
+
+// runPass is run --once's pass. On PostgreSQL it leases each feed as
+// serve does, so a pass run beside serve replicas never polls a feed one
+// of them is polling or has just polled, and the per-host cap holds
+// across all of them.
+func runPass(ctx context.Context, a *app, cfg *config.Config, list []accordwatch.Feed) (monitor.PassReport, error) {
+	pg, ok := a.store.(*pgstore.Store)
+	if !ok {
+		return a.pipeline.RunOnce(ctx, list)
+	}
+	l, err := feedLeases(pg, cfg)
+	if err != nil {
+		return monitor.PassReport{}, err
+	}
+	return a.pipeline.RunOnceShared(ctx, list, l, l.Period())
+}
+
+// incidentSync is how replicas sharing a PostgreSQL database decide
+// incidents together; nil on bbolt, where this process decides alone.
+func incidentSync(st appStore) monitor.IncidentSync {
+	if pg, ok := st.(*pgstore.Store); ok {
+		return pg
+	}
+	return nil
 }
 
 // outboxLocks is how replicas sharing a PostgreSQL outbox split its
@@ -152,6 +183,15 @@ func writeIndexPos(dataDir string, n int64) error {
 	if err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("save index position: %w", err)
+	}
+	return nil
+}
+
+// capHistory lets the rules' rate caps count every replica's alerts;
+// nil on bbolt, where this process's are all there are.
+func capHistory(st appStore) monitor.AlertHistory {
+	if pg, ok := st.(*pgstore.Store); ok {
+		return pg
 	}
 	return nil
 }
