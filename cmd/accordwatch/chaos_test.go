@@ -25,8 +25,10 @@ var chaosPlaces = []string{"Volcano observatory", "Glacier survey", "Orchard coo
 var chaosEvents = []string{"network defaced", "leaks passwords", "hit by wiper", "exposes records", "payment skimmer found",
 	"scheduling outage", "ransom note received", "mail server hijacked"}
 
-// chaosTitle is story s of feed f: place and event differ between any
-// two stories, so each is its own incident.
+// chaosTitle is story s of feed f: no two titles are the same, though
+// stories sharing a place may group into one incident; a story reaches
+// Slack as a message or as a reply in its incident's thread, and the
+// test counts either.
 func chaosTitle(f, s int) string {
 	i := f*chaosStories + s
 	return fmt.Sprintf("%s %s, case %c%c", chaosPlaces[i%len(chaosPlaces)], chaosEvents[(i/len(chaosPlaces))%len(chaosEvents)], 'A'+i/26, 'a'+i%26)
