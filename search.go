@@ -17,7 +17,19 @@ type SearchRequest struct {
 	// After is the opaque cursor of the previous page (SearchResult.Next)
 	// for deep paging; when set, From is ignored.
 	After string `json:"after,omitempty"`
+	// Facets selects the facets to count: "" or "all" counts every facet
+	// (the default), "none" counts none, and a comma-separated list of
+	// facet names ("state,actor,day") counts those. Counting facets reads
+	// the facet fields of every counted hit, so a caller that does not
+	// show them should say "none".
+	Facets string `json:"facets,omitempty"`
 }
+
+// Facet selections for SearchRequest.Facets.
+const (
+	FacetsAll  = "all"
+	FacetsNone = "none"
+)
 
 // SearchHit is one result, with enough stored fields to display it.
 type SearchHit struct {

@@ -110,10 +110,24 @@ func (c *compiler) and(clauses []node) (query.Query, bool) {
 
 // text compiles free text (title or text) or a title:/text: clause.
 func (c *compiler) text(n *textNode) (query.Query, bool) {
-	if len(c.analyzer.Analyze([]byte(n.value))) == 0 {
+	tokens := c.analyzer.Analyze([]byte(n.value))
+	if len(tokens) == 0 {
 		return nil, false
 	}
 	one := func(field string) query.Query {
+		if !n.phrase && len(tokens) == 1 {
+			// One word is a term query on its analysed form, not a match
+			// query: bleve compiles a one-word match into a conjunction of
+			// one, which hides the term from the searcher optimisations
+			// that answer unscored searches (counting, newest first) by
+			// OR-ing and AND-ing posting bitmaps.
+			tq := query.NewTermQuery(string(tokens[0].Term))
+			tq.SetField(field)
+			if field == "title" && n.field == "" {
+				tq.SetBoost(titleBoost)
+			}
+			return tq
+		}
 		if n.phrase {
 			pq := query.NewMatchPhraseQuery(n.value)
 			pq.SetField(field)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -56,6 +57,11 @@ type cursor struct {
 	// From: for relevance, the offset of the next page (relevance is
 	// merged across all partitions, where an offset is as cheap as a key).
 	From int `json:"f,omitempty"`
+	// Total and AtLeast carry the first page's count, so that a later
+	// page that asks for no facets need not count again. Zero in cursors
+	// made before they existed: those pages count.
+	Total   uint64 `json:"t,omitempty"`
+	AtLeast bool   `json:"l,omitempty"`
 }
 
 func (c cursor) encode() string {
@@ -101,7 +107,15 @@ func decodeCursor(s, sortBy string) (*cursor, error) {
 // Facets count the hits of the months the walk counted before it reached
 // 10,000 hits: all hits of most queries, the most recent months' for one
 // that matches much of the index. "day" counts hits per day (days with
-// hits only, in date order), its newest 92 days.
+// hits only, in date order), its newest 92 days. req.Facets selects them
+// (all by default; an unknown name wraps ErrBadRequest): reading the
+// facet fields of every counted hit is most of a search's cost, so
+// callers that do not show facets ask for none.
+//
+// A newest-first cursor carries the first page's Total, so a later page
+// that asks for no facets counts nothing again and searches only the
+// cursor's month — within it, first the hour, then the day, the week
+// before the cursor — and the older months it needs to fill the page.
 func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
 	started := time.Now()
 	res := accordwatch.SearchResult{Query: req.Query}
@@ -125,6 +139,10 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 			return res, err
 		}
 	}
+	facets, err := facetSelection(req.Facets)
+	if err != nil {
+		return res, err
+	}
 	size := req.Size
 	if size <= 0 {
 		size = DefaultSize
@@ -139,25 +157,41 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 	if err != nil {
 		return res, err
 	}
-	goal := ix.countLimit
-	if sortBy == accordwatch.SortNewest && after == nil {
-		goal = max(goal, uint64(from+size+1))
-	}
-	// The first page's hits in the newest month come with that month's
-	// count and facets, in one search.
-	firstPage := 0
-	if sortBy == accordwatch.SortNewest && after == nil && from == 0 {
-		firstPage = size
-	}
-	w, err := ix.walk(ctx, parts, bq, goal, firstPage)
-	if err != nil {
-		return res, err
+	var w walked
+	switch {
+	case sortBy == accordwatch.SortNewest && after != nil && after.Total > 0 && len(facets) == 0:
+		// A later page that shows no facets: the cursor carries the
+		// first page's count, and nothing newer than the cursor's month
+		// is searched.
+		res.Total, res.TotalAtLeast = after.Total, after.AtLeast
+	case sortBy == accordwatch.SortRelevance && len(facets) == 0:
+		// Relevance counts exactly on its own; the walk would only count
+		// facets.
+	default:
+		goal := ix.countLimit
+		if sortBy == accordwatch.SortNewest && after == nil {
+			goal = max(goal, uint64(from+size+1))
+		}
+		// The first page's hits in the newest month come with that
+		// month's count and facets, in one search.
+		firstPage := 0
+		if sortBy == accordwatch.SortNewest && after == nil && from == 0 {
+			firstPage = size
+		}
+		if w, err = ix.walk(ctx, parts, bq, goal, firstPage, facets); err != nil {
+			return res, err
+		}
+		if sortBy == accordwatch.SortNewest {
+			res.Total, res.TotalAtLeast = w.total, !w.complete
+		}
 	}
 	var hits []*search.DocumentMatch
 	var next *cursor
 	if sortBy == accordwatch.SortNewest {
-		res.Total, res.TotalAtLeast = w.total, !w.complete
 		hits, next, err = ix.newest(ctx, parts, w, bq, size, from, after)
+		if next != nil {
+			next.Total, next.AtLeast = res.Total, res.TotalAtLeast
+		}
 	} else {
 		if after != nil {
 			from = after.From
@@ -196,16 +230,17 @@ type walked struct {
 
 // walk counts hits partition by partition, newest first, until goal hits
 // are counted, in waves of parallel searches (doubling while hits are
-// sparse). Partitions counted before countLimit hits also report facets.
+// sparse). Partitions counted before countLimit hits also report the
+// named facets.
 // With firstPage > 0 the newest partition's search also returns its
 // newest firstPage hits.
-func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, goal uint64, firstPage int) (walked, error) {
+func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
 	var w walked
 	_, all := bq.(*query.MatchAllQuery)
 	wave := max(2, runtime.GOMAXPROCS(0))
 	for i := 0; i < len(parts) && w.total < goal; {
 		batch := parts[i:min(i+wave, len(parts))]
-		withFacets := w.total < ix.countLimit
+		withFacets := len(facets) > 0 && w.total < ix.countLimit
 		outs := make([]*bleve.SearchResult, len(batch))
 		counts := make([]uint64, len(batch))
 		errs := make([]error, len(batch))
@@ -221,7 +256,7 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 				pageRequest(sr, firstPage)
 			}
 			if withFacets {
-				addFacets(sr)
+				addFacets(sr, facets)
 			}
 			outs[j], errs[j] = searchPart(ctx, batch[j], sr)
 			if errs[j] == nil {
@@ -250,14 +285,43 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 	return w, nil
 }
 
-// addFacets asks for the tag facets and the day facet (a month has at
-// most 31 days; hits outside the query's date range do not match, so
-// the day counts need no range of their own).
-func addFacets(sr *bleve.SearchRequest) {
-	for _, f := range facetFields() {
+// addFacets asks for the named facets: tag facets from the display_
+// fields, the day facet from "day" (a month has at most 31 days; hits
+// outside the query's date range do not match, so the day counts need
+// no range of their own).
+func addFacets(sr *bleve.SearchRequest, names []string) {
+	for _, f := range names {
+		if f == dayFacet {
+			sr.AddFacet(dayFacet, bleve.NewFacetRequest("day", 31))
+			continue
+		}
 		sr.AddFacet(f, bleve.NewFacetRequest("display_"+f, facetFetch))
 	}
-	sr.AddFacet(dayFacet, bleve.NewFacetRequest("day", 31))
+}
+
+// facetSelection parses SearchRequest.Facets into the names of the facets
+// to count; none is an empty list.
+func facetSelection(s string) ([]string, error) {
+	all := append(facetFields(), dayFacet)
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", accordwatch.FacetsAll:
+		return all, nil
+	case accordwatch.FacetsNone:
+		return nil, nil
+	}
+	var names []string
+	for name := range strings.SplitSeq(s, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" || slices.Contains(names, name) {
+			continue
+		}
+		if !slices.Contains(all, name) {
+			return nil, fmt.Errorf("%w: unknown facet %q (want %s, %s or a comma-separated list of %s)",
+				ErrBadRequest, name, accordwatch.FacetsAll, accordwatch.FacetsNone, strings.Join(all, ", "))
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }
 
 // pageRequest makes sr return size hits, newest first, with the stored
@@ -302,16 +366,18 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq qu
 			}
 		}
 		out := w.first
-		if i != 0 || out == nil {
+		var err error
+		switch {
+		case i == 0 && out != nil:
+		case after != nil && parts[i].name == after.Part:
+			out, err = seek(ctx, parts[i], bq, after.After, want-len(hits))
+		default:
 			sr := bleve.NewSearchRequestOptions(bq, 0, int(skip), false)
 			pageRequest(sr, want-len(hits))
-			if after != nil && parts[i].name == after.Part {
-				sr.SetSearchAfter(after.After)
-			}
-			var err error
-			if out, err = searchPart(ctx, parts[i], sr); err != nil {
-				return nil, nil, fmt.Errorf("search index %s: %w", ix.dir, err)
-			}
+			out, err = searchPart(ctx, parts[i], sr)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("search index %s: %w", ix.dir, err)
 		}
 		skip = 0
 		for _, h := range out.Hits {
@@ -329,6 +395,53 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq qu
 	}
 	last := hits[len(hits)-1]
 	return hits, &cursor{Sort: accordwatch.SortNewest, Part: last.Index, After: slices.Clone(last.DecodedSort)}, nil
+}
+
+// seekWindows returns the spans before a cursor that seek tries, in
+// turn, before it searches the rest of the cursor's month: an hour holds
+// a page of everything in a busy month (about 55 items at a million
+// items), a day or a week the page of a narrower query. A span too
+// narrow costs one cheap search that finds too few.
+func seekWindows() []time.Duration {
+	return []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
+}
+
+// seek returns the n hits of p that follow a newest-first cursor (its
+// sort values: published key, id). bleve's SearchAfter alone visits every
+// hit of the month and reads its sort key to compare it with the cursor;
+// a date range ending at the cursor's time first narrows that to the hits
+// of the hour (then the day, the week) before it. When the span holds n hits after
+// the cursor they are the month's next n, because everything outside it
+// is older; otherwise the whole month is searched.
+func seek(ctx context.Context, p *partition, bq query.Query, after []string, n int) (*bleve.SearchResult, error) {
+	at, err := time.Parse(publishedKeyLayout, after[0])
+	if err == nil && !p.start.IsZero() {
+		for _, span := range seekWindows() {
+			lo := at.Add(-span)
+			if !lo.After(p.start) {
+				break
+			}
+			// Inclusive at the cursor's time: items published in the same
+			// instant follow it by id.
+			dq := query.NewDateRangeInclusiveQuery(lo, at, ptr(true), ptr(true))
+			dq.SetField("published")
+			var q query.Query = dq
+			if _, all := bq.(*query.MatchAllQuery); !all {
+				q = query.NewConjunctionQuery([]query.Query{bq, dq})
+			}
+			sr := bleve.NewSearchRequestOptions(q, 0, 0, false)
+			pageRequest(sr, n)
+			sr.SetSearchAfter(after)
+			out, err := searchPart(ctx, p, sr)
+			if err != nil || len(out.Hits) >= n {
+				return out, err
+			}
+		}
+	}
+	sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+	pageRequest(sr, n)
+	sr.SetSearchAfter(after)
+	return searchPart(ctx, p, sr)
 }
 
 // relevance searches all partitions at once (bleve's index alias runs them

@@ -144,7 +144,7 @@ func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "version": s.o.Version, "uptime_s": int(time.Since(s.started).Seconds())})
 }
 
-// search serves GET /api/search?q=&sort=&size=&from=&since=.
+// search serves GET /api/search?q=&sort=&size=&from=&since=&after=&facets=.
 func (s *server) search(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	req := accordwatch.SearchRequest{Query: q.Get("q"), Sort: q.Get("sort")}
@@ -162,6 +162,9 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.After = q.Get("after") // search-after cursor from a previous page's "next"
+	// facets= selects the facets counted: all (the default), none, or a
+	// list; the index rejects unknown names as a bad request.
+	req.Facets = q.Get("facets")
 	if page := q.Get("page"); page != "" {
 		p, err := intParam(page, 1, 1, 10000)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,56 @@ func TestSearchResultShape(t *testing.T) {
 	}
 	if len(res.Facets["state"]) == 0 || res.Facets["state"][0].Value != "Russia" {
 		t.Errorf("got facets %+v, want state Russia", res.Facets)
+	}
+}
+
+// TestAPIFacetsParam: facets are counted unless the request says
+// otherwise — all by default (the contract before facets= existed), none
+// with facets=none, the listed ones with a list — and an unknown facet is
+// a 400.
+func TestAPIFacetsParam(t *testing.T) {
+	srv, _ := newServer(t, "")
+	// The Russian item has no attack type or principle: those facets are
+	// empty and left out.
+	all := []string{"actor", "day", "feed", "signatory", "state"}
+	for _, tt := range []struct {
+		params string
+		want   []string
+	}{
+		{"", all},
+		{"&facets=all", all},
+		{"&facets=none", nil},
+		{"&facets=" + url.QueryEscape("state,day"), []string{"day", "state"}},
+	} {
+		status, body := get(t, srv.URL+"/api/search?q="+url.QueryEscape("state:russia")+tt.params, "")
+		if status != 200 {
+			t.Fatalf("%s: got %d %s", tt.params, status, body)
+		}
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &raw); err != nil {
+			t.Fatal(err)
+		}
+		var res accordwatch.SearchResult
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for name := range res.Facets {
+			got = append(got, name)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q: got facets %v, want %v", tt.params, got, tt.want)
+		}
+		if _, ok := raw["facets"]; ok != (tt.want != nil) {
+			t.Errorf("%q: \"facets\" key present = %v, want %v", tt.params, ok, tt.want != nil)
+		}
+		if res.Total != 1 || len(res.Hits) != 1 || res.Hits[0].ID != "a" {
+			t.Errorf("%q: got %d hits of %d, want the one Russian item whatever the facets", tt.params, len(res.Hits), res.Total)
+		}
+	}
+	if status, body := get(t, srv.URL+"/api/search?q=x&facets=colour", ""); status != 400 || !strings.Contains(body, "colour") {
+		t.Errorf("unknown facet: got %d %s, want 400 naming it", status, body)
 	}
 }
 

@@ -296,6 +296,9 @@ func (c *apiClient) search(ctx context.Context, req accordwatch.SearchRequest) (
 	if req.After != "" {
 		u += "&after=" + urlQueryEscape(req.After)
 	}
+	if req.Facets != "" {
+		u += "&facets=" + urlQueryEscape(req.Facets)
+	}
 	err := c.getJSON(ctx, u, "search", &res)
 	return res, err
 }

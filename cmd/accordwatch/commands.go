@@ -259,7 +259,7 @@ func truncate(s string, n int) string {
 func searchCmd(e *env) *cobra.Command {
 	var asJSON bool
 	var limit, size, page int
-	var sort, after string
+	var sort, after, facets string
 	cmd := &cobra.Command{
 		Use:   "search QUERY",
 		Short: "Search stored items (asks the running daemon when there is one)",
@@ -277,7 +277,11 @@ func searchCmd(e *env) *cobra.Command {
 			if cmd.Flags().Changed("size") {
 				limit = size
 			}
-			req := accordwatch.SearchRequest{Query: strings.Join(args, " "), Size: limit, Sort: sort, From: (page - 1) * limit, After: after}
+			req := accordwatch.SearchRequest{Query: strings.Join(args, " "), Size: limit, Sort: sort, From: (page - 1) * limit, After: after, Facets: facets}
+			if facets == "" && !asJSON {
+				// Count only the facets the table prints.
+				req.Facets = strings.Join(printedFacets(), ",")
+			}
 			if _, err := index.Parse(req.Query); err != nil {
 				return fmt.Errorf("query %q: %w", req.Query, err)
 			}
@@ -300,8 +304,12 @@ func searchCmd(e *env) *cobra.Command {
 	cmd.Flags().IntVar(&page, "page", 1, "page number")
 	cmd.Flags().StringVar(&after, "after", "", "cursor printed as 'next' by the previous page, for deep paging")
 	cmd.Flags().StringVar(&sort, "sort", "", "newest or relevance (default: relevance for free text, else newest)")
+	cmd.Flags().StringVar(&facets, "facets", "", "facets to count: all, none, or a comma-separated list (default: those printed; all with --json)")
 	return cmd
 }
+
+// printedFacets are the facets printResults shows, in its order.
+func printedFacets() []string { return []string{"signatory", "state", "actor", "attack", "principle"} }
 
 // doSearch asks a running serve when there is one (it owns the index),
 // and otherwise opens the index directly.
@@ -354,7 +362,7 @@ func printResults(e *env, res accordwatch.SearchResult) {
 	if res.Next != "" {
 		fmt.Fprintf(e.stdout, "next page: --after %s\n", res.Next)
 	}
-	for _, name := range []string{"signatory", "state", "actor", "attack", "principle"} {
+	for _, name := range printedFacets() {
 		fc := res.Facets[name]
 		if len(fc) == 0 {
 			continue

@@ -6,6 +6,8 @@
 //	benchgen -n 1000000 -out items.jsonl        # JSON Lines ("-" = stdout)
 //	benchgen -n 1000000 -index DIR              # build an index in DIR
 //	benchgen -bench -n 1000000 [-index DIR]     # build once (cached), then measure
+//	benchgen -pg -n 1000000                     # the same items and queries in PostgreSQL 15
+//	benchgen -bench -pg -n 1000000              # both, then a side-by-side table
 //
 // In -bench mode DIR defaults to $ACCORDWATCH_BENCH_DIR/index-<n>; an
 // index there that already holds n items is reused, so reruns only
@@ -14,6 +16,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +57,9 @@ func run() error {
 		only  = flag.String("only", "", "in -bench mode, run only the query sets whose name starts with this")
 		verb  = flag.Bool("v", false, "in -bench mode, also print each query's latencies")
 		one   = flag.String("q", "", "in -bench mode, time only this query (newest first, 20 hits)")
+		pg    = flag.Bool("pg", false, "load the items into a throwaway PostgreSQL 15 cluster and time the same queries there (with -bench: both, side by side)")
+		pgDir = flag.String("pgdir", "", "parent directory of the PostgreSQL cluster (default $ACCORDWATCH_BENCH_DIR, else /tmp)")
+		pgBuf = flag.String("pgbuffers", "2GB", "PostgreSQL shared_buffers")
 	)
 	flag.Parse()
 	if *prof != "" {
@@ -79,15 +85,32 @@ func run() error {
 	switch {
 	case *out != "":
 		return writeJSONL(*out, gen, *n)
-	case *bench:
-		if *dir == "" {
-			base := os.Getenv("ACCORDWATCH_BENCH_DIR")
-			if base == "" {
-				return errors.New("-bench needs -index DIR or ACCORDWATCH_BENCH_DIR")
+	case *bench || *pg:
+		var aw, pt []timing
+		if *bench {
+			if *dir == "" {
+				base := os.Getenv("ACCORDWATCH_BENCH_DIR")
+				if base == "" {
+					return errors.New("-bench needs -index DIR or ACCORDWATCH_BENCH_DIR")
+				}
+				*dir = filepath.Join(base, "index-"+strconv.Itoa(*n))
 			}
-			*dir = filepath.Join(base, "index-"+strconv.Itoa(*n))
+			if aw, err = benchmark(ctx, os.Stdout, gen, *dir, *n, *chunk, *runs, end, *only, *verb, *one); err != nil {
+				return err
+			}
 		}
-		return benchmark(ctx, os.Stdout, gen, *dir, *n, *chunk, *runs, end, *only, *verb, *one)
+		if *pg {
+			parent := cmp.Or(*pgDir, os.Getenv("ACCORDWATCH_BENCH_DIR"), "/tmp")
+			// The same items: a fresh generator with the same seed.
+			pgGen := newGenerator(*seed, end, *years)
+			if pt, err = pgBench(ctx, os.Stdout, pgGen, parent, *pgBuf, *n, *years, *runs, end, *only, *verb); err != nil {
+				return fmt.Errorf("postgres: %w", err)
+			}
+		}
+		if *bench && *pg {
+			sideBySide(os.Stdout, aw, pt)
+		}
+		return nil
 	case *dir != "":
 		st, err := build(ctx, gen, *dir, *n, *chunk, end, os.Stderr)
 		if err != nil {
