@@ -3,10 +3,12 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -51,6 +53,9 @@ func searchIDs(t *testing.T, ix *Index, q string) []string {
 // searches work, the failed items are nowhere (not even in memory), and
 // adding them again once there is room indexes them.
 func TestFailedWriteLeavesTheIndexAsOnDisk(t *testing.T) {
+	if inChild(t) {
+		return
+	}
 	day := time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC)
 	dir := filepath.Join(t.TempDir(), "index")
 	ix, err := Open(dir, testOptions())
@@ -145,6 +150,9 @@ func TestFailedWriteLeavesTheIndexAsOnDisk(t *testing.T) {
 // *WriteError, and no half-made partition is left to make the next Open
 // take the whole index for corrupt.
 func TestFailedPartitionCreateLeavesNoHalfPartition(t *testing.T) {
+	if inChild(t) {
+		return
+	}
 	dir := filepath.Join(t.TempDir(), "index")
 	ix, err := Open(dir, testOptions())
 	if err != nil {
@@ -180,10 +188,39 @@ func TestFailedPartitionCreateLeavesNoHalfPartition(t *testing.T) {
 	}
 }
 
+// childEnv names the test a child process of the test binary runs.
+const childEnv = "ACCORDWATCH_INDEX_WRITEFAIL_CHILD"
+
+// inChild runs the calling test again in a child process of the test
+// binary and reports true once it has passed there; in the child it
+// reports false and the test runs. The file size limit these tests lower
+// holds for the whole process, and the go command's test log (written by
+// the test process while it runs, when results are cached) must not hit
+// it: "go test ./index/" failed with "testlog.txt: file too large".
+func inChild(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(childEnv) == t.Name() {
+		return false
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in a child process: %v\n%s", t.Name(), err, out)
+	}
+	if bytes.Contains(out, []byte("--- SKIP")) {
+		t.Skipf("skipped in the child process:\n%s", out)
+	}
+	if !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
+		t.Fatalf("%s did not run in the child process:\n%s", t.Name(), out)
+	}
+	return true
+}
+
 // withFileSizeLimit runs fn with RLIMIT_FSIZE lowered to limit bytes, so
 // that writing a file past that size fails with EFBIG (the Go runtime
 // ignores SIGXFSZ) as on a full disk. The limit holds for the whole
-// process: the tests using it do not run in parallel.
+// process, so the tests using it run in a child process (inChild).
 func withFileSizeLimit(t *testing.T, limit uint64, fn func() error) error {
 	t.Helper()
 	var old syscall.Rlimit
