@@ -276,15 +276,15 @@ func (s *chanSource) Err() error             { return nil }
 // query sets the way querySets describes them.
 func pgBench(ctx context.Context, w io.Writer, gen *generator, parent, buffers string, n, years, runs int, end time.Time, only string, verbose bool) ([]timing, error) {
 	fmt.Fprintf(w, "\nbenchgen -pg: %d items, PostgreSQL 15 (shared_buffers %s), load %s\n", n, buffers, loadavg())
-	c, err := startPG(ctx, parent, buffers)
+	c, err := startPG(parent, buffers)
 	if err != nil {
 		return nil, err
 	}
-	defer c.remove()
-	if err := c.createdb(ctx, "bench"); err != nil {
+	defer c.Stop()
+	if err := c.CreateDatabase("bench"); err != nil {
 		return nil, err
 	}
-	url := c.url("bench") + "&timezone=UTC"
+	url := c.URL("bench") + "&timezone=UTC"
 	st, err := pgLoad(ctx, url, gen, n, end, years, w)
 	if err != nil {
 		return nil, fmt.Errorf("load: %w", err)

@@ -58,6 +58,8 @@ type Cluster struct {
 	cred *syscall.Credential
 	proc *exec.Cmd
 	done chan struct{}
+	// settings are the Options.Settings the server starts with.
+	settings []string
 }
 
 // Main runs the package's tests and then stops the cluster, if one was
@@ -77,10 +79,18 @@ func Database(t testing.TB) string {
 	t.Helper()
 	c := Shared(t)
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), dbSeq.Add(1))
-	if out, err := c.run("createdb", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", name); err != nil {
-		t.Fatalf("pgtest: createdb %s: %v\n%s", name, err, out)
+	if err := c.CreateDatabase(name); err != nil {
+		t.Fatalf("pgtest: %v", err)
 	}
 	return c.URL(name)
+}
+
+// CreateDatabase creates database name in the cluster.
+func (c *Cluster) CreateDatabase(name string) error {
+	if out, err := c.run("createdb", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", name); err != nil {
+		return fmt.Errorf("createdb %s: %v\n%s", name, err, out)
+	}
+	return nil
 }
 
 // Shared returns the package's cluster, starting it on the first call.
@@ -127,23 +137,43 @@ func version(dir string) int {
 	return n
 }
 
-// Start initialises and starts a new cluster. Callers own it and must
-// Stop it; tests use Shared or Database instead.
-func Start() (*Cluster, error) {
+// Options shape a cluster that StartWith starts.
+type Options struct {
+	// Parent is the directory the cluster's directory is made in; default
+	// the temporary directory. Run as root, the postgres user must be able
+	// to traverse it.
+	Parent string
+	// Settings are server settings ("name=value") given after the
+	// defaults, which they override: durability off (throwaway data),
+	// shared_buffers=32MB and max_connections=200 (many tiny test
+	// databases). A benchmark gives a search database more.
+	Settings []string
+}
+
+// Start initialises and starts a new cluster with the test defaults.
+// Callers own it and must Stop it; tests use Shared or Database instead.
+func Start() (*Cluster, error) { return StartWith(Options{}) }
+
+// StartWith initialises and starts a new cluster. Callers own it and must
+// Stop it.
+func StartWith(o Options) (*Cluster, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
 	}
-	parent := os.TempDir()
-	if fi, err := os.Stat(parent); os.Geteuid() == 0 && (err != nil || fi.Mode().Perm()&0o001 == 0) {
-		// The server, not root, must be able to reach the directory.
-		parent = "/tmp"
+	parent := o.Parent
+	if parent == "" {
+		parent = os.TempDir()
+		if fi, err := os.Stat(parent); os.Geteuid() == 0 && (err != nil || fi.Mode().Perm()&0o001 == 0) {
+			// The server, not root, must be able to reach the directory.
+			parent = "/tmp"
+		}
 	}
 	dir, err := os.MkdirTemp(parent, "accordwatch-pgtest-")
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, bin: bin, done: make(chan struct{})}
+	c := &Cluster{Dir: dir, bin: bin, done: make(chan struct{}), settings: o.Settings}
 	if os.Geteuid() == 0 {
 		// The server refuses root: the cluster belongs to "postgres".
 		u, err := user.Lookup("postgres")
@@ -193,9 +223,13 @@ func (c *Cluster) startServer(data string) error {
 	if c.cred != nil {
 		os.Chown(logPath, int(c.cred.Uid), int(c.cred.Gid))
 	}
-	cmd := exec.Command(filepath.Join(c.bin, "postgres"), "-D", data, "-p", strconv.Itoa(port), "-k", c.Dir,
+	args := []string{"-D", data, "-p", strconv.Itoa(port), "-k", c.Dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB")
+		"-c", "full_page_writes=off", "-c", "max_connections=200", "-c", "shared_buffers=32MB"}
+	for _, set := range c.settings {
+		args = append(args, "-c", set)
+	}
+	cmd := exec.Command(filepath.Join(c.bin, "postgres"), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred, Pdeathsig: syscall.SIGQUIT, Setpgid: true}
 	if err := cmd.Start(); err != nil {
