@@ -306,7 +306,8 @@ type counter interface {
 
 // total returns how many items match q.
 func (b *builder) total(ctx context.Context, q string) (int, error) {
-	res, err := b.s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1, Sort: accordwatch.SortNewest})
+	// Only the total is read: no facets to count.
+	res, err := b.s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1, Sort: accordwatch.SortNewest, Facets: accordwatch.FacetsNone})
 	if err != nil {
 		return 0, fmt.Errorf("digest: search %q: %w", q, err)
 	}
@@ -327,7 +328,7 @@ func (b *builder) total(ctx context.Context, q string) (int, error) {
 func (b *builder) all(ctx context.Context, q string, limit int) ([]accordwatch.SearchHit, int, error) {
 	const page = 1000 // the index's largest page
 	var hits []accordwatch.SearchHit
-	req := accordwatch.SearchRequest{Query: q, Size: page, Sort: accordwatch.SortNewest}
+	req := accordwatch.SearchRequest{Query: q, Size: page, Sort: accordwatch.SortNewest, Facets: accordwatch.FacetsNone}
 	total := 0
 	for {
 		res, err := b.s.Search(ctx, req)
@@ -554,7 +555,7 @@ func (b *builder) quiet(ctx context.Context, hits []accordwatch.SearchHit, rq st
 	}
 	candidates := map[string]bool{}
 	for _, q := range queries {
-		res, err := b.s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1, Sort: accordwatch.SortNewest})
+		res, err := b.s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1, Sort: accordwatch.SortNewest, Facets: "signatory"})
 		if err != nil {
 			return nil, fmt.Errorf("digest: search %q: %w", q, err)
 		}

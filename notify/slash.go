@@ -238,7 +238,8 @@ func answerSlash(ctx context.Context, s Searcher, text string, log *slog.Logger)
 		return ephemeral("Usage: `/accord QUERY`, e.g. `/accord state:russia signatory:microsoft since:30d`. Without a date the search covers the last 90 days.")
 	}
 	windowed := !hasDateClause.MatchString(q)
-	req := accordwatch.SearchRequest{Query: q, Size: slashSize}
+	// The reply lists hits only: no facets to count.
+	req := accordwatch.SearchRequest{Query: q, Size: slashSize, Facets: accordwatch.FacetsNone}
 	if windowed {
 		// Parenthesised so "a OR b" stays one clause next to the window.
 		req.Query = "(" + q + ") " + defaultWindow
@@ -249,7 +250,7 @@ func answerSlash(ctx context.Context, s Searcher, text string, log *slog.Logger)
 	if err != nil && windowed && isBadQuery(err) {
 		// Report the error against what the user typed: the wrapped
 		// query's columns are off by one.
-		if _, err2 := s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1}); err2 != nil && isBadQuery(err2) {
+		if _, err2 := s.Search(ctx, accordwatch.SearchRequest{Query: q, Size: 1, Facets: accordwatch.FacetsNone}); err2 != nil && isBadQuery(err2) {
 			err = err2
 		}
 	}

@@ -212,7 +212,7 @@ func rulesCmd(e *env) *cobra.Command {
 			if rule.MinSeverity > 0 {
 				q += fmt.Sprintf(" AND severity:>=%d", rule.MinSeverity)
 			}
-			res, err := doSearch(cmd.Context(), e, cfg, accordwatch.SearchRequest{Query: q, Size: limit, Sort: accordwatch.SortNewest})
+			res, err := doSearch(cmd.Context(), e, cfg, accordwatch.SearchRequest{Query: q, Size: limit, Sort: accordwatch.SortNewest, Facets: strings.Join(printedFacets(), ",")})
 			if err != nil {
 				return err
 			}
