@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -156,19 +155,9 @@ func leasedRound(b *testing.B, reps []*benchReplica, list []accordwatch.Feed) ro
 				mu.Lock()
 				defer mu.Unlock()
 				polled[e.feed.URL]++
-				switch {
-				case rep.Err != nil:
-					s.failed++
-					if !strings.Contains(rep.Err.Error(), "500") {
-						b.Errorf("feed %s failed unexpectedly: %v", e.feed.URL, rep.Err)
-					}
-				case rep.NotModified:
-					s.notModified++
-				default:
-					s.ok++
+				if err := s.tally(rep); err != nil {
+					b.Error(err)
 				}
-				s.items += rep.Fetched
-				s.newItems += rep.New
 				if len(polled) == len(list) && s.ok+s.notModified+s.failed == len(list) {
 					close(all)
 				}

@@ -452,6 +452,26 @@ type roundStats struct {
 	mallocs uint64
 }
 
+// tally counts one feed's report into the round; it returns an error for
+// a failure other than the benchmark server's deliberate 500s.
+func (s *roundStats) tally(f FeedReport) error {
+	switch {
+	case f.Err != nil:
+		s.failed++
+		if !strings.Contains(f.Err.Error(), "500") {
+			return fmt.Errorf("feed %s failed unexpectedly: %w", f.Feed.URL, f.Err)
+		}
+	case f.NotModified:
+		s.notModified++
+	default:
+		s.ok++
+	}
+	s.items += f.Fetched
+	s.newItems += f.New
+	s.alerts += f.Alerts
+	return nil
+}
+
 // sizeOf is the size of a file or a directory tree, for the log.
 func sizeOf(path string) string {
 	var n int64
@@ -601,20 +621,9 @@ func runBenchRound(b *testing.B, p *Pipeline, list []accordwatch.Feed, notifier 
 		b.Fatal(err)
 	}
 	for _, f := range rep.Feeds {
-		switch {
-		case f.Err != nil:
-			s.failed++
-			if !strings.Contains(f.Err.Error(), "500") {
-				b.Fatalf("feed %s failed unexpectedly: %v", f.Feed.URL, f.Err)
-			}
-		case f.NotModified:
-			s.notModified++
-		default:
-			s.ok++
+		if err := s.tally(f); err != nil {
+			b.Fatal(err)
 		}
-		s.items += f.Fetched
-		s.newItems += f.New
-		s.alerts += f.Alerts
 	}
 	s.sent = int(notifier.sent.Load() - before)
 	return s
