@@ -97,14 +97,10 @@ func newThreadSlack(t *testing.T) *threadSlack {
 	return f
 }
 
-// TestIncidentsOverSlack runs the whole binary: three reworded reports
-// of one event from three feeds arrive as one Slack message with two
-// replies in its thread, and two different events about one company as
-// two messages.
-func TestIncidentsOverSlack(t *testing.T) {
-	feeds := incidentFeeds(t)
-	slack := newThreadSlack(t)
-	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
+// incidentConfig is the config head of the incident tests: a data
+// directory and the four outlets of incidentFeeds served at url.
+func incidentConfig(url string) string {
+	return fmt.Sprintf(`data_dir: data
 fetch:
   allow_private_networks: true # the test's feeds are on loopback
 feeds:
@@ -116,11 +112,21 @@ feeds:
     url: %[1]s/outlet-c.rss
   - name: Outlet D
     url: %[1]s/outlet-d.rss
-rules:
+`, url)
+}
+
+// TestIncidentsOverSlack runs the whole binary: three reworded reports
+// of one event from three feeds arrive as one Slack message with two
+// replies in its thread, and two different events about one company as
+// two messages.
+func TestIncidentsOverSlack(t *testing.T) {
+	feeds := incidentFeeds(t)
+	slack := newThreadSlack(t)
+	cfg := writeConfig(t, t.TempDir(), incidentConfig(feeds.URL)+`rules:
   - name: everything
     query: severity:>=0
     rate_cap: 20
-`, feeds.URL))
+`)
 	env := map[string]string{"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_API_URL": slack.URL + "/api/", "SLACK_CHANNEL": "#incidents"}
 	if code, out, errOut := run(t, env, "", "run", "--once", "--config", cfg); code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)

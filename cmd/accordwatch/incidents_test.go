@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,19 +129,7 @@ func incidentsCLI(t *testing.T, env map[string]string, cfg string, reports int) 
 func TestIncidentsOnPostgreSQL(t *testing.T) {
 	feeds := incidentFeeds(t)
 	env := map[string]string{envDatabaseURL: pgtest.Database(t)}
-	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
-fetch:
-  allow_private_networks: true # the test's feeds are on loopback
-feeds:
-  - name: Outlet A
-    url: %[1]s/outlet-a.rss
-  - name: Outlet B
-    url: %[1]s/outlet-b.rss
-  - name: Outlet C
-    url: %[1]s/outlet-c.rss
-  - name: Outlet D
-    url: %[1]s/outlet-d.rss
-`, feeds.URL))
+	cfg := writeConfig(t, t.TempDir(), incidentConfig(feeds.URL))
 	if code, out, errOut := run(t, env, "", "run", "--once", "--config", cfg); code != 0 {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
 	}
