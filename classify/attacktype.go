@@ -34,6 +34,13 @@ func (d *doc) attackTypes() {
 		firstAt[i] = -1
 	}
 	order, titleTakedown, titleTyped := 0, 0, 0
+	// Attack words after a how-to cue of the headline ("Protect your
+	// family from scams", "How to spot phishing") name what the guidance
+	// guards against, not an attack of the headline's own.
+	guardFrom := len(d.fields[0].toks)
+	if c, ok := firstCue(d.fields[0], cueHowTo); ok {
+		guardFrom = c.start
+	}
 	marker := -1 // a headline report noun that sources the news
 	// A multi-story roundup takes the type of its first story.
 	lead := d.lead
@@ -64,7 +71,7 @@ func (d *doc) attackTypes() {
 			score[typ] += e.weight * mult
 			if mult == 2 {
 				titleScore[typ] += e.weight
-				if typ != policyType && typ != noneType {
+				if typ != policyType && typ != noneType && h.start < guardFrom {
 					titleTyped++
 				}
 			}
@@ -74,6 +81,28 @@ func (d *doc) attackTypes() {
 			if firstAt[typ] < 0 {
 				firstAt[typ] = order
 				firstHit[typ] = where{f, h.start, h.end}
+				order++
+			}
+		}
+	}
+	// Police, prosecutors or Europol shutting down, disrupting or raiding
+	// something is a takedown; the same verbs without such an agent are
+	// an outage or an attack ("the attack disrupted flights").
+	for fi, f := range d.fields {
+		for _, c := range f.cues[cueAgentAction] {
+			if fi == 1 && c.start >= lead {
+				break
+			}
+			if _, ok := f.cueBefore(cueLawAgent, c.start, 3); !ok {
+				continue
+			}
+			if fi == 0 {
+				titleTakedown++
+			}
+			score[takedownType] += 4
+			if firstAt[takedownType] < 0 {
+				firstAt[takedownType] = order
+				firstHit[takedownType] = where{f, c.start, c.end}
 				order++
 			}
 		}
@@ -267,6 +296,7 @@ func (d *doc) attackTypes() {
 			types = slices.Insert(slices.DeleteFunc(types, func(t int) bool { return t == policy }), 0, policy)
 			score[policy] = max(score[policy], score[primary])
 			ruleFor[policy] = "report-about-attacks(" + t.norm(k) + ")"
+			d.reportOn = true
 			primary = policy
 		}
 	}
@@ -450,7 +480,7 @@ func (d *doc) howToHeadline() bool {
 func (d *doc) untypedAttack() (*field, hit, bool) {
 	t := d.fields[0]
 	for _, c := range t.cues[cueAttackGeneric] {
-		if !termHead(t, c.end) {
+		if !termHead(t, c.end) && !protected(t, c.start) && !hobbyGerund(t, c) {
 			return t, c, true
 		}
 	}
@@ -468,6 +498,19 @@ func (d *doc) untypedAttack() (*field, hit, bool) {
 		return f, c, true
 	}
 	return nil, hit{}, false
+}
+
+// objectStarts are the words that make a headline's first "hacking" a
+// verb with an object ("Hacking a smart lock", "Hacking your sleep") —
+// how-to, hobby or figurative hacking — rather than a noun ("Hacking
+// group…", "Hacking campaign…").
+var objectStarts = wordSet([]string{"a", "an", "the", "your", "my", "our", "their", "this", "on", "into", "together"})
+
+// hobbyGerund reports whether generic attack hit c is a headline's opening
+// "hacking" with an object (objectStarts): the piece does something to a
+// device or an idea; it reports no attack.
+func hobbyGerund(t *field, c hit) bool {
+	return c.start == 0 && c.end == 1 && t.norm(0) == "hacking" && len(t.toks) > 1 && objectStarts[t.norm(1)]
 }
 
 // negated reports whether a negation word (the negation-word cue list:
@@ -555,6 +598,7 @@ var (
 	supplyChainType = slices.Index(attackTypes[:], accordwatch.AttackSupplyChain)
 	fraudType       = slices.Index(attackTypes[:], accordwatch.AttackFraud)
 	phishingType    = slices.Index(attackTypes[:], accordwatch.AttackPhishing)
+	takedownType    = slices.Index(attackTypes[:], accordwatch.AttackTakedown)
 )
 
 // thirdPartyRoute reports whether a supply-chain keyword of the headline
@@ -601,7 +645,7 @@ func (d *doc) sourcingMarker(k int) bool {
 	if k != end-1 {
 		return false
 	}
-	for j := k; j > 0 && j >= k-2; j-- {
+	for j := k; j > 0 && j >= k-3; j-- {
 		if strings.ContainsAny(t.src[t.toks[j-1].end:t.toks[j].start], ":|,–—") ||
 			strings.Contains(t.src[t.toks[j-1].end:t.toks[j].start], " - ") {
 			return true

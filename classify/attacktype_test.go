@@ -58,6 +58,22 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		{"settlement payments", "Data breach settlement payments begin for retailer's shoppers", "Affected customers can claim up to $500.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"fine over breach", "Regulator fines retailer £2m over data breach", "The watchdog said customer records were stolen.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"impersonation", "Fake support pages impersonating a bank trick users into installing malware", "The pages copy the bank's help site.", "phishing", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		// A headline that opens with "Hacking" and an object does
+		// something to a device; "Hacking group…" is still an actor.
+		{"hobby hacking", "Hacking the thermostat in my attic", "I replaced its firmware with my own over a weekend.", "not-an-attack", nil, 0, 100},
+		{"hacking group noun", "Hacking group leaks files of a regional airline", "The group posted 40 GB of records.", "data-breach", nil, 0, 100},
+		// Attack words after a how-to cue name what to guard against.
+		{"guard against scams", "Holiday shopping: protect your parents from gift card scams and fraud", "Check the seller before paying.", "not-an-attack", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		{"guidance after scam keeps type", "Gift card scam hits shoppers: what to do now", "Thousands lost money at checkout.", "fraud", []accordwatch.Principle{accordwatch.CapacityBuilding}, 0, 100},
+		// Police, prosecutors or Europol shutting something down is a
+		// takedown; an attack that shuts something down is not.
+		{"police shut down", "Dutch police shut down a phishing-kit marketplace", "The site sold kits to thousands of buyers.", "takedown", nil, 0, 100},
+		{"attack shuts down", "Cyber attack shuts down a regional railway's ticket machines", "Passengers were asked to buy tickets on board.", "policy", nil, 0, 100},
+		{"sanction verb", "Allies sanction a bulletproof hosting firm over ransomware links", "The firm rented servers to extortion gangs.", "takedown", []accordwatch.Principle{accordwatch.CollectiveAction}, 0, 100},
+		{"negated sanction", "Washington won't sanction Beijing over telecom hacking", "Officials cited trade talks.", "policy", nil, 0, 100},
+		// A report ranking products by the attacks they draw bears on
+		// the vendors' users as the attacks would.
+		{"ranking report", "Microsoft and Oracle gateways riskiest products for ransomware: Tailspin Insurance Claims Report", "The insurer ranked remote-access products by claims.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},
 		{"suit against hackers", "Contoso sues hackers behind phishing kit", "The suit names ten defendants.", "takedown", nil, 0, 100},
 		// A denied attack is not one; what remains is an unexplained event.
 		{"no breach found", "Utility says no data breach found after website went offline", "Officials said there were no signs of a breach.", "policy", nil, 0, 100},

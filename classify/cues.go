@@ -44,6 +44,8 @@ const (
 	cueProtectVerb
 	cueDefenceNoun
 	cueTermHead
+	cueLawAgent
+	cueAgentAction
 	numCues
 )
 
@@ -55,6 +57,7 @@ var cueNames = [numCues]string{
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
 	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to", "negation-word", "protect-verb", "defence-noun", "term-head",
+	"law-agent", "agent-action",
 }
 
 // The look-ups below find cue hits near a token. Hits of one cue list never

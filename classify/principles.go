@@ -9,7 +9,9 @@ import "github.com/accordwatch/accordwatch"
 // no-offense, which any state-linked story gives.
 func (d *doc) principles() {
 	primary := d.tags.AttackTypes[0]
-	isAttack := primary != accordwatch.AttackNone && primary != accordwatch.AttackPolicy && primary != accordwatch.AttackTakedown
+	// A report that counts attacks bears on their victims as the attacks
+	// would (reportOn).
+	isAttack := primary != accordwatch.AttackNone && primary != accordwatch.AttackPolicy && primary != accordwatch.AttackTakedown || d.reportOn
 	_, _, business := d.leadCueAny(cueBusiness)
 	var ps []accordwatch.Principle
 	add := func(p accordwatch.Principle) { ps = append(ps, p) }

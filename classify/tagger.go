@@ -55,6 +55,10 @@ type doc struct {
 	// civil: the headline is a civil suit or settlement over an attack
 	// (attackTypes), typed policy but with the attack's victims.
 	civil bool
+	// reportOn: the headline is a report or survey that counts attacks of
+	// a concrete type (attackTypes), typed policy; its principles read
+	// the companies and products it names as that type's victims.
+	reportOn bool
 	// lead is the token of the text where its lead story ends (leadEnd).
 	lead int
 	// sigLead has bit i set when signatory i is named in the headline or
@@ -82,6 +86,7 @@ func (d *doc) reset(c *Classifier, published time.Time) {
 	d.defs, d.defsDone = d.defs[:0], false
 	d.stateByGroup = false
 	d.civil = false
+	d.reportOn = false
 	s := &d.scratch
 	d.tags = accordwatch.Tags{
 		Signatories: s.sigs[:0], Companies: s.comps[:0], States: s.states[:0], Actors: s.actors[:0],
