@@ -55,7 +55,7 @@ func (d *doc) attackTypes() {
 			}
 			e := &d.c.entries[h.entry]
 			if e.typ != policyType && (negated(f, h.start) || defensiveHead(f, h.end) || protected(f, h.start)) ||
-				e.typ == dataBreachType && exposedTo(f, h) {
+				e.typ == dataBreachType && exposedTo(f, h) || e.typ == supplyChainType && supplierHit(f, h) {
 				continue
 			}
 			if fi == 0 && e.typ == policyType && h.end == h.start+1 && reportNouns[f.norm(h.start)] && d.sourcingMarker(h.start) {
@@ -600,6 +600,25 @@ var (
 	phishingType    = slices.Index(attackTypes[:], accordwatch.AttackPhishing)
 	takedownType    = slices.Index(attackTypes[:], accordwatch.AttackTakedown)
 )
+
+// victimVerbs follow a subject that suffered or reports an attack.
+var victimVerbs = wordSet([]string{"suffers", "suffered", "hit", "hits", "attacked", "breached", "targeted", "struck", "confirms", "confirmed", "says", "reports", "discloses"})
+
+// supplierHit reports whether supply-chain hit h is a supplier that is
+// itself the victim ("<firm> supplier suffers breach", "suppliers hit by
+// the attack"): the attack on it has its own type; no supply chain
+// carried it.
+func supplierHit(f *field, h hit) bool {
+	if w := f.norm(h.end - 1); w != "supplier" && w != "suppliers" {
+		return false
+	}
+	for k := h.end; k < len(f.toks) && k <= h.end+1 && f.toks[k].sent == f.toks[h.end-1].sent; k++ {
+		if victimVerbs[f.norm(k)] {
+			return true
+		}
+	}
+	return false
+}
 
 // thirdPartyRoute reports whether a supply-chain keyword of the headline
 // or the lead story names a third party or a supply chain (not only a

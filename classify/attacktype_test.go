@@ -71,6 +71,10 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		{"attack shuts down", "Cyber attack shuts down a regional railway's ticket machines", "Passengers were asked to buy tickets on board.", "policy", nil, 0, 100},
 		{"sanction verb", "Allies sanction a bulletproof hosting firm over ransomware links", "The firm rented servers to extortion gangs.", "takedown", []accordwatch.Principle{accordwatch.CollectiveAction}, 0, 100},
 		{"negated sanction", "Washington won't sanction Beijing over telecom hacking", "Officials cited trade talks.", "policy", nil, 0, 100},
+		// A supplier that suffers an attack is its victim: the attack
+		// keeps its own type; a supplier that carried malware is a route.
+		{"supplier as victim", "Carmaker's parts supplier hit by ransomware attack", "Production lines stopped for two days.", "ransomware", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"supplier as route", "Hackers breach retailer through a third-party supplier", "The attackers pushed a poisoned update to the retailer's tills.", "supply-chain", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		// A report ranking products by the attacks they draw bears on
 		// the vendors' users as the attacks would.
 		{"ranking report", "Microsoft and Oracle gateways riskiest products for ransomware: Tailspin Insurance Claims Report", "The insurer ranked remote-access products by claims.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},
