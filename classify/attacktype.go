@@ -406,10 +406,6 @@ func (d *doc) headlineAttackEvent() (hit, bool) {
 	return hit{}, false
 }
 
-// attackerWords name the side that attacked; a suit against them is a
-// takedown, not the victim's liability.
-var attackerWords = wordSet([]string{"hackers", "hacker", "attackers", "gang", "group", "scammers", "operators", "cybercriminals", "criminals"})
-
 // headlineCivilAction finds a civil suit, class action, settlement or
 // compensation over an attack in a headline that names no attackers.
 func (d *doc) headlineCivilAction() (hit, bool) {

@@ -465,8 +465,14 @@ func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int)
 	return signal{}, false
 }
 
-// actorNouns are the people or groups an attack is pinned on.
-var actorNouns = wordSet([]string{"actors", "actor", "hackers", "hacker", "group", "groups", "attackers", "operators", "operatives"})
+// actorNouns are the people or groups an attack is pinned on;
+// attackerWords (attack type, principles) add the criminal ones, which
+// attribution leaves out because they veto a state.
+var (
+	actorNounList = []string{"actors", "actor", "hackers", "hacker", "group", "groups", "attackers", "operators", "operatives"}
+	actorNouns    = wordSet(actorNounList)
+	attackerWords = wordSet(append(slices.Clip(actorNounList), "gang", "scammers", "cybercriminals", "criminals"))
+)
 
 // attributedInSentence reports whether the sentence has an attribution
 // cue or verb before token i: "linked … to", "tied … to", "blamed on",

@@ -176,7 +176,7 @@ func (d *doc) leadCollective() (*field, hit, bool) {
 			}
 			for k := c.end; k < len(f.toks) && k < c.end+5 && f.toks[k].sent == f.toks[c.end-1].sent; k++ {
 				w := f.norm(k)
-				if k == c.end && notJointHeads[w] || attackerWords[w] || w == "actors" {
+				if k == c.end && notJointHeads[w] || attackerWords[w] {
 					continue next
 				}
 			}
