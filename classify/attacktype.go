@@ -488,7 +488,7 @@ func (d *doc) untypedAttack() (*field, hit, bool) {
 		if !eventWords[f.norm(c.end-1)] || termHead(f, c.end) {
 			continue
 		}
-		if _, ok := f.cueBefore(cueGenericBefore, c.start, 2); ok {
+		if _, ok := f.cueBefore(cueGenericBefore, c.start, 2); ok || protected(f, c.start) {
 			continue
 		}
 		return f, c, true
