@@ -398,7 +398,7 @@ func (d *doc) headlineAttackEvent() (hit, bool) {
 		if !eventWords[t.norm(c.end-1)] || termHead(t, c.end) {
 			continue
 		}
-		if _, ok := t.cueBefore(cueGenericBefore, c.start, 2); ok {
+		if guardedAgainst(t, c.start, 2) {
 			continue
 		}
 		return c, true
@@ -488,7 +488,7 @@ func (d *doc) untypedAttack() (*field, hit, bool) {
 		if !eventWords[f.norm(c.end-1)] || termHead(f, c.end) {
 			continue
 		}
-		if _, ok := f.cueBefore(cueGenericBefore, c.start, 2); ok || protected(f, c.start) {
+		if guardedAgainst(f, c.start, 2) {
 			continue
 		}
 		return f, c, true
@@ -566,6 +566,15 @@ func exposedTo(f *field, h hit) bool {
 func protected(f *field, k int) bool {
 	_, ok := f.cueBefore(cueProtectVerb, k, 4)
 	return ok
+}
+
+// guardedAgainst reports whether the attack words at token k are a threat
+// named as a risk or something to guard against: a generic-before cue at
+// most gap words before ("risk of", "defend against") or a protect verb
+// (protected).
+func guardedAgainst(f *field, k, gap int) bool {
+	_, ok := f.cueBefore(cueGenericBefore, k, gap)
+	return ok || protected(f, k)
 }
 
 // defensiveHead reports whether token k, the word after an attack keyword

@@ -519,7 +519,7 @@ func (d *doc) moneyTheftNear(f *field, i, j int, sent int32) bool {
 func (d *doc) explicitSignals(out []signal, f *field) []signal {
 	for _, c := range f.cues[cueStateExplicit] {
 		sent := f.toks[c.start].sent
-		if _, generic := f.cueBefore(cueGenericBefore, c.start, 1); generic {
+		if guardedAgainst(f, c.start, 1) {
 			continue
 		}
 		if d.explicitGeneric(f, c, sent) {
