@@ -53,6 +53,15 @@ func (d *doc) principles() {
 			sd = true
 		}
 	}
+	// A company that opens the headline and adds protection for its own
+	// users or products ("<firm> rolls out passkeys", "<firm> adds
+	// ransomware protection to <product>") acts to protect its users.
+	if !sd && !d.tags.StateLinked {
+		if k, ok := d.companyProtects(); ok {
+			d.evidence("principle:"+string(accordwatch.StrongerDefense), d.fields[0], k, k+1, "company-protects-users")
+			sd = true
+		}
+	}
 	// A flaw in a product, or a DDoS on anything but public bodies, has a
 	// product's users or a company's service on the line.
 	if !sd && (primary == accordwatch.AttackVulnerability || primary == accordwatch.AttackDDoS && !public) {
@@ -133,6 +142,38 @@ func (d *doc) headlineWord(set map[string]bool) (int, bool) {
 	for k := range t.toks {
 		if set[t.norm(k)] {
 			return k, true
+		}
+	}
+	return 0, false
+}
+
+// protectionWords are what a company adds to protect its users.
+var protectionWords = wordSet([]string{"protection", "protections", "defenses", "defences", "passkey", "passkeys", "shield"})
+
+// addingWords put a protection in place: "<firm> adds…", "gets a new…",
+// "to boost … defenses"; an award "for … protection platforms" has none.
+var addingWords = wordSet([]string{"adds", "add", "added", "adding", "gets", "got", "getting", "new", "brings", "rolls", "introduces", "enables", "boost", "boosts", "strengthens", "expands", "enhances", "better", "stronger"})
+
+// companyProtects finds a protection word, at most five words after a
+// word that adds it (addingWords), in a headline that opens with a
+// signatory or company name: the company is the one protecting. A headline addressed to the reader ("Modernize your defense
+// with <product>") is marketing and does not open with the name.
+func (d *doc) companyProtects() (int, bool) {
+	t := d.fields[0]
+	if len(t.ents) == 0 || t.ents[0].start != 0 {
+		return 0, false
+	}
+	if k := d.c.kinds[t.ents[0].entry]; k != kSignatory && k != kCompany {
+		return 0, false
+	}
+	for k := t.ents[0].end; k < len(t.toks); k++ {
+		if !protectionWords[t.norm(k)] {
+			continue
+		}
+		for j := max(t.ents[0].end, k-5); j < k; j++ {
+			if addingWords[t.norm(j)] {
+				return k, true
+			}
 		}
 	}
 	return 0, false

@@ -43,6 +43,17 @@ func TestPrinciplesRules(t *testing.T) {
 			"Sites were knocked offline for hours.", accordwatch.CollectiveAction, false},
 		{"collaboration software", "Hackers abuse collaboration platforms to spread malware",
 			"Fake meeting invites carry the payload.", accordwatch.CollectiveAction, false},
+		// Step 13: agencies that urge action give guidance; a company
+		// adding protection for its
+		// own users protects them, an award for a protection product not.
+		{"agencies urge", "Regulators urge banks to turn on hardware keys",
+			"The notice lists the steps for staff accounts.", accordwatch.CapacityBuilding, true},
+		{"company adds protection", "Microsoft adds phishing protection to Outlook on the web",
+			"The feature flags lookalike sign-in pages.", accordwatch.StrongerDefense, true},
+		{"award for protection product", "Microsoft is named a leader for endpoint protection platforms",
+			"The analyst firm ranked eleven vendors.", accordwatch.StrongerDefense, false},
+		{"reader addressed marketing", "Upgrade your defences with Microsoft Sentinel",
+			"A webinar shows the new dashboards.", accordwatch.StrongerDefense, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
