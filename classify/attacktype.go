@@ -68,7 +68,13 @@ func (d *doc) attackTypes() {
 			if typ == fraudType {
 				typ = stolenWhat(f, h, typ)
 			}
-			score[typ] += e.weight * mult
+			w := e.weight
+			if typ == ransomwareType && h.end < len(f.toks) && f.toks[h.end].sent == f.toks[h.start].sent && attackerWords[f.norm(h.end)] {
+				// "Ransomware gang/hackers…" says who, not what happened:
+				// a theft or leak they claim is the event.
+				w--
+			}
+			score[typ] += w * mult
 			if mult == 2 {
 				titleScore[typ] += e.weight
 				if typ != policyType && typ != noneType && h.start < guardFrom {

@@ -75,6 +75,9 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// keeps its own type; a supplier that carried malware is a route.
 		{"supplier as victim", "Carmaker's parts supplier hit by ransomware attack", "Production lines stopped for two days.", "ransomware", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"supplier as route", "Hackers breach retailer through a third-party supplier", "The attackers pushed a poisoned update to the retailer's tills.", "supply-chain", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		// "Ransomware gang…" names who; the leak it claims is the event.
+		{"ransomware gang leak", "Ransomware hackers claim breach of payroll provider", "They posted samples online.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
+		{"ransomware attack event", "Ransomware attack encrypts clinic chain's servers", "Staff went back to paper records.", "ransomware", nil, 0, 100},
 		// A report ranking products by the attacks they draw bears on
 		// the vendors' users as the attacks would.
 		{"ranking report", "Microsoft and Oracle gateways riskiest products for ransomware: Tailspin Insurance Claims Report", "The insurer ranked remote-access products by claims.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},

@@ -47,7 +47,7 @@ func TestEvalDev(t *testing.T) {
 		{"states F1", rep.Micro["states"].F1(), 0.905},
 		{"state_linked F1", rep.Micro["state_linked"].F1(), 0.907},
 		{"principles micro-F1", rep.Micro["principles"].F1(), 0.790},
-		{"attack type accuracy", rep.AttackAccuracy(), 0.771},
+		{"attack type accuracy", rep.AttackAccuracy(), 0.775},
 		// Not targets of the issue, but regressions worth catching.
 		{"majors F1", rep.Micro["majors"].F1(), 0.980},
 		{"actors F1", rep.Micro["actors"].F1(), 0.894},
