@@ -45,8 +45,10 @@ func (d *doc) attackTypes() {
 	// A multi-story roundup takes the type of its first story.
 	lead := d.lead
 	for fi, f := range d.fields {
+		// The headline counts double, except over a roundup, where it is
+		// a pun on the stories and the lead story decides.
 		mult := 1
-		if f.name == "title" {
+		if f.name == "title" && lead == len(d.fields[1].toks) {
 			mult = 2
 		}
 		for _, h := range f.attacks {
@@ -353,7 +355,13 @@ func (d *doc) leadEnd() int {
 		return n
 	}
 	sents := int(f.toks[n-1].sent) + 1
-	if sents < 4 || n > 10*sents {
+	// A headline that ends in a full stop is a podcast or newsletter
+	// episode's title, not a news headline: its sentences may run longer.
+	perSent := 10
+	if src := strings.TrimSpace(t.src); strings.HasSuffix(src, ".") && !strings.HasSuffix(src, "..") {
+		perSent = 13
+	}
+	if sents < 4 || n > perSent*sents {
 		return n
 	}
 	k := 0

@@ -34,6 +34,11 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		{"named group alone is espionage", "Volt Typhoon returns", "Volt Typhoon is back in American utility networks.", "espionage", []accordwatch.Principle{accordwatch.NoOffense}, 0, 100},
 		// A roundup takes the type of its lead story.
 		{"roundup lead", "Quiet week, loud bugs.", "Police arrest a botnet operator in Spain. A retailer reports a data breach. A ransomware gang hits a hospital. Contoso patches a router flaw. A phishing wave hits banks.", "takedown", []accordwatch.Principle{}, 0, 100},
+		// An episode title (a full stop ends it) over four longer
+		// sentences is a roundup too, and its pun does not outweigh the
+		// lead story.
+		{"episode roundup", "Phishing season opens.", "Federal prosecutors charge three men over a marketplace selling stolen card data. A regional hospital chain restores services after a weekend cyber attack. Contoso patches a critical flaw in its VPN gateways that attackers exploit. Researchers describe a phishing kit that copies bank login pages closely.", "takedown", nil, 0, 100},
+		{"news headline over long sentences", "Phishing wave hits regional banks", "Federal prosecutors charge three men over a marketplace selling stolen card data. A regional hospital chain restores services after a weekend cyber attack. Contoso patches a critical flaw in its VPN gateways that attackers exploit. Researchers describe a phishing kit that copies bank login pages closely.", "phishing", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"roundup untyped lead", "Senate season.", "The Senate confirms a new cyber director. A retailer reports a data breach. A ransomware gang hits a hospital. Contoso patches a router flaw. A phishing wave hits banks.", "policy", []accordwatch.Principle{}, 0, 100},
 		// A product flaw or a DDoS on a company puts its users on the line.
 		{"ddos mitigated", "Cloudflare blocks record DDoS attack", "The flood peaked at 20 Tbps.", "ddos", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},

@@ -46,8 +46,8 @@ func TestEvalDev(t *testing.T) {
 		{"signatories F1", rep.Micro["signatories"].F1(), 0.972},
 		{"states F1", rep.Micro["states"].F1(), 0.905},
 		{"state_linked F1", rep.Micro["state_linked"].F1(), 0.907},
-		{"principles micro-F1", rep.Micro["principles"].F1(), 0.790},
-		{"attack type accuracy", rep.AttackAccuracy(), 0.775},
+		{"principles micro-F1", rep.Micro["principles"].F1(), 0.789},
+		{"attack type accuracy", rep.AttackAccuracy(), 0.781},
 		// Not targets of the issue, but regressions worth catching.
 		{"majors F1", rep.Micro["majors"].F1(), 0.980},
 		{"actors F1", rep.Micro["actors"].F1(), 0.894},
