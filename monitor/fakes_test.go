@@ -48,12 +48,15 @@ type memStore struct {
 	singletons map[string]time.Time
 	threads    map[string]store.Thread
 	silences   []accordwatch.Silence
+	// pending maps an item whose article is pending to its mark, claim
+	// included.
+	pending map[string]store.PendingArticle
 }
 
 func newMemStore() *memStore {
 	return &memStore{states: map[string]accordwatch.FeedState{}, items: map[string]accordwatch.Item{}, alerts: map[string]accordwatch.Alert{},
 		incidents: map[string]accordwatch.Incident{}, members: map[string]store.Member{},
-		singletons: map[string]time.Time{}, threads: map[string]store.Thread{}}
+		singletons: map[string]time.Time{}, threads: map[string]store.Thread{}, pending: map[string]store.PendingArticle{}}
 }
 
 func (m *memStore) FeedState(url string) (accordwatch.FeedState, bool, error) {
@@ -107,7 +110,39 @@ func (m *memStore) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 			m.singletons[sg.ItemID] = sg.Time
 		}
 	}
+	for _, pa := range b.ArticlesPending {
+		if old, ok := m.pending[pa.ItemID]; ok {
+			pa.Since = old.Since
+		}
+		m.pending[pa.ItemID] = pa
+	}
+	for _, id := range b.ArticlesDone {
+		delete(m.pending, id)
+	}
 	return m.add(b.Alerts), nil
+}
+
+func (m *memStore) ClaimArticles(_ context.Context, now, until time.Time, limit int) ([]store.PendingArticle, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var free []store.PendingArticle
+	for _, pa := range m.pending {
+		if !pa.ClaimedUntil.After(now) {
+			free = append(free, pa)
+		}
+	}
+	slices.SortFunc(free, func(a, b store.PendingArticle) int {
+		if c := a.Since.Compare(b.Since); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ItemID, b.ItemID)
+	})
+	free = free[:min(len(free), max(limit, 0))]
+	for i := range free {
+		free[i].ClaimedUntil = until
+		m.pending[free[i].ItemID] = free[i]
+	}
+	return free, nil
 }
 
 func (m *memStore) add(alerts []accordwatch.Alert) []accordwatch.Alert {

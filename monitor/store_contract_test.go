@@ -224,4 +224,68 @@ func storeContract(t *testing.T, open func(t *testing.T) Store) {
 			t.Errorf("Silences on a fresh store: %v %v", l, err)
 		}
 	})
+
+	t.Run("pending articles", func(t *testing.T) {
+		s := open(t)
+		ctx := t.Context()
+		mark := func(id string, since, claimed time.Time) store.PendingArticle {
+			return store.PendingArticle{ItemID: id, Since: since, ClaimedUntil: claimed}
+		}
+		commit := func(b store.Batch) {
+			t.Helper()
+			if _, err := s.CommitBatch(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		claim := func(now time.Time, limit int) []string {
+			t.Helper()
+			l, err := s.ClaimArticles(ctx, now, now.Add(time.Minute), limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, pa := range l {
+				out = append(out, pa.ItemID)
+				if !pa.ClaimedUntil.Equal(now.Add(time.Minute)) {
+					t.Errorf("%s: claimed until %v, want %v", pa.ItemID, pa.ClaimedUntil, now.Add(time.Minute))
+				}
+			}
+			return out
+		}
+		if got := claim(t0, 10); len(got) != 0 {
+			t.Fatalf("fresh store: claimed %v", got)
+		}
+		// a is marked with its item and held by the fetch that marked it.
+		commit(store.Batch{Items: []accordwatch.Item{item("a", "h", t0)}, ArticlesPending: []store.PendingArticle{mark("a", t0, t0.Add(5*time.Minute))}})
+		commit(store.Batch{ArticlesPending: []store.PendingArticle{
+			mark("c", t0.Add(-time.Hour), time.Time{}), mark("b", t0.Add(-time.Hour), time.Time{}), mark("d", t0.Add(-2*time.Hour), time.Time{})}})
+		if got := claim(t0, 2); !slices.Equal(got, []string{"d", "b"}) {
+			t.Errorf("first claim: got %v, want [d b] (oldest first, ties by ID; a is held)", got)
+		}
+		if got := claim(t0, 10); !slices.Equal(got, []string{"c"}) {
+			t.Errorf("second claim: got %v, want [c]: a claimed mark is not returned again", got)
+		}
+		// Re-marking keeps the mark's time; done clears; done wins over a
+		// mark in the same batch.
+		commit(store.Batch{ArticlesPending: []store.PendingArticle{mark("d", t0.Add(time.Hour), t0), mark("e", t0, time.Time{})},
+			ArticlesDone: []string{"b", "e"}})
+		l, err := s.ClaimArticles(ctx, t0.Add(6*time.Minute), t0.Add(7*time.Minute), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, pa := range l {
+			got = append(got, pa.ItemID)
+		}
+		if !slices.Equal(got, []string{"d", "c", "a"}) {
+			t.Fatalf("after the claims ended: got %v, want [d c a]", got)
+		}
+		if !l[0].Since.Equal(t0.Add(-2*time.Hour)) || !l[2].Since.Equal(t0) {
+			t.Errorf("mark times: got d %v, a %v; want %v, %v", l[0].Since, l[2].Since, t0.Add(-2*time.Hour), t0)
+		}
+		commit(store.Batch{ArticlesDone: []string{"a", "c", "d"}})
+		if got := claim(t0.Add(24*time.Hour), 10); len(got) != 0 {
+			t.Errorf("after clearing all: claimed %v", got)
+		}
+	})
 }

@@ -58,6 +58,9 @@ func (s *Store) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 				return err
 			}
 		}
+		if err := markArticles(ctx, tx, b.ArticlesPending, b.ArticlesDone); err != nil {
+			return err
+		}
 		var err error
 		added, err = putAlerts(ctx, tx, b.Alerts)
 		return err

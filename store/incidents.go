@@ -77,6 +77,26 @@ type Batch struct {
 	// forgets stored ones older than it: no restart will ask for them.
 	SingletonsSince time.Time
 	Alerts          []accordwatch.Alert
+	// ArticlesPending marks items whose article is still being fetched
+	// (see PendingArticle), in the same transaction as the items, so a
+	// process that stops before the article arrives leaves a mark to
+	// resume from. ArticlesDone clears the marks of items whose article
+	// arrived or failed for good; it wins over a mark in the same batch.
+	ArticlesPending []PendingArticle
+	ArticlesDone    []string
+}
+
+// PendingArticle is an item committed before its article fetch finished.
+// The mark is durable; its claim says who may fetch it now.
+type PendingArticle struct {
+	ItemID string
+	// Since is when the item was first marked pending (kept on re-marking).
+	Since time.Time
+	// ClaimedUntil is until when the fetch that marked it, or the last
+	// ClaimArticles to return it, owns the fetch; no claim returns it
+	// before then. In the bbolt store, which one process owns, claims are
+	// kept in that process's memory and end with it.
+	ClaimedUntil time.Time
 }
 
 // singletonKey orders singletons by time, then item ID.
@@ -136,6 +156,9 @@ func putSingletons(tx *bolt.Tx, l []Singleton, since time.Time) error {
 // skipped — that is what makes a re-run or a restart alert nothing twice.
 func (s *Store) CommitBatch(b Batch) ([]accordwatch.Alert, error) {
 	var added []accordwatch.Alert
+	// Claimed before the marks are visible, so a ClaimArticles that sees
+	// a new mark also sees its claim.
+	s.claims.set(b.ArticlesPending, nil)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := putItems(tx, b.Items); err != nil {
 			return err
@@ -163,6 +186,9 @@ func (s *Store) CommitBatch(b Batch) ([]accordwatch.Alert, error) {
 		if err := putSingletons(tx, b.Singletons, b.SingletonsSince); err != nil {
 			return err
 		}
+		if err := s.markArticles(tx, b.ArticlesPending, b.ArticlesDone); err != nil {
+			return err
+		}
 		var err error
 		added, err = putAlerts(tx, b.Alerts)
 		return err
@@ -170,6 +196,7 @@ func (s *Store) CommitBatch(b Batch) ([]accordwatch.Alert, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit batch: %w", err)
 	}
+	s.claims.set(nil, b.ArticlesDone)
 	return added, nil
 }
 

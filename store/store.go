@@ -52,6 +52,8 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+	// claims are this process's claims on pending articles (articles.go).
+	claims articleClaims
 }
 
 // Open opens or creates the store file at path.
