@@ -22,19 +22,45 @@ type ArticleFetcher interface {
 	Article(ctx context.Context, feed accordwatch.Feed, link string) (string, error)
 }
 
+// HostLeaser shares the per-host cap with the other replicas of one
+// database for article fetches (feed fetches share it through their
+// leases, see FeedLeaser): an article fetch holds a slot on its host,
+// counted together with the feed leases on that host, for its duration.
+// It must be safe for concurrent use. An error means no slot was taken;
+// a slot not released expires at until.
+type HostLeaser interface {
+	// TryHost takes a slot on host until until if the cap leaves one
+	// free as of now; ok is false when it does not. mine is how many
+	// requests this process has on host by its own count (hostSlots, the
+	// asking fetch included); TryHost calls it while no claim of a feed
+	// lease or slot can run, and counts it instead of this process's own
+	// leases and slots.
+	TryHost(ctx context.Context, host string, mine func() int, now, until time.Time) (slot int64, ok bool, err error)
+	// ReleaseHost gives back a slot TryHost took.
+	ReleaseHost(ctx context.Context, slot int64) error
+}
+
 // Article defaults.
 const (
 	defaultArticleThreshold = 600
 	defaultArticleWait      = 15 * time.Second
+	defaultArticleClaim     = 5 * time.Minute
+	defaultArticleMaxAge    = 24 * time.Hour
+	defaultHostSlotPeriod   = 2 * time.Minute
 )
 
-// articleFetch is one item's article fetch. Its goroutine writes text and
-// reason, then closes done; nobody reads them before done is closed.
+// articleFetch is one item's article fetch. Its goroutine writes text,
+// reason and retry, then closes done; nobody reads them before done is
+// closed.
 type articleFetch struct {
 	itemID string
 	done   chan struct{}
 	text   string
 	reason string // why the article is not used; "" when text is
+	// retry says the fetch did not finish for a reason that is not the
+	// page's (a shutdown, no host slot in time, the database): the item
+	// stays pending and is fetched again (resume.go).
+	retry bool
 }
 
 // applyTo puts the fetch's outcome on it: the article, or the reason
@@ -48,9 +74,10 @@ func (f *articleFetch) applyTo(it *accordwatch.Item) {
 }
 
 // lateArticles are the fetches of one poll still running when
-// ArticleWait ran out. Their items are committed without the article;
-// once the poll's commit succeeded they are applied by applyLate, and
-// cancel stops them when it did not.
+// ArticleWait ran out. Their items are committed without the article and
+// marked pending in the same transaction (commitAll); once the poll's
+// commit succeeded they are applied by applyLate, and cancel stops them
+// when it did not. ResumeArticles builds them too, from pending marks.
 type lateArticles struct {
 	feed    accordwatch.Feed
 	fetches []*articleFetch
@@ -102,7 +129,7 @@ func (p *Pipeline) articles(ctx context.Context, feed accordwatch.Feed, items []
 		go func() {
 			defer p.late.Done()
 			defer close(f.done)
-			f.text, f.reason = p.article(fctx, feed, link, f.itemID, feedText)
+			f.text, f.reason, f.retry = p.article(fctx, feed, link, f.itemID, feedText)
 		}()
 	}
 	if len(fetches) == 0 {
@@ -125,11 +152,15 @@ func (p *Pipeline) articles(ctx context.Context, feed accordwatch.Feed, items []
 		}
 		select {
 		case <-f.done:
-			f.applyTo(owners[i])
+			if !f.retry {
+				f.applyTo(owners[i])
+				continue
+			}
 		default:
-			owners[i].ArticleError = lateReason(p.o.ArticleWait)
-			late = append(late, f)
 		}
+		// Still running, or cut short (a shutdown): committed pending.
+		owners[i].ArticleError = lateReason(p.o.ArticleWait)
+		late = append(late, f)
 	}
 	if len(late) == 0 {
 		cancel()
@@ -138,26 +169,86 @@ func (p *Pipeline) articles(ctx context.Context, feed accordwatch.Feed, items []
 	return &lateArticles{feed: feed, fetches: late, cancel: cancel}
 }
 
-// article fetches one item's article under the per-host cap and returns
-// its text, or the reason it is not used.
-func (p *Pipeline) article(ctx context.Context, feed accordwatch.Feed, link, itemID, feedText string) (text, reason string) {
+// article fetches one item's article under the per-host cap — this
+// process's, and with HostSlots every replica's — and returns its text,
+// or the reason it is not used, or retry when it did not finish for a
+// reason that is not the page's: ctx ended, or no slot came in time.
+//
+// The whole of it is bounded well inside ArticleClaim, so nobody resumes
+// the item while this fetch may still apply it; and the request inside
+// HostSlotPeriod, so it never outlives its shared slot. Those bounds are
+// timeouts like the fetcher's own: final, not retried.
+func (p *Pipeline) article(ctx context.Context, feed accordwatch.Feed, link, itemID, feedText string) (text, reason string, retry bool) {
+	log := p.o.Logger.With("feed_url", accordwatch.RedactURL(feed.URL), "item_id", itemID)
 	host := hostOf(link, "")
-	if err := p.hosts.acquire(ctx, host); err != nil {
-		return "", fmt.Sprintf("article not fetched: no free slot on %s before the poll ended", host)
+	bctx, cancel := context.WithTimeout(ctx, p.o.ArticleClaim*4/5)
+	defer cancel()
+	if err := p.hosts.acquire(bctx, host); err != nil {
+		log.Debug("article not fetched yet: no free slot", "host", host, "err", err)
+		return "", "", true
 	}
 	defer p.hosts.release(host)
-	text, err := p.o.Articles.Article(ctx, feed, link)
+	if p.o.HostSlots != nil {
+		release, err := p.sharedSlot(bctx, host)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Warn("article not fetched yet: no slot on its host across replicas", "host", host, "err", err)
+			}
+			return "", "", true
+		}
+		defer release()
+		var cancel context.CancelFunc
+		bctx, cancel = context.WithTimeout(bctx, p.o.HostSlotPeriod*4/5)
+		defer cancel()
+	}
+	text, err := p.o.Articles.Article(bctx, feed, link)
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Debug("article fetch interrupted; the item stays pending", "err", err)
+			return "", "", true
+		}
 		reason = articleReason(err)
-		p.o.Logger.Debug("article not used", "feed_url", accordwatch.RedactURL(feed.URL), "item_id", itemID, "reason", reason)
-		return "", reason
+		log.Debug("article not used", "reason", reason)
+		return "", reason, false
 	}
 	if utf8.RuneCountInString(text) <= utf8.RuneCountInString(feedText) {
 		// The feed already says as much: a teaser page, or a feed that
 		// carries the whole story after all.
-		return "", "article not used: no longer than the feed's text"
+		return "", "article not used: no longer than the feed's text", false
 	}
-	return text, ""
+	return text, "", false
+}
+
+// sharedSlot waits for a slot on host under the cap shared with the
+// other replicas (HostSlots) and returns its release. Asking again every
+// few hundred milliseconds is cheap next to a page fetch, and a host at
+// its cap frees a slot within seconds.
+func (p *Pipeline) sharedSlot(ctx context.Context, host string) (release func(), err error) {
+	wait := 50 * time.Millisecond
+	for {
+		now := p.o.Now()
+		cctx, cancel := context.WithTimeout(ctx, leaseCallTimeout)
+		slot, ok, err := p.o.HostSlots.TryHost(cctx, host, func() int { return p.hosts.inUse(host) }, now, now.Add(p.o.HostSlotPeriod))
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return func() {
+				// Released after a shutdown too: the sooner the slot is
+				// free, the sooner another replica uses it.
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseCallTimeout)
+				defer cancel()
+				if err := p.o.HostSlots.ReleaseHost(rctx, slot); err != nil {
+					p.o.Logger.Warn("host slot not released; it expires on its own", "host", host, "err", err)
+				}
+			}, nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
 }
 
 // followLate hands an attempt's late articles to applyLate once its items
@@ -184,23 +275,30 @@ func (p *Pipeline) followLate(ctx context.Context, a *attempt) {
 // applyLate waits for the late fetches, puts each article (or the final
 // reason) on its stored item, re-tags and commits those items as edits —
 // an edit never posts about an incident a channel already heard of, see
-// plan — and then updates in place the incident messages already posted
-// about items whose tags changed (chat.update), so the story's full tags
-// reach Slack without a second message.
+// plan — clearing their pending marks in the same transaction, and then
+// updates in place the incident messages already posted about items whose
+// tags changed (chat.update), so the story's full tags reach Slack without
+// a second message. A fetch to retry, or a shutdown, leaves its mark.
 func (p *Pipeline) applyLate(ctx context.Context, la *lateArticles) {
 	var items []accordwatch.Item
 	var before []accordwatch.Tags
+	var done []string
 	for _, f := range la.fetches {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
 			return
 		}
+		if f.retry {
+			continue
+		}
 		it, ok, err := p.o.Store.Item(f.itemID)
-		if err != nil || !ok || it.Article != "" {
-			if err != nil {
-				p.o.Logger.Warn("late article not applied: reading the item failed", "item_id", f.itemID, "err", err)
-			}
+		if err != nil {
+			p.o.Logger.Warn("late article not applied: reading the item failed", "item_id", f.itemID, "err", err)
+			continue
+		}
+		if !ok || it.Article != "" {
+			done = append(done, f.itemID)
 			continue
 		}
 		old := it.Tags
@@ -211,11 +309,19 @@ func (p *Pipeline) applyLate(ctx context.Context, la *lateArticles) {
 		items, before = append(items, it), append(before, old)
 	}
 	if len(items) == 0 {
+		if len(done) > 0 {
+			if _, err := p.o.Store.CommitBatch(store.Batch{ArticlesDone: done}); err != nil {
+				p.o.Logger.Warn("pending article marks not cleared; they are looked at again later", "items", len(done), "err", err)
+			}
+		}
 		return
 	}
-	edit := &attempt{feed: la.feed, todo: items, changed: make([]bool, len(items))}
+	edit := &attempt{feed: la.feed, todo: items, changed: make([]bool, len(items)), articlesDone: done}
 	for i := range edit.changed {
 		edit.changed[i] = true
+	}
+	for _, it := range items {
+		edit.articlesDone = append(edit.articlesDone, it.ID)
 	}
 	p.commitGroup(ctx, []*attempt{edit}) // logs its own failure
 	if edit.procErr != nil {
@@ -385,7 +491,7 @@ func (h *hostSlots) release(host string) {
 	h.freed = make(chan struct{})
 }
 
-// inUse is how many slots on host are taken (tests).
+// inUse is how many slots on host are taken.
 func (h *hostSlots) inUse(host string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

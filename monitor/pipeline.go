@@ -29,7 +29,8 @@ type Classifier interface {
 }
 
 // Store is the source of truth. CommitBatch must save items, incidents,
-// members, singletons (see store.Batch) and alerts atomically and skip
+// members, singletons, pending-article marks (see store.Batch) and alerts
+// atomically and skip
 // alert IDs already present; SaveAlerts likewise for a summary and the
 // alerts it stands for. It must be safe for concurrent use.
 type Store interface {
@@ -38,6 +39,11 @@ type Store interface {
 	Diff([]accordwatch.Item) ([]store.Change, error)
 	CommitBatch(store.Batch) ([]accordwatch.Alert, error)
 	Item(id string) (accordwatch.Item, bool, error)
+	// ClaimArticles claims, until until, up to limit pending articles
+	// (store.Batch.ArticlesPending) whose claim ended by now, oldest mark
+	// first; a claimed mark is not returned again before its claim ends,
+	// in this process or (with a shared database) any other.
+	ClaimArticles(ctx context.Context, now, until time.Time, limit int) ([]store.PendingArticle, error)
 	// Outbox: Alerts is all of it (read at start), OpenAlerts only the
 	// pending and overflow entries (read by every drain).
 	Alerts() ([]accordwatch.Alert, error)
@@ -172,8 +178,22 @@ type Options struct {
 	Articles         ArticleFetcher
 	ArticleThreshold int
 	ArticleWait      time.Duration
-	Now              func() time.Time
-	Logger           *slog.Logger
+	// ArticleClaim is how long the process that committed an item before
+	// its article arrived, or that resumed it, owns the fetch: no other
+	// resume takes it before then, and the fetch is bounded well inside
+	// it; default 5m. A pending article older than ArticleMaxAge (default
+	// 24h) is given up with a log line instead (see ResumeArticles).
+	ArticleClaim  time.Duration
+	ArticleMaxAge time.Duration
+	// HostSlots, when set, holds article fetches to the per-host cap of
+	// every replica of one database together with their feed leases (see
+	// HostLeaser); nil: to this process's cap only. HostSlotPeriod is how
+	// long a slot lasts unreleased, and bounds the request it covers;
+	// default 2m — keep it above twice the fetcher's timeout.
+	HostSlots      HostLeaser
+	HostSlotPeriod time.Duration
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Pipeline is fetch-to-outbox processing of feeds, plus outbox delivery.
@@ -261,6 +281,15 @@ func New(o Options) (*Pipeline, error) {
 	if o.ArticleWait <= 0 {
 		o.ArticleWait = defaultArticleWait
 	}
+	if o.ArticleClaim <= 0 {
+		o.ArticleClaim = defaultArticleClaim
+	}
+	if o.ArticleMaxAge <= 0 {
+		o.ArticleMaxAge = defaultArticleMaxAge
+	}
+	if o.HostSlotPeriod <= 0 {
+		o.HostSlotPeriod = defaultHostSlotPeriod
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -333,10 +362,13 @@ type attempt struct {
 	// whether todo[i] is an edit of a stored item.
 	todo    []accordwatch.Item
 	changed []bool
-	// late are article fetches that outlived ArticleWait, applied after
-	// the commit (followLate).
+	// late are article fetches that outlived ArticleWait, marked pending
+	// by the commit and applied after it (followLate).
 	late *lateArticles
-	rep  FeedReport
+	// articlesDone are items whose pending article marks the commit
+	// clears (applyLate).
+	articlesDone []string
+	rep          FeedReport
 	// done receives the final report when the writer finished the attempt.
 	done func(FeedReport)
 }
@@ -506,9 +538,17 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 	var items []accordwatch.Item
 	changed := map[string]bool{}
 	owner := map[string]*attempt{}
+	var articlesDone []string
+	var lateIDs []string
 	for _, a := range group {
 		a.rep.Alerts = 0
 		items = append(items, a.todo...)
+		articlesDone = append(articlesDone, a.articlesDone...)
+		if a.late != nil {
+			for _, f := range a.late.fetches {
+				lateIDs = append(lateIDs, f.itemID)
+			}
+		}
 		for i, it := range a.todo {
 			owner[it.ID] = a
 			if i < len(a.changed) && a.changed[i] {
@@ -545,8 +585,15 @@ func (p *Pipeline) commitAll(ctx context.Context, group []*attempt) (n int, err 
 	if err != nil {
 		return 0, err
 	}
+	// Items whose article is still on its way are marked pending with
+	// them, claimed by this process's fetch (see ResumeArticles).
+	pending := make([]store.PendingArticle, len(lateIDs))
+	for i, id := range lateIDs {
+		pending[i] = store.PendingArticle{ItemID: id, Since: now, ClaimedUntil: now.Add(p.o.ArticleClaim)}
+	}
 	added, err := p.o.Store.CommitBatch(store.Batch{Items: items, Incidents: inc.touched(), Members: inc.members,
-		Singletons: inc.implicit(), SingletonsSince: now.Add(-p.o.IncidentWindow), Alerts: pl.alerts})
+		Singletons: inc.implicit(), SingletonsSince: now.Add(-p.o.IncidentWindow), Alerts: pl.alerts,
+		ArticlesPending: pending, ArticlesDone: articlesDone})
 	if err != nil {
 		return 0, &storageError{what: "store", err: fmt.Errorf("store %d items: %w", len(items), err)}
 	}
@@ -767,12 +814,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 // PassReport is one full pass.
 type PassReport struct {
 	Feeds []FeedReport
-	Drain DrainReport
+	// Resumed is what became of the articles earlier runs left pending.
+	Resumed ResumeReport
+	Drain   DrainReport
 }
 
 // RunOnce polls every enabled feed once — at most Concurrency at a time
-// and PerHost per host; one failing feed never stops the others — and
-// then drains the outbox. Reports are in the order of list.
+// and PerHost per host; one failing feed never stops the others —
+// resuming meanwhile the articles earlier runs left pending (see
+// ResumeArticles), and then drains the outbox. Reports are in the order
+// of list.
 //
 // A feed that fails is data in its report, but a failed write to the
 // index or the store is the machine's failure: the pass then returns an
@@ -813,11 +864,21 @@ func (p *Pipeline) runOnce(ctx context.Context, list []accordwatch.Feed, lease *
 	}
 	rep.Feeds = make([]FeedReport, len(entries))
 	got := make([]bool, len(entries))
+	// Articles an earlier run left pending are fetched beside the polls,
+	// through the same host caps, and applied before the drain.
+	var resumed sync.WaitGroup
+	resumed.Go(func() {
+		var err error
+		if rep.Resumed, err = p.ResumeArticles(ctx, list); err != nil && ctx.Err() == nil {
+			p.o.Logger.Error("resume pending articles", "err", err)
+		}
+	})
 	d := newDispatcher(p, nil)
 	d.lease = lease
 	d.run(ctx, nil, entries, false, func(e *entry, r FeedReport) {
 		rep.Feeds[e.seq], got[e.seq] = r, true
 	})
+	resumed.Wait()
 	for i, e := range entries {
 		if !got[i] {
 			rep.Feeds[i] = FeedReport{Feed: e.feed, Err: ctx.Err()}

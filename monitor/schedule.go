@@ -65,6 +65,11 @@ type Scheduler struct {
 	jobs   []job
 	// drainEvery retries pending alerts between polls.
 	drainEvery string
+	// resumeEvery looks for pending articles whose fetch no process
+	// finished (ResumeArticles): a replica that died, or a claim that ran
+	// out. resumeMu keeps the run at start and the periodic ones apart.
+	resumeEvery string
+	resumeMu    sync.Mutex
 	// lease, when set by ShareFeeds, shares the feeds among replicas.
 	lease *leasing
 
@@ -133,7 +138,7 @@ func NewScheduler(p *Pipeline, list []accordwatch.Feed, logger *slog.Logger) (*S
 	}
 	cl := cronLogger{logger.With("component", "cron")}
 	s := &Scheduler{
-		p: p, feeds: active, logger: logger, drainEvery: "@every 30s",
+		p: p, feeds: active, logger: logger, drainEvery: "@every 30s", resumeEvery: "@every 5m",
 		cron:       cron.New(cron.WithLocation(time.UTC), cron.WithParser(specParser), cron.WithLogger(cl)),
 		chain:      cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)),
 		stop:       make(chan struct{}),
@@ -204,6 +209,20 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		return err
 	}
 	s.cron.Schedule(sched, cron.FuncJob(s.kickDrain))
+	if s.p.o.Articles != nil {
+		rs, err := parseJobSpec(s.resumeEvery)
+		if err != nil {
+			return err
+		}
+		s.cron.Schedule(rs, cron.FuncJob(func() { s.resumeArticles(ctx) }))
+		// Articles a stop cut off are fetched now, beside the first polls,
+		// not at the first tick. Stop waits for it like for a drain.
+		s.kicks.Add(1)
+		go func() {
+			defer s.kicks.Done()
+			s.resumeArticles(ctx)
+		}()
+	}
 	for _, j := range s.jobs {
 		s.cron.Schedule(j.sched, s.chain.Then(cron.FuncJob(func() {
 			s.track(j.name, 1)
@@ -305,6 +324,28 @@ func (s *Scheduler) drainOnce(ctx context.Context) {
 		s.logger.Error("drain outbox", "err", err)
 	}
 	s.armRetry(rep.Next)
+}
+
+// resumeArticles runs one ResumeArticles unless one is running.
+func (s *Scheduler) resumeArticles(ctx context.Context) {
+	if !s.resumeMu.TryLock() {
+		return
+	}
+	defer s.resumeMu.Unlock()
+	s.track("pending articles", 1)
+	defer s.track("pending articles", -1)
+	defer func() {
+		if r := recover(); r != nil {
+			s.logger.Error("panic while resuming pending articles", "panic", r)
+		}
+	}()
+	if _, err := s.p.ResumeArticles(ctx, s.feeds); err != nil {
+		if ctx.Err() != nil {
+			s.logger.Debug("resuming pending articles stopped: shutting down", "err", err)
+			return
+		}
+		s.logger.Error("resume pending articles", "err", err)
+	}
 }
 
 // armRetry makes sure a drain runs at at (unless one is armed earlier).

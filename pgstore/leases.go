@@ -97,7 +97,8 @@ func (l *Leases) Claim(ctx context.Context, hosts map[string]string, limit int, 
 		}
 		// cand: the free, due feeds, locked (a row being renewed or
 		// released right now is skipped, not waited for). held: what
-		// other replicas hold of those hosts. A candidate gets a lease
+		// other replicas hold of those hosts, feed leases and article
+		// fetches' slots (TryHost) together. A candidate gets a lease
 		// when its rank within its host, after the held ones, is within
 		// the cap.
 		rows, err := tx.Query(ctx, `WITH cand AS (
@@ -106,9 +107,15 @@ func (l *Leases) Claim(ctx context.Context, hosts map[string]string, limit int, 
 				ORDER BY next_check_ns, url
 				FOR UPDATE SKIP LOCKED
 			), held AS (
-				SELECT host, count(*) AS n FROM feed_leases
-				WHERE owner IS NOT NULL AND lease_until_ns > $2 AND host IN (SELECT host FROM cand) AND url NOT IN (SELECT url FROM cand)
-				GROUP BY host
+				SELECT host, sum(n) AS n FROM (
+					SELECT host, count(*) AS n FROM feed_leases
+					WHERE owner IS NOT NULL AND lease_until_ns > $2 AND host IN (SELECT host FROM cand) AND url NOT IN (SELECT url FROM cand)
+					GROUP BY host
+					UNION ALL
+					SELECT host, count(*) FROM host_slots
+					WHERE until_ns > $2 AND host IN (SELECT host FROM cand)
+					GROUP BY host
+				) both_kinds GROUP BY host
 			), ranked AS (
 				SELECT c.url, c.next_check_ns,
 					coalesce(h.n, 0) + row_number() OVER (PARTITION BY c.host ORDER BY c.next_check_ns, c.url) AS slot
@@ -186,6 +193,53 @@ func (l *Leases) Release(ctx context.Context, url string, next time.Time) error 
 		WHERE url = $1 AND owner = $2`, url, l.o.Owner, nanos(next))
 	if err != nil {
 		return fmt.Errorf("release feed lease: %w", err)
+	}
+	return nil
+}
+
+// TryHost takes a slot on host for an article fetch, until until, if the
+// per-host cap leaves one free as of now (monitor.HostLeaser); ok is false
+// when it does not. It counts the other replicas' unexpired feed leases
+// and slots on host — a lease for its whole poll, since this replica
+// cannot see when another's fetch ended — plus mine, this replica's own
+// requests on host as it counts them itself (the asking fetch included):
+// its own leases would overcount, as its poll holds the lease long after
+// the feed's fetch. mine is called under the advisory lock the feed
+// claims take, so neither a claim (this replica's or another's) nor
+// another TryHost can slip in between the count and the slot.
+func (l *Leases) TryHost(ctx context.Context, host string, mine func() int, now, until time.Time) (slot int64, ok bool, err error) {
+	at := nanos(now)
+	err = pgx.BeginFunc(ctx, l.s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", claimLock); err != nil {
+			return err
+		}
+		// A dead replica's slots, expired, go on the way.
+		if _, err := tx.Exec(ctx, "DELETE FROM host_slots WHERE host = $1 AND until_ns <= $2", host, at); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT
+				(SELECT count(*) FROM feed_leases WHERE host = $1 AND owner IS NOT NULL AND owner <> $3 AND lease_until_ns > $2) +
+				(SELECT count(*) FROM host_slots WHERE host = $1 AND owner <> $3 AND until_ns > $2)`, host, at, l.o.Owner).Scan(&n); err != nil {
+			return err
+		}
+		if n+mine() > l.o.PerHost {
+			return nil
+		}
+		ok = true
+		return tx.QueryRow(ctx, "INSERT INTO host_slots (host, owner, until_ns) VALUES ($1, $2, $3) RETURNING id",
+			host, l.o.Owner, nanos(until)).Scan(&slot)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("take a slot on %s: %w", host, err)
+	}
+	return slot, ok, nil
+}
+
+// ReleaseHost gives back a slot TryHost took.
+func (l *Leases) ReleaseHost(ctx context.Context, slot int64) error {
+	if _, err := l.s.pool.Exec(ctx, "DELETE FROM host_slots WHERE id = $1", slot); err != nil {
+		return fmt.Errorf("release host slot: %w", err)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/accordwatch/accordwatch/metrics"
 	"github.com/accordwatch/accordwatch/monitor"
 	"github.com/accordwatch/accordwatch/notify"
+	"github.com/accordwatch/accordwatch/pgstore"
 )
 
 // Files under data_dir.
@@ -79,6 +80,10 @@ type app struct {
 	pipeline   *monitor.Pipeline
 	metrics    *metrics.Registry
 	command    string
+	// leases is this process's feed leases and host slots on PostgreSQL,
+	// under one name so its host slots never count its own leases twice;
+	// nil on bbolt.
+	leases *pgstore.Leases
 }
 
 // ensureWritable makes the data dir and proves it can be written, so the
@@ -138,6 +143,14 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		return nil, fmt.Errorf("slack: %w", err)
 	}
 	a.metrics = metrics.New(metrics.Options{FeedHealth: healthSource{cfg: cfg, st: st}.counts})
+	var hostSlots monitor.HostLeaser
+	if pg, ok := st.(*pgstore.Store); ok {
+		if a.leases, err = feedLeases(pg, cfg); err != nil {
+			a.Close()
+			return nil, err
+		}
+		hostSlots = a.leases
+	}
 	fetcher := feeds.New(feeds.Options{
 		Timeout:  cfg.Fetch.Timeout.Duration,
 		MaxBytes: int64(cfg.Fetch.MaxBodyMB) << 20, UserAgent: cfg.Fetch.UserAgent,
@@ -151,6 +164,8 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger, command 
 		MaxBackoff: cfg.Polling.MaxBackoff.Duration, UnhealthyAfter: cfg.Polling.UnhealthyAfter.Duration,
 		Ops: a.notifier, Metrics: a.metrics, Channels: outboxLocks(st),
 		Articles: fetcher, ArticleThreshold: cfg.Fetch.ArticleThreshold, ArticleWait: cfg.Fetch.ArticleWait.Duration,
+		// A slot outlives the fetch it covers, timeouts included.
+		HostSlots: hostSlots, HostSlotPeriod: max(2*time.Minute, 4*cfg.Fetch.Timeout.Duration),
 		Incidents:      incident.New(incident.Options{Window: cfg.Alerting.IncidentWindow.Duration, Threshold: cfg.Alerting.Similarity}),
 		IncidentWindow: cfg.Alerting.IncidentWindow.Duration,
 		IncidentSync:   incidentSync(st),

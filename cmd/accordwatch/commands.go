@@ -108,7 +108,7 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := shareFeeds(sched, a.store, cfg); err != nil {
+			if err := shareFeeds(sched, a); err != nil {
 				return err
 			}
 			digestSpec, runDigest, err := digestJob(a, cfg, log)
@@ -201,7 +201,7 @@ func runCmd(e *env) *cobra.Command {
 			if len(list) == 0 {
 				return errors.New("no feeds to poll: add some to config.yaml, import an OPML file (feeds import) or use --feeds PATH")
 			}
-			rep, err := runPass(cmd.Context(), a, cfg, list)
+			rep, err := runPass(cmd.Context(), a, list)
 			printPass(e, rep)
 			if err != nil {
 				return fmt.Errorf("run: %w", err)

@@ -36,16 +36,11 @@ func replicaName() string {
 // shareFeeds makes sched poll only the feeds it leases, when the store is
 // PostgreSQL and so possibly shared by several replicas. On bbolt (one
 // process) it does nothing.
-func shareFeeds(sched *monitor.Scheduler, st appStore, cfg *config.Config) error {
-	pg, ok := st.(*pgstore.Store)
-	if !ok {
+func shareFeeds(sched *monitor.Scheduler, a *app) error {
+	if a.leases == nil {
 		return nil
 	}
-	l, err := feedLeases(pg, cfg)
-	if err != nil {
-		return err
-	}
-	return sched.ShareFeeds(l, l.Period())
+	return sched.ShareFeeds(a.leases, a.leases.Period())
 }
 
 // feedLeases is this process's lease handle, under a name of its own.
@@ -57,16 +52,11 @@ func feedLeases(pg *pgstore.Store, cfg *config.Config) (*pgstore.Leases, error) 
 // serve does, so a pass run beside serve replicas never polls a feed one
 // of them is polling or has just polled, and the per-host cap holds
 // across all of them.
-func runPass(ctx context.Context, a *app, cfg *config.Config, list []accordwatch.Feed) (monitor.PassReport, error) {
-	pg, ok := a.store.(*pgstore.Store)
-	if !ok {
+func runPass(ctx context.Context, a *app, list []accordwatch.Feed) (monitor.PassReport, error) {
+	if a.leases == nil {
 		return a.pipeline.RunOnce(ctx, list)
 	}
-	l, err := feedLeases(pg, cfg)
-	if err != nil {
-		return monitor.PassReport{}, err
-	}
-	return a.pipeline.RunOnceShared(ctx, list, l, l.Period())
+	return a.pipeline.RunOnceShared(ctx, list, a.leases, a.leases.Period())
 }
 
 // incidentSync is how replicas sharing a PostgreSQL database decide
