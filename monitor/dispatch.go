@@ -197,8 +197,18 @@ func (d *dispatcher) run(ctx context.Context, stop <-chan struct{}, entries []*e
 
 // start dispatches ready entries while worker slots are free, skipping
 // (not blocking on) feeds whose host is at its cap. When feeds are shared
-// with other replicas, only those whose lease it gets are polled.
+// with other replicas, only those whose lease it gets are polled; the
+// slots of those it did not get go to the ready feeds behind them at
+// once — nothing else would wake the dispatcher for them before the next
+// renewal.
 func (d *dispatcher) start(ctx context.Context) {
+	for d.startSome(ctx) && len(d.ready) > 0 {
+	}
+}
+
+// startSome is one round of start; it reports whether a lease was
+// refused, freeing slots that ready feeds may use.
+func (d *dispatcher) startSome(ctx context.Context) (refused bool) {
 	kept := d.ready[:0]
 	var picked []*entry
 	for i, e := range d.ready {
@@ -216,13 +226,16 @@ func (d *dispatcher) start(ctx context.Context) {
 	clear(d.ready[len(kept):])
 	d.ready = kept
 	if d.lease != nil {
+		n := len(picked)
 		picked = d.claim(ctx, picked)
+		refused = len(picked) < n
 	}
 	for _, e := range picked {
 		d.workers++
 		d.running++
 		go d.poll(ctx, e)
 	}
+	return refused
 }
 
 // poll runs one feed: fetch and prepare here, commit on the writer when
