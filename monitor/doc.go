@@ -20,10 +20,17 @@
 // (on new alerts, at start, when a deferred alert is due, and every 30 s)
 // and the periodic jobs on robfig/cron.
 //
+// article.go fetches the articles of new summary-only items beside the
+// poll; one still on its way at the commit is marked pending in that
+// commit and cleared by the commit that adds it, and resume.go fetches
+// the marks no process finished (a stop, a crash) at start and every
+// 5 minutes, claiming each so one process fetches it.
+//
 // Replicas sharing one database (PostgreSQL) use small interfaces,
 // all unset on bbolt: a FeedLeaser (lease.go) lets a dispatcher poll only
 // the feeds whose lease it holds, renewed while polling and released with
-// the next check; ChannelLocks (outboxshare.go) gives each outbox
+// the next check, and a HostLeaser (article.go) holds article fetches to
+// the same per-host cap; ChannelLocks (outboxshare.go) gives each outbox
 // destination one drainer; an IndexTail (indextail.go) follows the
 // store's item change sequence into the local index. IncidentSync
 // (incidentsync.go) makes each commit's incident decisions under one

@@ -29,6 +29,13 @@
 //     visible in order and a reader resuming from the last number it saw
 //     misses nothing. Triggers NOTIFY accordwatch_items and
 //     accordwatch_alerts; Listen wakes indexers and drains.
+//   - Articles in flight (articles.go, 0003_articles.sql): an item
+//     committed before its article arrived is marked pending in the same
+//     transaction, claimed by its committer with an expiry; a replica
+//     resuming takes expired marks FOR UPDATE SKIP LOCKED and claims them
+//     anew, so each is fetched by one replica. Article fetches hold a
+//     host slot (leases.go TryHost), taken under the feed claims' lock and
+//     counted with the feed leases of that host.
 //   - Incident decisions (incidentlock.go): a session advisory lock on a
 //     pooled connection, held by one replica from before it assigns a
 //     commit's incidents until after the commit. Under it the replica
