@@ -41,7 +41,11 @@
 //     commit's incidents until after the commit. Under it the replica
 //     reads the item changes since its last look, each with its incident
 //     (IncidentChangesSince), and the last hour of the outbox for the
-//     rate caps (AlertsSince).
+//     rate caps (AlertsSince). Taking the lock bumps a fencing number
+//     (migration 0004); the commit of the decisions reads it FOR UPDATE
+//     and fails (ErrIncidentLockLost) if another replica took the lock
+//     after this one's session died, so decisions made without seeing
+//     that replica's never land.
 //
 // The database URL may hold a password: it is an accordwatch.Secret, never
 // logged, and removed from every error this package returns.

@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,6 +17,30 @@ import (
 // a big-endian number, fixed forever.
 const incidentLock int64 = 0x696e636964656e74
 
+// ErrIncidentLockLost is CommitBatch's error when the incident lock this
+// process took was lost (its session ended) and another replica has
+// taken it since: the decisions may repeat that replica's, so nothing is
+// committed, and the feeds are fetched again.
+var ErrIncidentLockLost = errors.New("incident lock lost to another replica before the commit")
+
+// checkFence, inside a commit of incident decisions, locks the fencing
+// row until the commit ends and fails when another replica has taken the
+// incident lock since this process took it. Without a held lock (epoch 0:
+// the single-process path, or tests) there is nothing to check.
+func checkFence(ctx context.Context, tx pgx.Tx, epoch int64) error {
+	if epoch == 0 {
+		return nil
+	}
+	var now int64
+	if err := tx.QueryRow(ctx, "SELECT epoch FROM incident_fence WHERE id = 1 FOR UPDATE").Scan(&now); err != nil {
+		return fmt.Errorf("check the incident lock: %w", err)
+	}
+	if now != epoch {
+		return fmt.Errorf("%w (fencing number %d, now %d)", ErrIncidentLockLost, epoch, now)
+	}
+	return nil
+}
+
 // LockIncidents waits, at most the store's timeout, for the database-wide
 // incident lock and returns its release (monitor.IncidentSync). A replica
 // holds it while it catches up with the incidents other replicas
@@ -24,7 +49,9 @@ const incidentLock int64 = 0x696e636964656e74
 // channel message. The lock is a session lock on a pooled connection kept
 // out of the pool until unlock: it dies with the connection, so a killed
 // replica never leaves it held. unlock never fails: a lock it cannot give
-// back is freed by closing its connection.
+// back is freed by closing its connection. While it is held, a commit of
+// incident decisions (CommitBatch with Incidents or Members) goes ahead
+// only if no other replica has taken the lock since (ErrIncidentLockLost).
 func (s *Store) LockIncidents(ctx context.Context) (unlock func(), err error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -38,7 +65,17 @@ func (s *Store) LockIncidents(ctx context.Context) (unlock func(), err error) {
 		conn.Hijack().Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("take the incident lock: %w", err)
 	}
+	// The fencing number (migration 0004): CommitBatch checks it, so a
+	// commit whose lock session died meanwhile cannot land after another
+	// replica decided the same stories.
+	var epoch int64
+	if err := conn.QueryRow(ctx, "UPDATE incident_fence SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch").Scan(&epoch); err != nil {
+		conn.Hijack().Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("take the incident lock: fencing number: %w", err)
+	}
+	s.fence.Store(epoch)
 	return func() {
+		s.fence.CompareAndSwap(epoch, 0)
 		uctx, cancel := s.op()
 		defer cancel()
 		var ok bool

@@ -1,7 +1,9 @@
 package pgstore_test
 
 import (
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,5 +95,63 @@ func TestIncidentChangesSince(t *testing.T) {
 			t.Errorf("%s: got last change %d with nothing read, want %d", st.name, next, last)
 		}
 		last = next
+	}
+}
+
+// TestIncidentCommitRefusedAfterLockLost: A decides incidents under the
+// lock, but its lock session ends before A commits (as when the server
+// drops the connection) and B takes the lock and commits its own
+// decision on the same story. A's commit then fails with
+// ErrIncidentLockLost and stores nothing, so the story is not made into
+// a second incident; with the lock held throughout, A's commit lands.
+func TestIncidentCommitRefusedAfterLockLost(t *testing.T) {
+	url := accordwatch.Secret(pgtest.Database(t))
+	a, b := openWith(t, url, pgstore.Options{}), openWith(t, url, pgstore.Options{})
+	decide := func(id string) store.Batch {
+		return store.Batch{
+			Items:     []accordwatch.Item{changeItem(id, "1")},
+			Incidents: []accordwatch.Incident{{ID: "inc-" + id, LastSeen: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}},
+			Members:   []store.Member{{ItemID: id, IncidentID: "inc-" + id}},
+		}
+	}
+
+	// A failing check must not leave a lock's connection out of its
+	// pool: Close would wait for it.
+	lock := func(s *pgstore.Store) func() {
+		t.Helper()
+		unlock, err := s.LockIncidents(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		once := sync.OnceFunc(unlock)
+		t.Cleanup(once)
+		return once
+	}
+	unlockA := lock(a)
+	if err := pgstore.ExecForTest(t.Context(), url, "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"); err != nil {
+		t.Fatal(err)
+	}
+	unlockB := lock(b)
+	if _, err := b.CommitBatch(decide("b1")); err != nil {
+		t.Fatalf("B's commit under the lock: %v", err)
+	}
+	unlockB()
+	if _, err := a.CommitBatch(decide("a1")); !errors.Is(err, pgstore.ErrIncidentLockLost) {
+		t.Fatalf("A's commit after losing the lock: %v; want ErrIncidentLockLost", err)
+	}
+	unlockA()
+	if _, ok, err := a.Item("a1"); err != nil || ok {
+		t.Errorf("A's refused commit stored its item: found %v, err %v", ok, err)
+	}
+
+	// Held throughout, the same commit lands; and without the lock (one
+	// process, no replicas) nothing is checked.
+	unlockA = lock(a)
+	if _, err := a.CommitBatch(decide("a1")); err != nil {
+		t.Fatalf("A's commit with the lock held: %v", err)
+	}
+	unlockA()
+	if _, err := a.CommitBatch(decide("a2")); err != nil {
+		t.Fatalf("a commit without the lock: %v", err)
 	}
 }

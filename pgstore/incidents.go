@@ -22,6 +22,11 @@ const maxForget = 1000
 func (s *Store) CommitBatch(b store.Batch) ([]accordwatch.Alert, error) {
 	var added []accordwatch.Alert
 	err := s.tx(func(ctx context.Context, tx pgx.Tx) error {
+		if len(b.Incidents) > 0 || len(b.Members) > 0 {
+			if err := checkFence(ctx, tx, s.fence.Load()); err != nil {
+				return err
+			}
+		}
 		if err := putItems(ctx, tx, b.Items); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/accordwatch/accordwatch"
@@ -45,6 +46,9 @@ type Store struct {
 	// and freed by Close.
 	drainOnce sync.Once
 	drain     *DrainLocks
+	// fence is the incident lock's fencing number while this process
+	// holds the lock, 0 otherwise (LockIncidents, checkFence).
+	fence atomic.Int64
 }
 
 // Open connects to the database at url, applies pending migrations and
