@@ -59,6 +59,14 @@ const (
 	// already), so a shared name still needs a second specific.
 	subjectBonus  = 0.1
 	subjectWindow = 48 * time.Hour
+	// Two headlines written from one template — they agree word for word
+	// but for one slot, in at least templateShare of each headline's
+	// terms — that name different specifics in the slot, each unmentioned
+	// by the other report, are different events: "DATA BREACH ALERT: Firm
+	// is investigating claims on behalf of X customers" about two clients,
+	// "X hit by ransomware" about two victims. It decides alone, like two
+	// different CVEs: the shared template makes their cosine high.
+	templateShare = 0.6
 )
 
 // Explanation says why two reports are, or are not, the same event.
@@ -87,6 +95,9 @@ type Explanation struct {
 	NameConflict float64  `json:"name_conflict,omitempty"`
 	Names        []string `json:"names,omitempty"`
 	CVEConflict  bool     `json:"cve_conflict,omitempty"`
+	// Template holds the two slots when the headlines share a template
+	// but fill it with different specifics; it decides alone.
+	Template []string `json:"template,omitempty"`
 	// Gap is the time between the reports; TimePenalty what it cost.
 	Gap         time.Duration `json:"gap"`
 	TimePenalty float64       `json:"time_penalty,omitempty"`
@@ -122,6 +133,9 @@ func (e Explanation) String() string {
 	}
 	if e.CVEConflict {
 		b.WriteString("; headlines name different CVEs")
+	}
+	if len(e.Template) == 2 {
+		fmt.Fprintf(&b, "; headlines share a template but name different subjects (%q, %q)", e.Template[0], e.Template[1])
 	}
 	fmt.Fprintf(&b, "; %d specifics", e.Anchors)
 	if len(e.Shared) > 0 {
@@ -193,9 +207,13 @@ type features struct {
 	nums []float64
 	// names are the headline names (interned, or unknownName), with
 	// their conflict weights in nameW.
-	names    []uint32
-	nameW    []float64
-	nameT    []string
+	names []uint32
+	nameW []float64
+	nameT []string
+	// head are the headline terms in headline order (unknownName for
+	// a query's terms no member has), for spotting a shared template.
+	head     []uint32
+	headT    []string
 	cves     []string
 	leadCVEs []string
 	attacks  []string
@@ -205,7 +223,7 @@ type features struct {
 const leadPos = 1 << 16
 
 func (v *vocab) features(sig *Signature, add bool) features {
-	f := features{cves: sig.CVEs, leadCVEs: sig.LeadCVEs, attacks: sig.Attacks, t: sig.Time}
+	f := features{headT: sig.Terms, cves: sig.CVEs, leadCVEs: sig.LeadCVEs, attacks: sig.Attacks, t: sig.Time}
 	type entry struct {
 		id  uint32
 		w   float64
@@ -229,6 +247,11 @@ func (v *vocab) features(sig *Signature, add bool) features {
 	}
 	for i, t := range sig.Terms {
 		addTerm(t, int32(i), titleWeight)
+		id, ok := v.id(t, add)
+		if !ok {
+			id = unknownName
+		}
+		f.head = append(f.head, id)
 	}
 	for i, t := range sig.Lead {
 		if !slices.Contains(sig.Terms, t) {
@@ -301,6 +324,12 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	}
 	if !explain && (e.CVEConflict || (e.CVE == "" && e.Cosine+subjectBonus < floor)) {
 		return e, false
+	}
+	if sa, sb, ok := templateConflict(q, m); ok {
+		e.Template = []string{sa, sb}
+		if !explain {
+			return e, false
+		}
 	}
 	// The shared anchors, grouped into runs.
 	var rarest float64 // nameWeight of the rarest shared anchor
@@ -381,7 +410,50 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 		slices.SortStableFunc(e.Shared, func(a, b SharedTerm) int { return cmp.Compare(b.Weight, a.Weight) })
 		e.Shared = e.Shared[:min(len(e.Shared), 8)]
 	}
-	return e, !e.CVEConflict && e.Anchors >= minAnchors && rare
+	return e, !e.CVEConflict && e.Template == nil && e.Anchors >= minAnchors && rare
+}
+
+// templateConflict reports whether q's and m's headlines share a
+// template (a common start and end covering templateShare of each)
+// whose slots name different things: each slot holds a specific the
+// other report never mentions, and in one of them it is a name. (Two
+// slots of ordinary words are a rewording: "pupils" and "children"
+// hacking their schools.) It returns the two slots.
+func templateConflict(q, m *features) (string, string, bool) {
+	a, b := q.head, m.head
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] && a[p] != unknownName {
+		p++
+	}
+	s := 0
+	for s < len(a)-p && s < len(b)-p && a[len(a)-1-s] == b[len(b)-1-s] && a[len(a)-1-s] != unknownName {
+		s++
+	}
+	n := float64(p + s)
+	if n < templateShare*float64(len(a)) || n < templateShare*float64(len(b)) {
+		return "", "", false
+	}
+	sa, speca, namea := slot(q, p, len(a)-s, m)
+	sb, specb, nameb := slot(m, p, len(b)-s, q)
+	return sa, sb, speca && specb && (namea || nameb)
+}
+
+// slot returns the terms of f's headline in [i, j), a template's slot,
+// whether one of them is a specific (not a number) that other never
+// mentions, and whether one such is a headline name.
+func slot(f *features, i, j int, other *features) (terms string, specific, name bool) {
+	for k := i; k < j; k++ {
+		t, id := f.headT[k], f.head[k]
+		if isNumberish(t) || stats().idf(t) < anchorIDF {
+			continue
+		}
+		if _, found := slices.BinarySearch(other.ids, id); id != unknownName && found {
+			continue
+		}
+		specific = true
+		name = name || slices.Contains(f.nameT, t)
+	}
+	return strings.Join(f.headT[i:j], " "), specific, name
 }
 
 // subject returns the rarest name both headlines carry that is rare

@@ -127,3 +127,43 @@ func TestSubjectBonus(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateConflict: two headlines from one template that fill its
+// slot with different names are different events however alike the
+// rest; a slot reworded in ordinary words is not a conflict.
+func TestTemplateConflict(t *testing.T) {
+	notice := func(client string) (string, string) {
+		return "Data breach alert: Quillon Harte LLP is investigating claims on behalf of " + client + " customers whose data may have been compromised",
+			"Quillon Harte LLP is investigating claims on behalf of " + client + " customers after a data breach was reported."
+	}
+	tests := []struct {
+		name     string
+		a, b     [2]string
+		template bool
+	}{
+		{"two clients", pair(notice("Central Harbor Credit Union")), pair(notice("Wendmoor & Associates")), true},
+		{"one client told twice", pair(notice("Wendmoor & Associates")), pair(notice("Wendmoor & Associates")), false},
+		{"a reworded slot",
+			[2]string{"Pupils hacking their own schools for fun, watchdog warns", "A watchdog says pupils break into school systems for fun."},
+			[2]string{"Children hacking their own schools for fun, watchdog warns", "Children break into school systems for fun, a watchdog says."},
+			false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := SignatureOf(item("https://a.example/1", tt.a[0], tt.a[1], t0))
+			b := SignatureOf(item("https://b.example/2", tt.b[0], tt.b[1], t0.Add(time.Hour)))
+			why, merged := Compare(b, a)
+			if got := why.Template != nil; got != tt.template {
+				t.Errorf("template conflict: got %v, want %v; %s", got, tt.template, why)
+			}
+			if tt.template && merged {
+				t.Errorf("merged despite the template conflict: %s", why)
+			}
+			if tt.template && !strings.Contains(why.String(), "share a template") {
+				t.Errorf("explanation %q: want it to say the headlines share a template", why)
+			}
+		})
+	}
+}
+
+func pair(a, b string) [2]string { return [2]string{a, b} }
