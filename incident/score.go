@@ -66,7 +66,7 @@ const (
 	// is investigating claims on behalf of X customers" about two clients,
 	// "X hit by ransomware" about two victims. It decides alone, like two
 	// different CVEs: the shared template makes their cosine high.
-	templateShare = 0.6
+	templateShare = 2.0 / 3
 )
 
 // Explanation says why two reports are, or are not, the same event.
