@@ -101,6 +101,10 @@ type Explanation struct {
 	// Gap is the time between the reports; TimePenalty what it cost.
 	Gap         time.Duration `json:"gap"`
 	TimePenalty float64       `json:"time_penalty,omitempty"`
+	// Corroboration is what the time penalty was divided by: 1 plus the
+	// specifics shared beyond minAnchors, when the reports also share an
+	// attack type (0 when it was not divided).
+	Corroboration int `json:"corroboration,omitempty"`
 	// Link is set when the reports share their canonical link, which
 	// decides alone.
 	Link bool `json:"link,omitempty"`
@@ -130,6 +134,9 @@ func (e Explanation) String() string {
 	}
 	if e.TimePenalty > 0 {
 		fmt.Fprintf(&b, " − %.3f for %s apart", e.TimePenalty, e.Gap.Round(time.Hour))
+		if e.Corroboration > 1 {
+			fmt.Fprintf(&b, " (÷%d: %d specifics and the same attack)", e.Corroboration, e.Anchors)
+		}
 	}
 	if e.CVEConflict {
 		b.WriteString("; headlines name different CVEs")
@@ -395,6 +402,10 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	}
 	if e.Gap > timeGrace {
 		e.TimePenalty = timeDecay * (e.Gap - timeGrace).Hours() / 24 * (1 - rarityRelief*rarest)
+		if e.Attack != "" && e.Anchors > minAnchors {
+			e.Corroboration = e.Anchors - minAnchors + 1
+			e.TimePenalty /= float64(e.Corroboration)
+		}
 	}
 	e.Score = e.Cosine - e.NameConflict - e.TimePenalty
 	if e.CVE != "" {
@@ -439,12 +450,13 @@ func templateConflict(q, m *features) (string, string, bool) {
 }
 
 // slot returns the terms of f's headline in [i, j), a template's slot,
-// whether one of them is a specific (not a number) that other never
+// whether one of them is a specific (not a number or a year:
+// "700Credit" is a name) that other never
 // mentions, and whether one such is a headline name.
 func slot(f *features, i, j int, other *features) (terms string, specific, name bool) {
 	for k := i; k < j; k++ {
 		t, id := f.headT[k], f.head[k]
-		if isNumberish(t) || stats().idf(t) < anchorIDF {
+		if _, number := numberValue(t); number || isYear(t) || stats().idf(t) < anchorIDF {
 			continue
 		}
 		if _, found := slices.BinarySearch(other.ids, id); id != unknownName && found {

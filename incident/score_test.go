@@ -76,10 +76,10 @@ func TestCompare(t *testing.T) {
 func abs(x float64) float64 { return max(x, -x) }
 
 func TestExplanationString(t *testing.T) {
-	e := Explanation{Score: 0.31, Cosine: 0.2, CVE: "cve-2031-1", Anchors: 3, Gap: 30 * time.Hour, TimePenalty: 0.19,
+	e := Explanation{Score: 0.31, Cosine: 0.2, CVE: "cve-2031-1", Anchors: 3, Gap: 30 * time.Hour, TimePenalty: 0.19, Corroboration: 2,
 		Shared: []SharedTerm{{"fabrikam", 0.12}}, Numbers: []string{"1.2k"}, Attack: "ransomware"}
 	got := e.String()
-	for _, want := range []string{"score 0.310", "cosine 0.200", "CVE cve-2031-1", "30h0m0s apart", "3 specifics", "fabrikam (0.120)", "numbers [1.2k]", "attack ransomware"} {
+	for _, want := range []string{"score 0.310", "cosine 0.200", "CVE cve-2031-1", "30h0m0s apart (÷2: 3 specifics and the same attack)", "3 specifics", "fabrikam (0.120)", "numbers [1.2k]", "attack ransomware"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("String() = %q: want %q in it", got, want)
 		}
