@@ -52,6 +52,11 @@ type state struct {
 	// weights; a slice, since incidents are many and their keys few.
 	keys  []stateKey
 	links []string
+	// cves are the CVE IDs its members' headlines name: a report whose
+	// headline names only other CVEs joins no member of it, or a
+	// headline without a CVE would chain one flaw's incident to the
+	// next flaw of the same product.
+	cves []string
 }
 
 // Clusterer remembers the live incidents and finds the one a new item
@@ -266,6 +271,11 @@ func (c *Clusterer) add(id string, sig Signature) {
 		// A roundup lists several stories: it attracts none of them.
 		return
 	}
+	for _, id := range sig.CVEs {
+		if !slices.Contains(inc.cves, id) {
+			inc.cves = append(inc.cves, id)
+		}
+	}
 	m := &member{sig: sig}
 	m.f = c.vocab.features(&m.sig, true)
 	if len(inc.members) < maxMembers {
@@ -436,7 +446,7 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 		if b < c.threshold {
 			continue
 		}
-		if inc := c.slots[s]; c.inWindow(inc, sig.Time) {
+		if inc := c.slots[s]; c.inWindow(inc, sig.Time) && !cveConflict(sig.CVEs, inc.cves) {
 			cands = append(cands, inc)
 		}
 	}
@@ -458,6 +468,12 @@ func (c *Clusterer) match(sig Signature, explain bool) (*state, Explanation) {
 		}
 	}
 	return best, bestWhy
+}
+
+// cveConflict reports whether a headline naming CVEs q meets an
+// incident whose headlines name only others.
+func cveConflict(q, inc []string) bool {
+	return len(q) > 0 && len(inc) > 0 && !intersects(q, inc)
 }
 
 // better breaks score ties deterministically.

@@ -341,3 +341,24 @@ func TestMatchEqualsBruteForceRealTerms(t *testing.T) {
 		}
 	}
 }
+
+// TestIncidentCVEConflict: a headline naming only other CVEs than the
+// incident's headlines joins none of its members, not even one whose
+// headline names no CVE; a headline naming one of them joins.
+func TestIncidentCVEConflict(t *testing.T) {
+	c := New(Options{})
+	c.Add("flaw", SignatureOf(item("https://a.example/1", "Northwind gateway flaw CVE-2031-2222 under active attack",
+		"Attackers exploit CVE-2031-2222 in Northwind remote-access gateways to run code.", t0)))
+	c.Add("flaw", SignatureOf(item("https://a.example/2", "Northwind remote-access gateways under active attack",
+		"Attackers exploit a flaw in Northwind remote-access gateways to run code.", t0.Add(time.Hour))))
+	other := SignatureOf(item("https://b.example/1", "Northwind remote-access gateways: CVE-2031-3333 under active attack",
+		"Attackers exploit a flaw in Northwind remote-access gateways to run code.", t0.Add(2*time.Hour)))
+	if id, why, ok := c.Explain(other); ok {
+		t.Errorf("a report of another CVE joined %q: %s", id, why)
+	}
+	same := SignatureOf(item("https://b.example/2", "Northwind remote-access gateways: CVE-2031-2222 under active attack",
+		"Attackers exploit a flaw in Northwind remote-access gateways to run code.", t0.Add(2*time.Hour)))
+	if id, why, ok := c.Explain(same); !ok || id != "flaw" {
+		t.Errorf("a report of the same CVE: got %q, %v, want flaw; %s", id, ok, why)
+	}
+}
