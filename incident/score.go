@@ -46,9 +46,9 @@ const (
 	// rare (an index key): a term seen in at most 1 item in 90 (keyIDF),
 	// a number of 100 or more or with a fraction (keyNumber) or a CVE,
 	// so that the index finds every incident an item can join.
-	anchorIDF       = 3.0
-	keyIDF          = 4.5
-	minAnchors      = 2
+	anchorIDF  = 3.0
+	keyIDF     = 4.5
+	minAnchors = 2
 	numberTolerance = 0.1
 	// Two headlines that name the same rare subject (a company, a gang,
 	// a product: a headline name that is an index key) and report the
@@ -59,6 +59,11 @@ const (
 	// already), so a shared name still needs a second specific.
 	subjectBonus  = 0.1
 	subjectWindow = 48 * time.Hour
+	// subjectNameRelief scales the name conflict of two reports that
+	// earn subjectBonus: "Gucci, Balenciaga and Alexander McQueen hacked"
+	// and "Kering confirms hack of Gucci and Balenciaga" each name one
+	// brand the other does not, but share the subject.
+	subjectNameRelief = 0.5
 	// Two headlines written from one template — they agree word for word
 	// but for one slot, in at least templateShare of each headline's
 	// terms — that name different specifics in the slot, each unmentioned
@@ -95,6 +100,9 @@ type Explanation struct {
 	NameConflict float64  `json:"name_conflict,omitempty"`
 	Names        []string `json:"names,omitempty"`
 	CVEConflict  bool     `json:"cve_conflict,omitempty"`
+	// NameRelief is set when NameConflict was halved because both
+	// headlines name the Subject.
+	NameRelief bool `json:"name_relief,omitempty"`
 	// Template holds the two slots when the headlines share a template
 	// but fill it with different specifics; it decides alone.
 	Template []string `json:"template,omitempty"`
@@ -131,6 +139,9 @@ func (e Explanation) String() string {
 	}
 	if e.NameConflict > 0 {
 		fmt.Fprintf(&b, " − %.3f names only one side mentions %v", e.NameConflict, e.Names)
+		if e.NameRelief {
+			fmt.Fprintf(&b, " (×%.1f: both headlines name %s)", subjectNameRelief, e.Subject)
+		}
 	}
 	if e.TimePenalty > 0 {
 		fmt.Fprintf(&b, " − %.3f for %s apart", e.TimePenalty, e.Gap.Round(time.Hour))
@@ -399,6 +410,13 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	}
 	if e.Attack != "" && e.Gap <= subjectWindow {
 		e.Subject = v.subject(q, m)
+	}
+	if e.Subject != "" && e.NameConflict > 0 {
+		// Both headlines name the subject: the names only one
+		// mentions are more likely detail (the parent company, a
+		// second brand, a ticker) than another subject.
+		e.NameConflict *= subjectNameRelief
+		e.NameRelief = true
 	}
 	if e.Gap > timeGrace {
 		e.TimePenalty = timeDecay * (e.Gap - timeGrace).Hours() / 24 * (1 - rarityRelief*rarest)

@@ -84,6 +84,10 @@ func TestExplanationString(t *testing.T) {
 			t.Errorf("String() = %q: want %q in it", got, want)
 		}
 	}
+	relief := Explanation{NameConflict: 0.1, Names: []string{"kering", "mcqueen"}, Subject: "gucci", NameRelief: true}.String()
+	if want := "(×0.5: both headlines name gucci)"; !strings.Contains(relief, want) {
+		t.Errorf("String() = %q: want %q in it", relief, want)
+	}
 	if got := (Explanation{Link: true, Score: 1}).String(); got != "same canonical link" {
 		t.Errorf("String() for a link: got %q", got)
 	}
