@@ -49,6 +49,15 @@ const (
 	anchorIDF  = 3.0
 	keyIDF     = 4.5
 	minAnchors = 2
+	// loneAnchorScore is the score at which one shared specific is
+	// enough when it is more than one word — a run of two or more
+	// specific terms ("Capita fined" in "UK's Capita fined $19 million
+	// for 2023 cyber breach" and "Capita fined £14m for data protection
+	// failings in 2023 cyber-attack") — or comes with shared terms that
+	// are no specifics worth loneAnchorPlain of the cosine. A shared
+	// company with nothing else still never merges.
+	loneAnchorScore = 0.4
+	loneAnchorPlain = 0.1
 	numberTolerance = 0.1
 	// Two headlines that name the same rare subject (a company, a gang,
 	// a product: a headline name that is an index key) and report the
@@ -100,6 +109,9 @@ type Explanation struct {
 	NameConflict float64  `json:"name_conflict,omitempty"`
 	Names        []string `json:"names,omitempty"`
 	CVEConflict  bool     `json:"cve_conflict,omitempty"`
+	// LoneAnchor is set when one shared specific sufficed: the score
+	// reached loneAnchorScore with enough shared ordinary words.
+	LoneAnchor bool `json:"lone_anchor,omitempty"`
 	// NameRelief is set when NameConflict was halved because both
 	// headlines name the Subject.
 	NameRelief bool `json:"name_relief,omitempty"`
@@ -156,6 +168,9 @@ func (e Explanation) String() string {
 		fmt.Fprintf(&b, "; headlines share a template but name different subjects (%q, %q)", e.Template[0], e.Template[1])
 	}
 	fmt.Fprintf(&b, "; %d specifics", e.Anchors)
+	if e.LoneAnchor {
+		fmt.Fprintf(&b, " (one suffices at score ≥ %.1f: more than one word)", loneAnchorScore)
+	}
 	if len(e.Shared) > 0 {
 		b.WriteString("; shared:")
 		for _, s := range e.Shared {
@@ -351,6 +366,7 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 	}
 	// The shared anchors, grouped into runs.
 	var rarest float64 // nameWeight of the rarest shared anchor
+	var plain float64  // the dot product of shared terms that are no anchor
 	var shared []int   // indexes into q.ids of shared anchors
 	rare := false      // a shared index key: a rare term, a number or a CVE
 	i, j := 0, 0
@@ -362,6 +378,8 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 				shared = append(shared, i)
 				rarest = max(rarest, v.names[q.ids[i]])
 				rare = rare || v.rare[q.ids[i]]
+			} else {
+				plain += c
 			}
 			if explain {
 				e.Shared = append(e.Shared, SharedTerm{v.terms[q.ids[i]], c})
@@ -439,7 +457,12 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 		slices.SortStableFunc(e.Shared, func(a, b SharedTerm) int { return cmp.Compare(b.Weight, a.Weight) })
 		e.Shared = e.Shared[:min(len(e.Shared), 8)]
 	}
-	return e, !e.CVEConflict && e.Template == nil && e.Anchors >= minAnchors && rare
+	if e.Anchors == 1 && q.norm > 0 && m.norm > 0 && e.Score >= loneAnchorScore &&
+		(len(shared) >= 2 || plain/(q.norm*m.norm) >= loneAnchorPlain) {
+		e.LoneAnchor = true
+	}
+	enough := e.Anchors >= minAnchors || e.LoneAnchor
+	return e, !e.CVEConflict && e.Template == nil && enough && rare
 }
 
 // templateConflict reports whether q's and m's headlines share a
