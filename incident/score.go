@@ -54,8 +54,9 @@ const (
 	// specific terms ("Capita fined" in "UK's Capita fined $19 million
 	// for 2023 cyber breach" and "Capita fined £14m for data protection
 	// failings in 2023 cyber-attack") — or comes with shared terms that
-	// are no specifics worth loneAnchorPlain of the cosine. A shared
-	// company with nothing else still never merges.
+	// are no specifics worth loneAnchorPlain of the cosine, and holds a
+	// name both headlines carry that the news has written as a name
+	// before. A shared company with nothing else still never merges.
 	loneAnchorScore = 0.4
 	loneAnchorPlain = 0.1
 	numberTolerance = 0.1
@@ -458,7 +459,7 @@ func (v *vocab) compare(q, m *features, explain bool, floor float64) (Explanatio
 		e.Shared = e.Shared[:min(len(e.Shared), 8)]
 	}
 	if e.Anchors == 1 && q.norm > 0 && m.norm > 0 && e.Score >= loneAnchorScore &&
-		(len(shared) >= 2 || plain/(q.norm*m.norm) >= loneAnchorPlain) {
+		(len(shared) >= 2 || plain/(q.norm*m.norm) >= loneAnchorPlain) && v.knownName(q, m, shared) {
 		e.LoneAnchor = true
 	}
 	enough := e.Anchors >= minAnchors || e.LoneAnchor
@@ -492,8 +493,8 @@ func templateConflict(q, m *features) (string, string, bool) {
 
 // slot returns the terms of f's headline in [i, j), a template's slot,
 // whether one of them is a specific (not a number or a year:
-// "700Credit" is a name) that other never
-// mentions, and whether one such is a headline name.
+// "700Credit" is a name) that other never mentions, and whether one
+// such is a headline name or a word the news never used.
 func slot(f *features, i, j int, other *features) (terms string, specific, name bool) {
 	for k := i; k < j; k++ {
 		t, id := f.headT[k], f.head[k]
@@ -504,9 +505,23 @@ func slot(f *features, i, j int, other *features) (terms string, specific, name 
 			continue
 		}
 		specific = true
-		name = name || slices.Contains(f.nameT, t)
+		name = name || slices.Contains(f.nameT, t) || !stats().known(t)
 	}
 	return strings.Join(f.headT[i:j], " "), specific, name
+}
+
+// knownName reports whether one of the shared anchors (indexes into
+// q.ids) is a name both headlines carry that the news has written as a
+// name before (in the term table): a capitalised word never seen is too
+// weak to merge on alone.
+func (v *vocab) knownName(q, m *features, shared []int) bool {
+	for _, i := range shared {
+		id := q.ids[i]
+		if stats().names[v.terms[id]] && slices.Contains(q.names, id) && slices.Contains(m.names, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // subject returns the rarest name both headlines carry that is rare
