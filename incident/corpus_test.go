@@ -34,8 +34,8 @@ func clusterNews(t testing.TB, items []newsItem, o Options) map[string][]*newsIt
 // Measured on the labelled pairs when the whole news stream is clustered
 // (TestUnlabelledNews), at DefaultThreshold and DefaultWindow.
 const (
-	streamPrecision = 0.989
-	streamRecall    = 0.887
+	streamPrecision = 0.990
+	streamRecall    = 0.925
 )
 
 // TestUnlabelledNews clusters the 5,159 unlabelled news items and reports
@@ -90,7 +90,7 @@ func TestUnlabelledNews(t *testing.T) {
 		if got, min := c.recall(), streamRecall-gateMargin; got < min {
 			t.Errorf("labelled pairs in the stream: recall %.3f, want >= %.3f", got, min)
 		}
-		// Measured when the threshold was chosen: 33.7% of items share an
+		// Measured at the shipped settings: 35.4% of items share an
 		// incident (the news files hold many reports of a few big
 		// stories); the largest holds 79 reports of one airport outage
 		// and its aftermath. Read the incidents -v prints before raising
