@@ -99,7 +99,7 @@ func (p *Pipeline) Drain(ctx context.Context) (rep DrainReport, err error) {
 	if err != nil {
 		return rep, err
 	}
-	if err := p.summarise(&rep, mine); err != nil {
+	if err := p.summarise(ctx, &rep, mine); err != nil {
 		return rep, err
 	}
 	p.retryParentUpdates(ctx)
@@ -649,13 +649,27 @@ func (p *Pipeline) parentOf(u parentUpdate) (parent accordwatch.Alert, item acco
 // summarise turns each channel's rate-capped alerts into one summary
 // alert, enqueued together with marking them summarised (sent, Ref
 // "summary:<id>"), at most once per SummaryEvery per channel, for the
-// destinations this process delivers (mine).
-func (p *Pipeline) summarise(rep *DrainReport, mine func(key string) bool) error {
+// destinations this process delivers (mine). With replicas (CapHistory)
+// the last summaries are read from the shared outbox first: a replica
+// that has just taken a channel over from one that died knows when that
+// one last summarised.
+func (p *Pipeline) summarise(ctx context.Context, rep *DrainReport, mine func(key string) bool) error {
 	chans := p.overflow.list()
 	if len(chans) == 0 {
 		return nil
 	}
 	now := p.o.Now().UTC()
+	if p.o.CapHistory != nil {
+		recent, err := p.o.CapHistory.AlertsSince(ctx, now.Add(-p.o.SummaryEvery))
+		if err != nil {
+			return fmt.Errorf("last summaries: %w", err)
+		}
+		for _, a := range recent {
+			if a.Kind == accordwatch.KindSummary && a.Created.After(p.lastSummary[a.Channel]) {
+				p.lastSummary[a.Channel] = a.Created
+			}
+		}
+	}
 	// The overflow set and lastSummary hold the spellings alerts were
 	// stored under; a summary is per destination, over all of them.
 	dests := map[string]notify.Destination{}

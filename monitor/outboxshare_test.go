@@ -28,7 +28,7 @@ type drainReplica struct {
 	serve []accordwatch.Item
 }
 
-func newDrainReplica(t *testing.T, dbURL accordwatch.Secret, slackURL string) *drainReplica {
+func newDrainReplica(t *testing.T, dbURL accordwatch.Secret, slackURL string, opts ...func(*Options, *pgstore.Store)) *drainReplica {
 	t.Helper()
 	st, err := pgstore.Open(t.Context(), dbURL, pgstore.Options{})
 	if err != nil {
@@ -42,7 +42,7 @@ func newDrainReplica(t *testing.T, dbURL accordwatch.Secret, slackURL string) *d
 	}
 	r := &drainReplica{locks: st.DrainLocks()}
 	t.Cleanup(func() { r.locks.Close() })
-	r.p, err = New(Options{
+	o := Options{
 		Fetcher: funcFetcher(func(context.Context, accordwatch.Feed) (feeds.Result, error) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -50,7 +50,11 @@ func newDrainReplica(t *testing.T, dbURL accordwatch.Secret, slackURL string) *d
 		}),
 		Classifier: nopClassifier{}, Store: st, Index: &titleIndex{}, Notifier: n,
 		Rules: []accordwatch.Rule{{Name: "everything", Query: "all"}}, Channels: r.locks,
-	})
+	}
+	for _, f := range opts {
+		f(&o, st)
+	}
+	r.p, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +230,48 @@ func TestClaimCoversALockThatChangesHandsMidPost(t *testing.T) {
 	top, _ := slack.messages()
 	if repA.Sent != 1 || repB.Sent != 0 || len(top) != 1 {
 		t.Errorf("A sent %d, B sent %d, %d messages posted; want 1, 0 and 1", repA.Sent, repB.Sent, len(top))
+	}
+}
+
+// TestTakenOverChannelWaitsForTheLastSummary: replica A summarises a
+// rate-capped channel and dies; B, which took the channel over, has more
+// capped alerts for it but sends no second summary within SummaryEvery,
+// because it reads A's summary from the shared outbox (B started before
+// A summarised, so its own memory of summaries is empty).
+func TestTakenOverChannelWaitsForTheLastSummary(t *testing.T) {
+	dbURL := accordwatch.Secret(pgtest.Database(t))
+	slack := &fakeWorkspace{}
+	srv := httptest.NewServer(slack)
+	defer srv.Close()
+	capped := func(o *Options, st *pgstore.Store) {
+		o.Rules = []accordwatch.Rule{{Name: "capped", Query: "all", RateCap: 2}}
+		o.IncidentSync, o.CapHistory = st, st
+	}
+	a, b := newDrainReplica(t, dbURL, srv.URL, capped), newDrainReplica(t, dbURL, srv.URL, capped)
+	summaries := func() int {
+		n := 0
+		top, _ := slack.messages()
+		for _, m := range top {
+			if strings.Contains(m.Get("text"), "rate cap") || strings.Contains(m.Get("blocks"), "rate cap") {
+				n++
+			}
+		}
+		return n
+	}
+	a.poll(t, "https://a.example/feed", stories("a", 5))
+	if rep, err := a.p.Drain(t.Context()); err != nil || rep.Sent != 3 || rep.Summaries != 1 {
+		t.Fatalf("A's drain: %+v, %v; want 2 alerts and 1 summary sent", rep, err)
+	}
+	if n := summaries(); n != 1 {
+		t.Fatalf("after A's drain: %d summaries posted, want 1", n)
+	}
+	b.poll(t, "https://b.example/feed", stories("b", 3))
+	a.locks.Close() // A dies
+	rep, err := b.p.Drain(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Summaries != 0 || summaries() != 1 {
+		t.Errorf("B's drain within SummaryEvery of A's summary: %d summarised, %d summaries posted in all; want 0 and 1", rep.Summaries, summaries())
 	}
 }
