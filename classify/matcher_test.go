@@ -226,3 +226,39 @@ func TestMatcherMatchesBruteForceRealDictionary(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkScanField measures the two halves of scanning a field on the
+// news items of BenchmarkClassify: tokenizing with word ids, and matching
+// the tokens. Run it with -cpu 1.
+func BenchmarkScanField(b *testing.B) {
+	c, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := c.m
+	items := realNewsItems(b, 5000)
+	if len(items) == 0 {
+		b.Skip("no news archives")
+	}
+	b.Run("tokenize", func(b *testing.B) {
+		var ts tokens
+		i := 0
+		for b.Loop() {
+			ts.tokenize(items[i%len(items)].Text, m, true)
+			i++
+		}
+	})
+	b.Run("match", func(b *testing.B) {
+		all := make([]tokens, len(items))
+		for i := range items {
+			all[i].tokenize(items[i].Text, m, false)
+		}
+		var st scanState
+		var hits []hit
+		i := 0
+		for b.Loop() {
+			hits = m.appendHits(hits[:0], &st, &all[i%len(all)])
+			i++
+		}
+	})
+}
