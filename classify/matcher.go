@@ -55,7 +55,9 @@ type matcher struct {
 	// almost every word, where the map's string keys cost several cache
 	// misses per token on real text.
 	words []vslot
-	shift uint // 64 - log2(len(words)): a hash's top bits pick the slot
+	shift uint // 64 - log2(len(words)-1): a hash's top bits pick the slot
+	// long maps the words longer than 16 bytes, which the table leaves out.
+	long map[string]int32
 	// text holds the words back to back: word id's is
 	// text[textAt[id]:textAt[id+1]]. One string, not one per word, keeps
 	// the garbage collector's work per cycle small.
@@ -284,15 +286,12 @@ func (b *matcherBuilder) build() *matcher {
 }
 
 // buildWordTable builds the word table, at most a quarter full, so a word
-// not in the vocabulary usually meets an empty slot at once. Probes run
-// forward from a word's home slot without wrapping; the table ends with an
-// empty slot, so every probe sequence stops inside it.
+// not in the vocabulary usually meets an empty slot at once. Words of up to
+// 16 bytes are placed by linear probing; probes run forward from a word's
+// home slot without wrapping, and the table ends with an empty slot, so
+// every probe sequence stops inside it. Longer words are rare in text and
+// go to a map.
 func (m *matcher) buildWordTable(vocab map[string]int32) {
-	size := 16
-	for size < 4*len(vocab) {
-		size *= 2
-	}
-	m.words, m.shift = make([]vslot, size+1), uint(64-bits.TrailingZeros(uint(size)))
 	byID := make([]string, len(vocab))
 	for w, id := range vocab {
 		byID[id] = w
@@ -304,16 +303,33 @@ func (m *matcher) buildWordTable(vocab map[string]int32) {
 		m.textAt[id+1] = int32(sb.Len())
 	}
 	m.text = sb.String()
-	for w, id := range vocab {
-		first, last := wordKey(w)
-		k := wordHash(first, last, len(w)) >> m.shift
-		for m.words[k].n != 0 {
+	m.long = map[string]int32{}
+	size := 16
+	for size < 4*len(vocab) {
+		size *= 2
+	}
+	m.words, m.shift = make([]vslot, size+1), uint(64-bits.TrailingZeros(uint(size)))
+	for k := range m.words {
+		m.words[k].id = -1
+	}
+	for id, w := range byID {
+		if len(w) > 16 {
+			m.long[w] = int32(id)
+			continue
+		}
+		lo, hi := wordKey(w)
+		home := wordHash(lo, hi) >> m.shift
+		k := home
+		for m.words[k].lo != 0 {
 			k++
 		}
-		if int(k) == len(m.words)-1 {
-			m.words = append(m.words, vslot{})
+		if k > home+1 {
+			m.words[home].far = 1
 		}
-		m.words[k] = vslot{first: first, last: last, id: id, n: int32(len(w))}
+		if int(k) == len(m.words)-1 {
+			m.words = append(m.words, vslot{id: -1})
+		}
+		m.words[k] = vslot{lo: lo, hi: hi, id: int32(id), far: m.words[k].far}
 	}
 }
 
@@ -410,31 +426,28 @@ func (m *matcher) child(n, id int32) (int32, bool) {
 	}
 }
 
-// vslot is one slot of the word table; n == 0 marks an empty slot. A word
-// of up to 16 bytes is identified by first, last and n alone.
+// vslot is one slot of the word table, for a word of up to 16 bytes, which
+// lo and hi identify; lo == 0 (and id -1) marks an empty slot.
 type vslot struct {
-	first, last uint64 // see wordKey
-	id          int32
-	n           int32 // the word's length in bytes
+	lo, hi uint64 // see wordKey
+	id     int32
+	// far is 1 when a word with this home slot lies beyond the next slot.
+	far uint32
 }
 
-// wordHash hashes a word from wordKey's parts and its length.
-func wordHash(first, last uint64, n int) uint64 {
+// wordHash hashes a word from wordKey's parts.
+func wordHash(lo, hi uint64) uint64 {
 	const mul, mul2 = 0x9e3779b97f4a7c15, 0xff51afd7ed558ccd
-	return (first ^ bits.RotateLeft64(last*mul2, 32) ^ uint64(n)) * mul
+	return (lo ^ bits.RotateLeft64(hi*mul2, 32)) * mul
 }
 
-// wordKey returns w's first eight bytes (zero-padded, little-endian) and,
-// when w is longer than eight bytes, its last eight (else 0).
-func wordKey[T string | []byte](w T) (first, last uint64) {
-	var a [8]byte
+// wordKey returns w's bytes 0-7 and 8-15 as little-endian words, padded
+// with zeros. Words have no zero byte, so for a word of up to 16 bytes
+// they say which word it is.
+func wordKey[T string | []byte](w T) (lo, hi uint64) {
+	var a [16]byte
 	copy(a[:], w)
-	first = binary.LittleEndian.Uint64(a[:])
-	if len(w) > 8 {
-		copy(a[:], w[len(w)-8:])
-		last = binary.LittleEndian.Uint64(a[:])
-	}
-	return first, last
+	return binary.LittleEndian.Uint64(a[:8]), binary.LittleEndian.Uint64(a[8:])
 }
 
 // wordID returns w's vocabulary id, or -1.
@@ -442,80 +455,87 @@ func wordID[T string | []byte](m *matcher, w T) int32 {
 	if len(w) == 0 {
 		return -1
 	}
-	first, last := wordKey(w)
-	for k := wordHash(first, last, len(w)) >> m.shift; ; k++ {
+	if len(w) > 16 {
+		if id, ok := m.long[string(w)]; ok {
+			return id
+		}
+		return -1
+	}
+	lo, hi := wordKey(w)
+	for k := wordHash(lo, hi) >> m.shift; ; k++ {
 		sl := &m.words[k]
-		if sl.n == 0 {
+		if sl.lo == 0 {
 			return -1
 		}
-		if sl.first == first && sl.last == last && int(sl.n) == len(w) && (len(w) <= 16 || m.text[m.textAt[sl.id]:m.textAt[sl.id+1]] == string(w)) {
+		if sl.lo == lo && sl.hi == hi {
 			return sl.id
 		}
 	}
 }
 
-// prefixMask[n&31] keeps the first n bytes of a little-endian word (all
-// eight from n = 8 on; longer words than 16 bytes take the slow path).
-var prefixMask = func() (t [32]uint64) {
-	for n := range t {
-		t[n] = ^uint64(0)
-		if n < 8 {
-			t[n] = 1<<(8*n) - 1
+// keyMask[min(n, 17)] keeps a word's first n bytes of the 16 read as lo
+// and hi; a longer word is read as lo = hi = 0, which matches only empty
+// slots.
+var keyMask = func() (t [18][2]uint64) {
+	for n := range 17 {
+		for i := range n {
+			t[n][i/8] |= 0xff << (8 * (i % 8))
 		}
 	}
 	return t
 }()
 
+// unsettled is the id fastIDs gives a word it cannot look up.
+const unsettled = -2
+
 // assignIDs gives the tokens their ids. b is their field lower-cased and
 // padded (see tokenize); fold holds the folded forms of the non-ASCII
-// words, at offset foldBase of tokens.lower. slow is scratch for at least
-// len(toks)+1 token indexes.
+// words, at offset foldBase of tokens.lower; folded lists those words'
+// tokens.
 //
 // The fast path reads a word as two 8-byte loads and compares it with the
 // two slots from its home on, with no branch on the outcome (a word is in
 // the vocabulary about as often as not, in no order a predictor learns)
 // and no call (which would spill the loop's registers): the few words it
-// cannot settle — a longer probe sequence, a word longer than 16 bytes, a
-// folded non-ASCII word — are listed and looked up afterwards.
-func (m *matcher) assignIDs(toks []token, b, fold []byte, foldBase int, slow []int32) {
-	ns := fastIDs(m.words, m.shift&63, toks, b, slow)
-	for _, i := range slow[:ns] {
-		tk := &toks[i]
-		if int(tk.ns) != int(tk.start) {
-			tk.id = wordID(m, fold[int(tk.ns)-foldBase:int(tk.ne)-foldBase])
-		} else {
+// cannot settle — a longer probe sequence, a word longer than 16 bytes —
+// it marks unsettled, and a second, cheap pass looks them up, as it does
+// the folded non-ASCII words.
+func (m *matcher) assignIDs(toks []token, b, fold []byte, foldBase int, folded []int32) {
+	fastIDs(m.words, m.shift, toks, b)
+	for i := range toks {
+		if tk := &toks[i]; tk.id == unsettled {
 			tk.id = wordID(m, b[tk.start:tk.end])
 		}
 	}
+	for _, i := range folded {
+		tk := &toks[i]
+		tk.id = wordID(m, fold[int(tk.ns)-foldBase:int(tk.ne)-foldBase])
+	}
 }
 
-// fastIDs is assignIDs's fast path, in a function of its own: without a
-// call in it, the loop keeps its state in registers. It returns the
-// number of tokens listed in slow.
-func fastIDs(slots []vslot, shift uint, toks []token, b []byte, slow []int32) int {
-	ns := 0
+// fastIDs is assignIDs's fast path, in a function of its own and with few
+// live values, so that the loop keeps its state in registers. b must hold
+// 16 bytes from every token's start.
+func fastIDs(slots []vslot, shift uint, toks []token, b []byte) {
 	for i := range toks {
 		tk := &toks[i]
-		start, end := int(tk.start), int(tk.end)
-		n := end - start
-		first := binary.LittleEndian.Uint64(b[start:]) & prefixMask[n&31]
-		e8 := end - 8
-		e8 &^= e8 >> 63 // max(end-8, 0) without a branch
-		last := binary.LittleEndian.Uint64(b[e8:]) & uint64(int64(8-n)>>63)
-		k := wordHash(first, last, n) >> shift
-		s := slots[k : k+2]
-		d0 := s[0].first ^ first | s[0].last ^ last | uint64(uint32(s[0].n)^uint32(n))
-		d1 := s[1].first ^ first | s[1].last ^ last | uint64(uint32(s[1].n)^uint32(n))
+		start := int(tk.start)
+		n := int(tk.end) - start
+		w := (*[16]byte)(b[start:])
+		mask := &keyMask[min(n, 17)]
+		lo := binary.LittleEndian.Uint64(w[:8]) & mask[0]
+		hi := binary.LittleEndian.Uint64(w[8:]) & mask[1]
+		k := wordHash(lo, hi) >> (shift & 63)
+		s := (*[2]vslot)(slots[k:])
+		d0, d1 := (s[0].lo^lo)|(s[0].hi^hi), (s[1].lo^lo)|(s[1].hi^hi)
 		miss0, miss1 := (d0|-d0)>>63, (d1|-d1)>>63 // 1 unless the slot holds the word
-		// A word is in one slot at most: the AND picks its id, or -1.
-		tk.id = int32((uint32(s[0].id) | uint32(-miss0)) & (uint32(s[1].id) | uint32(-miss1)))
-		// Both slots hold other words: the probe sequence goes on.
-		busy := uint64(uint32(-s[0].n)&uint32(-s[1].n)) >> 31
-		folded := (uint64(uint32(tk.ns)^uint32(start)) + 0xffffffff) >> 32 // 1 if ns != start
-		slow[ns] = int32(i)
-		ns += int(miss0&miss1&busy | uint64(16-n)>>63 | folded)
+		// A word is in one slot at most: the AND picks its id, or -1
+		// (also when an empty slot "matches" a long word's zero key).
+		id := (uint32(s[0].id) | uint32(-miss0)) & (uint32(s[1].id) | uint32(-miss1))
+		// -1 becomes unsettled (-2) when the probe would go on or the word
+		// is long.
+		tk.id = int32(id &^ (uint32(miss0&miss1)&s[0].far | uint32(uint64(16-n)>>63)))
 	}
-	return ns
 }
 
 // layerState is the scan's bookkeeping for one layer.

@@ -103,12 +103,12 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 	if want := len(s)/2 + 1; cap(ts.toks) < want {
 		ts.toks = make([]token, want)
 	}
-	// b is s, then zero bytes up to a multiple of 64 and 8 more, so that
-	// classifyBlocks reads whole blocks and an 8-byte load at any word
+	// b is s, then zero bytes up to a multiple of 64 and 16 more, so that
+	// classifyBlocks reads whole blocks and a 16-byte load at any word
 	// start stays inside b.
 	nw := (len(s) + 63) >> 6
 	b := append(ts.buf[:0], s...)
-	b = append(b, zeros[:nw<<6-len(s)+8]...)
+	b = append(b, zeros[:nw<<6-len(s)+16]...)
 	if cap(ts.words) < nw {
 		ts.words, ts.highs = make([]uint64, nw), make([]uint64, nw)
 	}
@@ -138,7 +138,10 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 		bounds[nb] = int32(len(s))
 		nb++
 	}
-	t := tokenizer{s: s, toks: ts.toks[:cap(ts.toks)], fold: ts.fold[:0], foldBase: len(b)}
+	if cap(ts.slow) < cap(ts.toks) {
+		ts.slow = make([]int32, cap(ts.toks))
+	}
+	t := tokenizer{s: s, toks: ts.toks[:cap(ts.toks)], fold: ts.fold[:0], foldBase: len(b), slow: ts.slow}
 	if anyHigh {
 		t.mixedWords(bounds[:nb], highs)
 	} else {
@@ -147,10 +150,7 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 	toks, n := t.toks, t.n
 	ts.toks = toks[:n]
 	if m != nil {
-		if cap(ts.slow) < n+1 {
-			ts.slow = make([]int32, n+1)
-		}
-		m.assignIDs(ts.toks, b, t.fold, t.foldBase, ts.slow[:n+1])
+		m.assignIDs(ts.toks, b, t.fold, t.foldBase, ts.slow[:t.nslow])
 	}
 	if len(t.fold) > 0 {
 		b = append(b, t.fold...)
@@ -163,7 +163,7 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 	ts.buf, ts.fold = b[:0], t.fold[:0]
 }
 
-var zeros [72]byte
+var zeros [80]byte
 
 // classifyBlocks lower-cases the ASCII capitals of b in place and sets, for
 // every 64 bytes k of b, bit i of words[k] when byte i is a word byte (an
@@ -222,8 +222,10 @@ var upperOrDigit = func() (t [256]uint8) {
 type tokenizer struct {
 	s        string
 	toks     []token
-	fold     []byte // folded forms of non-ASCII words
-	foldBase int    // offset of fold in tokens.lower
+	fold     []byte  // folded forms of non-ASCII words
+	foldBase int     // offset of fold in tokens.lower
+	slow     []int32 // the tokens of the non-ASCII words: slow[:nslow]
+	nslow    int
 	wordState
 }
 
@@ -240,6 +242,8 @@ func (t *tokenizer) word(start, end int, upper, nonASCII bool) {
 	// Field by field, see asciiWords.
 	tk.start, tk.end, tk.sent, tk.ns, tk.ne, tk.id = int32(start), int32(end), t.sent, int32(start), int32(end), -1
 	if nonASCII {
+		t.slow[t.nslow] = int32(t.n - 1)
+		t.nslow++
 		from := len(t.fold)
 		t.fold = appendFold(t.fold, t.s[start:end])
 		tk.ns, tk.ne = int32(t.foldBase+from), int32(t.foldBase+len(t.fold))
