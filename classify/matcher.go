@@ -310,8 +310,9 @@ func (m *matcher) buildWordTable(vocab map[string]int32) {
 	}
 	m.words, m.shift = make([]vslot, size+1), uint(64-bits.TrailingZeros(uint(size)))
 	for k := range m.words {
-		m.words[k].id = -1
+		m.words[k] = vslot{id: unsettled, miss: -1}
 	}
+	m.words[0].miss = unsettled
 	for id, w := range byID {
 		if len(w) > 16 {
 			m.long[w] = int32(id)
@@ -324,12 +325,12 @@ func (m *matcher) buildWordTable(vocab map[string]int32) {
 			k++
 		}
 		if k > home+1 {
-			m.words[home].far = 1
+			m.words[home].miss = unsettled
 		}
 		if int(k) == len(m.words)-1 {
-			m.words = append(m.words, vslot{id: -1})
+			m.words = append(m.words, vslot{id: unsettled, miss: -1})
 		}
-		m.words[k] = vslot{lo: lo, hi: hi, id: int32(id), far: m.words[k].far}
+		m.words[k].lo, m.words[k].hi, m.words[k].id = lo, hi, int32(id)
 	}
 }
 
@@ -427,12 +428,17 @@ func (m *matcher) child(n, id int32) (int32, bool) {
 }
 
 // vslot is one slot of the word table, for a word of up to 16 bytes, which
-// lo and hi identify; lo == 0 (and id -1) marks an empty slot.
+// lo and hi identify; lo == 0 marks an empty slot.
+//
+// The tokenizer looks a word of up to 16 bytes up in two slots, its home
+// and the next, and takes the id of the one that holds it or else the
+// home's miss: -1, or unsettled when a word with this home lies further on
+// (then settleIDs probes on). A longer word is read as lo = hi = 0, which
+// has home 0 and matches only empty slots: their id and slot 0's miss are
+// unsettled, so it is always looked up in the map of long words.
 type vslot struct {
-	lo, hi uint64 // see wordKey
-	id     int32
-	// far is 1 when a word with this home slot lies beyond the next slot.
-	far uint32
+	lo, hi   uint64 // see wordKey
+	id, miss int32
 }
 
 // wordHash hashes a word from wordKey's parts.
@@ -474,8 +480,7 @@ func wordID[T string | []byte](m *matcher, w T) int32 {
 }
 
 // keyMask[min(n, 17)] keeps a word's first n bytes of the 16 read as lo
-// and hi; a longer word is read as lo = hi = 0, which matches only empty
-// slots.
+// and hi; a longer word is read as lo = hi = 0 (see vslot).
 var keyMask = func() (t [18][2]uint64) {
 	for n := range 17 {
 		for i := range n {
@@ -485,23 +490,14 @@ var keyMask = func() (t [18][2]uint64) {
 	return t
 }()
 
-// unsettled is the id fastIDs gives a word it cannot look up.
+// unsettled is the id the tokenizer gives a word it did not look up.
 const unsettled = -2
 
-// assignIDs gives the tokens their ids. b is their field lower-cased and
-// padded (see tokenize); fold holds the folded forms of the non-ASCII
-// words, at offset foldBase of tokens.lower; folded lists those words'
-// tokens.
-//
-// The fast path reads a word as two 8-byte loads and compares it with the
-// two slots from its home on, with no branch on the outcome (a word is in
-// the vocabulary about as often as not, in no order a predictor learns)
-// and no call (which would spill the loop's registers): the few words it
-// cannot settle — a longer probe sequence, a word longer than 16 bytes —
-// it marks unsettled, and a second, cheap pass looks them up, as it does
-// the folded non-ASCII words.
-func (m *matcher) assignIDs(toks []token, b, fold []byte, foldBase int, folded []int32) {
-	fastIDs(m.words, m.shift, toks, b)
+// settleIDs looks up the words the tokenizer left: the unsettled ones (see
+// vslot) in b, their field lower-cased and padded (see tokenize), and
+// the folded non-ASCII words, whose tokens are listed in folded, in fold,
+// at offset foldBase of tokens.lower.
+func (m *matcher) settleIDs(toks []token, b, fold []byte, foldBase int, folded []int32) {
 	for i := range toks {
 		if tk := &toks[i]; tk.id == unsettled {
 			tk.id = wordID(m, b[tk.start:tk.end])
@@ -510,31 +506,6 @@ func (m *matcher) assignIDs(toks []token, b, fold []byte, foldBase int, folded [
 	for _, i := range folded {
 		tk := &toks[i]
 		tk.id = wordID(m, fold[int(tk.ns)-foldBase:int(tk.ne)-foldBase])
-	}
-}
-
-// fastIDs is assignIDs's fast path, in a function of its own and with few
-// live values, so that the loop keeps its state in registers. b must hold
-// 16 bytes from every token's start.
-func fastIDs(slots []vslot, shift uint, toks []token, b []byte) {
-	for i := range toks {
-		tk := &toks[i]
-		start := int(tk.start)
-		n := int(tk.end) - start
-		w := (*[16]byte)(b[start:])
-		mask := &keyMask[min(n, 17)]
-		lo := binary.LittleEndian.Uint64(w[:8]) & mask[0]
-		hi := binary.LittleEndian.Uint64(w[8:]) & mask[1]
-		k := wordHash(lo, hi) >> (shift & 63)
-		s := (*[2]vslot)(slots[k:])
-		d0, d1 := (s[0].lo^lo)|(s[0].hi^hi), (s[1].lo^lo)|(s[1].hi^hi)
-		miss0, miss1 := (d0|-d0)>>63, (d1|-d1)>>63 // 1 unless the slot holds the word
-		// A word is in one slot at most: the AND picks its id, or -1
-		// (also when an empty slot "matches" a long word's zero key).
-		id := (uint32(s[0].id) | uint32(-miss0)) & (uint32(s[1].id) | uint32(-miss1))
-		// -1 becomes unsettled (-2) when the probe would go on or the word
-		// is long.
-		tk.id = int32(id &^ (uint32(miss0&miss1)&s[0].far | uint32(uint64(16-n)>>63)))
 	}
 }
 
