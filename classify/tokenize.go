@@ -324,14 +324,17 @@ func (t *tokenizer) mixedWords(bounds []int32, highs []uint64) {
 		for h != 0 {
 			p := int32(k<<6 + bits.TrailingZeros64(h))
 			h &= h - 1
+			// A character's further bytes, or another in a word already
+			// emitted: no search.
+			if q >= len(bounds) || p < bounds[q] {
+				continue
+			}
 			// Non-ASCII bytes are word bytes: p is in the word starting
 			// at bounds[w], w even.
-			w, found := slices.BinarySearch(bounds, p)
+			w, found := slices.BinarySearch(bounds[q:], p)
+			w += q
 			if !found {
 				w--
-			}
-			if w < q { // a word already emitted
-				continue
 			}
 			t.asciiWords(bounds[q:w])
 			t.exact(int(bounds[w]), int(bounds[w+1]))
