@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -280,6 +281,9 @@ func (b *matcherBuilder) build() *matcher {
 		for _, r := range p.refs {
 			m.refs = append(m.refs, cref{layer: int32(r.layer), entry: int32(r.entry), rule: r.rule})
 		}
+		// In layer order (stable, as the hits at a token are ordered), so
+		// that one phrase's hits need no sorting.
+		slices.SortStableFunc(m.refs[m.nodes[n].ref:], func(a, b cref) int { return cmp.Compare(a.layer, b.layer) })
 	}
 	m.buildEdgeTable(edges)
 	return m
@@ -599,8 +603,9 @@ func (m *matcher) appendHits(hits []hit, st *scanState, ts *tokens) []hit {
 				*l = layerState{j, i, j}
 			}
 		}
-		// Order the hits at i by layer (stable: insertion sort, few items).
-		for a := at + 1; a < len(hits); a++ {
+		// Order the hits at i by layer (stable: insertion sort, few items)
+		// when phrases of several lengths matched.
+		for a := at + 1; len(path) > 1 && a < len(hits); a++ {
 			for b := a; b > at && hits[b-1].layer > hits[b].layer; b-- {
 				hits[b-1], hits[b] = hits[b], hits[b-1]
 			}
