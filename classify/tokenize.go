@@ -229,6 +229,15 @@ var upperOrDigit = func() (t [256]uint8) {
 	return t
 }()
 
+var isStop = func() (t [256]uint8) {
+	for c := range t {
+		if asciiClass[c] == cStop {
+			t[c] = 1
+		}
+	}
+	return t
+}()
+
 // tokenizer is the state of tokenize for texts with non-ASCII bytes
 // (mixedWords).
 type tokenizer struct {
@@ -284,7 +293,13 @@ func (t *tokenizer) asciiWords(bounds []int32) {
 		// A sentence ends at a stop followed by a capital or digit — but
 		// spaced initials ("U. S.") are abbreviations, not sentence ends.
 		// Stops are never word bytes: any stop since the last word counts.
-		if upperOrDigit[s[start]] != 0 && prevLen > 1 && hasStop(s[prevEnd:start]) {
+		// Most gaps are one or two bytes (" ", ". ", ", "): those are
+		// checked without a branch, which would mispredict at capitals.
+		if gap := start - prevEnd; uint(gap-1) < 2 {
+			long := uint8((1 - prevLen) >> 63) // 1 if prevLen > 1
+			stop := isStop[s[start-1]] | isStop[s[start-gap]]
+			sent += int32(upperOrDigit[s[start]] & long & stop)
+		} else if upperOrDigit[s[start]] != 0 && prevLen > 1 && hasStop(s[prevEnd:start]) {
 			sent++
 		}
 		// Field by field: a composite literal is built on the stack and
