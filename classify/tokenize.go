@@ -191,27 +191,35 @@ func classifyBlocks(b []byte, words, highs []uint64) (uppers, letters int, anyHi
 	)
 	var highOr uint64
 	for k := range words {
-		blk := b[k<<6 : k<<6+64]
-		var w, h, nu, nl uint64
-		for j := 0; j < 64; j += 8 {
+		blk := (*[64]byte)(b[k<<6:])
+		// The chunks' bits go to bytes of wb and hb, not into shifted
+		// accumulators: fewer values live across the loop, which the
+		// compiler would otherwise keep on the stack.
+		var wb, hb [8]byte
+		var nu, nl uint64
+		for j := range 8 {
 			// Per byte, low+(0x80-c) has bit 7 set when low >= c (no carry
 			// out of a byte: low <= 0x7f).
-			x := binary.LittleEndian.Uint64(blk[j : j+8])
+			c := (*[8]byte)(blk[j*8:])
+			x := binary.LittleEndian.Uint64(c[:])
 			low, ascii := x&^hi, ^x&hi
-			up := (low + ones*(0x80-'A')) &^ (low + ones*(0x80-'Z'-1)) & ascii
+			// A letter of either case is one with bit 5 (0x20) set; a
+			// capital has it clear (low<<2 moves it to bit 7).
+			lc := low | ones*0x20
+			l := (lc + ones*(0x80-'a')) &^ (lc + ones*(0x80-'z'-1)) & ascii
+			up := l &^ (low << 2)
 			x |= up >> 2
-			low |= up >> 2
-			binary.LittleEndian.PutUint64(blk[j:j+8], x)
-			l := (low + ones*(0x80-'a')) &^ (low + ones*(0x80-'z'-1)) & ascii
+			binary.LittleEndian.PutUint64(c[:], x)
 			d := (low + ones*(0x80-'0')) &^ (low + ones*(0x80-'9'-1)) & ascii
-			hb := x & hi
+			high := x & hi
 			// Byte-wise counts: at most 8 per byte lane in a block.
 			nu += up >> 7
 			nl += l >> 7
-			w |= ((l | d | hb) >> 7 * pack) >> 56 << (j & 63)
-			h |= (hb >> 7 * pack) >> 56 << (j & 63)
+			wb[j] = byte(((l | d | high) >> 7 * pack) >> 56)
+			hb[j] = byte((high >> 7 * pack) >> 56)
 		}
-		words[k], highs[k] = w, h
+		h := binary.LittleEndian.Uint64(hb[:])
+		words[k], highs[k] = binary.LittleEndian.Uint64(wb[:]), h
 		highOr |= h
 		uppers += int(nu * ones >> 56)
 		letters += int(nl * ones >> 56)
