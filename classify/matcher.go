@@ -437,7 +437,7 @@ func (m *matcher) child(n, id int32) (int32, bool) {
 // The tokenizer looks a word of up to 16 bytes up in two slots, its home
 // and the next, and takes the id of the one that holds it or else the
 // home's miss: -1, or unsettled when a word with this home lies further on
-// (then settleIDs probes on). A longer word is read as lo = hi = 0, which
+// (then assignIDs probes on). A longer word is read as lo = hi = 0, which
 // has home 0 and matches only empty slots: their id and slot 0's miss are
 // unsettled, so it is always looked up in the map of long words.
 type vslot struct {
@@ -494,14 +494,18 @@ var keyMask = func() (t [18][2]uint64) {
 	return t
 }()
 
-// unsettled is the id the tokenizer gives a word it did not look up.
+// unsettled is the id fastIDs gives a word it cannot look up.
 const unsettled = -2
 
-// settleIDs looks up the words the tokenizer left: the unsettled ones (see
-// vslot) in b, their field lower-cased and padded (see tokenize), and
-// the folded non-ASCII words, whose tokens are listed in folded, in fold,
-// at offset foldBase of tokens.lower.
-func (m *matcher) settleIDs(toks []token, b, fold []byte, foldBase int, folded []int32) {
+// assignIDs gives the tokens their ids. b is their field lower-cased and
+// padded (see tokenize); fold holds the folded forms of the non-ASCII
+// words, whose tokens are listed in folded, at offset foldBase of
+// tokens.lower.
+//
+// The fast path settles almost every word without a branch; the words it
+// leaves unsettled (see vslot) and the folded words are looked up after.
+func (m *matcher) assignIDs(toks []token, b, fold []byte, foldBase int, folded []int32) {
+	fastIDs(m.words, m.shift, toks, b)
 	for i := range toks {
 		if tk := &toks[i]; tk.id == unsettled {
 			tk.id = wordID(m, b[tk.start:tk.end])
@@ -510,6 +514,32 @@ func (m *matcher) settleIDs(toks []token, b, fold []byte, foldBase int, folded [
 	for _, i := range folded {
 		tk := &toks[i]
 		tk.id = wordID(m, fold[int(tk.ns)-foldBase:int(tk.ne)-foldBase])
+	}
+}
+
+// fastIDs gives every token its id (see vslot): the id of the slot that
+// holds it, from its home on, or the home's miss. Loads first, so that
+// the selects compile to conditional moves: a word is in the vocabulary
+// about as often as not, in no order a branch predictor learns. A loop of
+// its own, with few live values, so that they stay in registers (in
+// asciiWords they did not). b must hold 16 bytes from every token's start.
+func fastIDs(slots []vslot, shift uint, toks []token, b []byte) {
+	for i := range toks {
+		tk := &toks[i]
+		start := int(tk.start)
+		w := (*[16]byte)(b[start:])
+		mask := &keyMask[min(int(tk.end)-start, 17)]
+		lo := binary.LittleEndian.Uint64(w[:8]) & mask[0]
+		hi := binary.LittleEndian.Uint64(w[8:]) & mask[1]
+		sl := (*[2]vslot)(slots[wordHash(lo, hi)>>(shift&63):])
+		id, id0, id1 := sl[0].miss, sl[0].id, sl[1].id
+		if (sl[1].lo^lo)|(sl[1].hi^hi) == 0 {
+			id = id1
+		}
+		if (sl[0].lo^lo)|(sl[0].hi^hi) == 0 {
+			id = id0
+		}
+		tk.id = id
 	}
 }
 

@@ -141,15 +141,7 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 	if cap(ts.slow) < cap(ts.toks) {
 		ts.slow = make([]int32, cap(ts.toks))
 	}
-	t := tokenizer{s: s, b: b, toks: ts.toks[:cap(ts.toks)], fold: ts.fold[:0], foldBase: len(b), slow: ts.slow}
-	if m != nil {
-		t.slots, t.shift = m.words, m.shift
-	} else {
-		t.slots, t.shift = make([]vslot, 3), 63 // no vocabulary
-		for k := range t.slots {
-			t.slots[k].id = -1
-		}
-	}
+	t := tokenizer{s: s, toks: ts.toks[:cap(ts.toks)], fold: ts.fold[:0], foldBase: len(b), slow: ts.slow}
 	if anyHigh {
 		t.mixedWords(bounds[:nb], highs)
 	} else {
@@ -158,7 +150,7 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 	toks, n := t.toks, t.n
 	ts.toks = toks[:n]
 	if m != nil {
-		m.settleIDs(ts.toks, b, t.fold, t.foldBase, ts.slow[:t.nslow])
+		m.assignIDs(ts.toks, b, t.fold, t.foldBase, ts.slow[:t.nslow])
 	} else {
 		for i := range ts.toks {
 			ts.toks[i].id = -1
@@ -250,9 +242,6 @@ var isStop = func() (t [256]uint8) {
 // (mixedWords).
 type tokenizer struct {
 	s        string
-	b        []byte // s lower-cased and padded (see tokenize)
-	slots    []vslot
-	shift    uint // the matcher's word table (for fastID)
 	toks     []token
 	fold     []byte  // folded forms of non-ASCII words
 	foldBase int     // offset of fold in tokens.lower
@@ -272,7 +261,7 @@ func (t *tokenizer) word(start, end int, upper, nonASCII bool) {
 	tk := &t.toks[t.n]
 	t.n++
 	// Field by field, see asciiWords.
-	tk.start, tk.end, tk.sent, tk.ns, tk.ne, tk.id = int32(start), int32(end), t.sent, int32(start), int32(end), unsettled
+	tk.start, tk.end, tk.sent, tk.ns, tk.ne = int32(start), int32(end), t.sent, int32(start), int32(end)
 	if nonASCII {
 		t.slow[t.nslow] = int32(t.n - 1)
 		t.nslow++
@@ -291,10 +280,10 @@ type wordState struct {
 }
 
 // asciiWords emits the words at bounds (each word's start and end), which
-// have no non-ASCII byte, as tokens with their ids (see vslot). A loop
-// without calls, so its state stays in registers.
+// have no non-ASCII byte, as tokens (without ids: tokenize sets them all).
+// A loop without calls, so its state stays in registers.
 func (t *tokenizer) asciiWords(bounds []int32) {
-	s, b, toks, slots, shift := t.s, t.b, t.toks, t.slots, t.shift
+	s, toks := t.s, t.toks
 	n, sent, prevEnd, prevLen := t.n, t.sent, t.prevEnd, t.prevLen
 	for q := 1; q < len(bounds); q += 2 {
 		start, end := int(bounds[q-1]), int(bounds[q])
@@ -314,23 +303,6 @@ func (t *tokenizer) asciiWords(bounds []int32) {
 		// copied with wide loads that stall on the narrow stores.
 		tk := &toks[n]
 		tk.start, tk.end, tk.sent, tk.ns, tk.ne = int32(start), int32(end), sent, int32(start), int32(end)
-		// The word's id (see vslot): the slot that holds it, from its
-		// home on, or the home's miss. Loads first, so that the selects
-		// compile to conditional moves: a word is in the vocabulary about
-		// as often as not, in no order a branch predictor learns.
-		w := (*[16]byte)(b[start:])
-		mask := &keyMask[min(end-start, 17)]
-		lo := binary.LittleEndian.Uint64(w[:8]) & mask[0]
-		hi := binary.LittleEndian.Uint64(w[8:]) & mask[1]
-		sl := (*[2]vslot)(slots[wordHash(lo, hi)>>(shift&63):])
-		id, id0, id1 := sl[0].miss, sl[0].id, sl[1].id
-		if (sl[1].lo^lo)|(sl[1].hi^hi) == 0 {
-			id = id1
-		}
-		if (sl[0].lo^lo)|(sl[0].hi^hi) == 0 {
-			id = id0
-		}
-		tk.id = id
 		n++
 		prevEnd, prevLen = end, end-start
 	}
