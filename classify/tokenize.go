@@ -358,6 +358,9 @@ func (t *tokenizer) exact(lo, hi int) {
 		upper := false
 		if c < utf8.RuneSelf {
 			upper = upperOrDigit[c] != 0
+		} else if punct(s, i) {
+			i += 3
+			continue
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
@@ -384,6 +387,9 @@ func wordEnd(s string, i int) (end int, nonASCII bool) {
 			i++
 			continue
 		}
+		if punct(s, i) {
+			return i, nonASCII
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			return i, nonASCII
@@ -392,6 +398,14 @@ func wordEnd(s string, i int) (end int, nonASCII bool) {
 		i += size
 	}
 	return i, nonASCII
+}
+
+// punct reports whether s[i:] starts with a character of U+2000–U+203F:
+// spaces, dashes, quotes, bullets, no letter or digit. They are most of the
+// non-ASCII characters of English news ("company’s", "“…” — "), and are
+// told apart here without decoding and searching Unicode's tables.
+func punct(s string, i int) bool {
+	return i+2 < len(s) && s[i] == 0xe2 && s[i+1] == 0x80 && s[i+2]&0xc0 == 0x80
 }
 
 // fold lower-cases a word and strips the accents that occur in company and

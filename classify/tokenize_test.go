@@ -114,7 +114,7 @@ func refTokenize(s string) (words []string, sents []int) {
 }
 
 func TestTokenizeMatchesReference(t *testing.T) {
-	alphabet := []string{"a", "B", "z", "Z", "0", "9", " ", ".", "!", "?", "\n", ",", "-", "é", "É", "’", "ü", "\xff", "\xc3", "Ж", "日本", "™", "_", "@", "`", "{", "[", "/", ":"}
+	alphabet := []string{"a", "B", "z", "Z", "0", "9", " ", ".", "!", "?", "\n", ",", "-", "é", "É", "’", "—", "“", "\xe2\x80", "\xe2\x80\xc3", "ü", "\xff", "\xc3", "Ж", "日本", "™", "_", "@", "`", "{", "[", "/", ":"}
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 20000; n++ {
 		var sb strings.Builder
