@@ -3,7 +3,6 @@ package classify
 import (
 	"encoding/binary"
 	"math/bits"
-	"slices"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
@@ -40,6 +39,7 @@ type tokens struct {
 	// Bitmaps over src bytes: word bytes, non-ASCII bytes.
 	words, highs []uint64
 	bounds       []int32 // scratch: word starts and ends
+	blockBounds  []int32 // scratch: the index in bounds of each block's first
 }
 
 // norm is token k lower-cased, with common accents folded.
@@ -124,8 +124,13 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 		ts.bounds = make([]int32, want)
 	}
 	bounds, nb := ts.bounds[:cap(ts.bounds)], 0
+	if cap(ts.blockBounds) < nw {
+		ts.blockBounds = make([]int32, nw)
+	}
+	blockBounds := ts.blockBounds[:nw]
 	var carry uint64
 	for k, w := range words {
+		blockBounds[k] = int32(nb)
 		tr := w ^ (w<<1 | carry)
 		carry = w >> 63
 		for tr != 0 {
@@ -143,7 +148,7 @@ func (ts *tokens) tokenize(s string, m *matcher, view bool) {
 	}
 	t := tokenizer{s: s, toks: ts.toks[:cap(ts.toks)], fold: ts.fold[:0], foldBase: len(b), slow: ts.slow}
 	if anyHigh {
-		t.mixedWords(bounds[:nb], highs)
+		t.mixedWords(bounds[:nb], words, highs, blockBounds)
 	} else {
 		t.asciiWords(bounds[:nb])
 	}
@@ -310,10 +315,10 @@ func (t *tokenizer) asciiWords(bounds []int32) {
 }
 
 // mixedWords is asciiWords for a text with non-ASCII bytes: the words
-// holding one (found from the few set bits of highs, by binary search in
-// bounds) take the exact path, the runs of words between them go to
-// asciiWords.
-func (t *tokenizer) mixedWords(bounds []int32, highs []uint64) {
+// holding one (found from the few set bits of highs) take the exact path,
+// the runs of words between them go to asciiWords. blockBounds[k] is the
+// index in bounds of the first boundary in block k of words.
+func (t *tokenizer) mixedWords(bounds []int32, words, highs []uint64, blockBounds []int32) {
 	q := 0 // the next word to emit starts at bounds[q]
 	for k, h := range highs {
 		for h != 0 {
@@ -325,12 +330,14 @@ func (t *tokenizer) mixedWords(bounds []int32, highs []uint64) {
 				continue
 			}
 			// Non-ASCII bytes are word bytes: p is in the word starting
-			// at bounds[w], w even.
-			w, found := slices.BinarySearch(bounds[q:], p)
-			w += q
-			if !found {
-				w--
+			// at bounds[w], w even, the last boundary up to p. Counting the
+			// boundaries of p's block up to p finds it without a search.
+			var prev uint64
+			if k > 0 {
+				prev = words[k-1] >> 63
 			}
+			tr := words[k] ^ (words[k]<<1 | prev) // see tokenize
+			w := int(blockBounds[k]) + bits.OnesCount64(tr&(2<<(p&63)-1)) - 1
 			t.asciiWords(bounds[q:w])
 			t.exact(int(bounds[w]), int(bounds[w+1]))
 			q = w + 2
