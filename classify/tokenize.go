@@ -32,14 +32,14 @@ type tokens struct {
 	toks  []token
 	buf   []byte  // scratch for lower, reused
 	fold  []byte  // scratch for the folded words, reused
-	slow  []int32 // scratch for assignIDs
+	slow  []int32 // scratch: the tokens of the non-ASCII words
 	// shouting: src is (nearly) all capitals, so case-sensitive phrases
 	// cannot be told from ordinary words and do not match.
 	shouting bool
 	// Bitmaps over src bytes: word bytes, non-ASCII bytes.
 	words, highs []uint64
 	bounds       []int32 // scratch: word starts and ends
-	blockBounds  []int32 // scratch: the index in bounds of each block's first
+	blockBounds  []int32 // scratch: the index in bounds of each block's first boundary
 }
 
 // norm is token k lower-cased, with common accents folded.
@@ -234,6 +234,7 @@ var upperOrDigit = func() (t [256]uint8) {
 	return t
 }()
 
+// isStop is 1 for the bytes that may end a sentence (cStop).
 var isStop = func() (t [256]uint8) {
 	for c := range t {
 		if asciiClass[c] == cStop {
@@ -325,7 +326,7 @@ func (t *tokenizer) mixedWords(bounds []int32, words, highs []uint64, blockBound
 			p := int32(k<<6 + bits.TrailingZeros64(h))
 			h &= h - 1
 			// A character's further bytes, or another in a word already
-			// emitted: no search.
+			// emitted: nothing to do.
 			if q >= len(bounds) || p < bounds[q] {
 				continue
 			}
