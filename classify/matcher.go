@@ -56,7 +56,7 @@ type matcher struct {
 	// almost every word, where the map's string keys cost several cache
 	// misses per token on real text.
 	words []vslot
-	shift uint // 64 - log2(len(words)-1): a hash's top bits pick the slot
+	shift uint // 64 - log2(size) (see buildWordTable): a hash's top bits pick the slot
 	// long maps the words longer than 16 bytes, which the table leaves out.
 	long map[string]int32
 	// text holds the words back to back: word id's is
