@@ -61,7 +61,7 @@ func TestKilledServeResumesItsArticle(t *testing.T) {
 			close(hold)
 		}
 	})
-	slack := newMessageSlack(t)
+	slack := newRecordingSlack(t, "C0ARTICLE", 0)
 	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
 fetch:
   allow_private_networks: true # the test's feed and page are on loopback

@@ -91,47 +91,6 @@ func newArticleSite(t *testing.T) *articleSite {
 	return s
 }
 
-// messageSlack is a Slack Web API that records chat.postMessage and
-// chat.update calls.
-type messageSlack struct {
-	*httptest.Server
-	mu      sync.Mutex
-	posts   []url.Values
-	updates []url.Values
-}
-
-func newMessageSlack(t *testing.T) *messageSlack {
-	t.Helper()
-	f := &messageSlack{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		switch strings.TrimPrefix(r.URL.Path, "/api/") {
-		case "chat.postMessage":
-			f.posts = append(f.posts, r.PostForm)
-			fmt.Fprintf(w, `{"ok":true,"channel":"C0ARTICLE","ts":"1764000000.%06d"}`, len(f.posts))
-		case "chat.update":
-			f.updates = append(f.updates, r.PostForm)
-			fmt.Fprintf(w, `{"ok":true,"channel":"C0ARTICLE","ts":%q}`, r.PostForm.Get("ts"))
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(f.Server.Close)
-	return f
-}
-
-func (f *messageSlack) calls() (posts, updates []url.Values) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.posts), slices.Clone(f.updates)
-}
-
 // TestArticlesEndToEnd runs the whole binary over a feed of summary-only
 // items: the article behind the first names a signatory and a state
 // actor in its body only. The item is tagged with both, found by a word
@@ -140,7 +99,7 @@ func (f *messageSlack) calls() (posts, updates []url.Values) {
 // nothing.
 func TestArticlesEndToEnd(t *testing.T) {
 	site := newArticleSite(t)
-	slack := newMessageSlack(t)
+	slack := newRecordingSlack(t, "C0ARTICLE", 0)
 	cfg := writeConfig(t, t.TempDir(), fmt.Sprintf(`data_dir: data
 fetch:
   allow_private_networks: true # the test's feed and pages are on loopback

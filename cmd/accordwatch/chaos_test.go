@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -34,51 +32,12 @@ func chaosTitle(f, s int) string {
 	return fmt.Sprintf("%s %s, case %c%c", chaosPlaces[i%len(chaosPlaces)], chaosEvents[(i/len(chaosPlaces))%len(chaosEvents)], 'A'+i/26, 'a'+i%26)
 }
 
-// chaosSlack records chat.postMessage and answers each after a moment, so
-// posts are in flight when a replica dies.
-type chaosSlack struct {
-	*httptest.Server
-	mu    sync.Mutex
-	posts []url.Values
-}
-
-func newChaosSlack(t *testing.T) *chaosSlack {
-	f := &chaosSlack{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := strings.TrimPrefix(r.URL.Path, "/api/")
-		if method != "chat.postMessage" && method != "chat.update" {
-			http.NotFound(w, r)
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ts := r.PostForm.Get("ts")
-		if method == "chat.postMessage" {
-			f.mu.Lock()
-			f.posts = append(f.posts, r.PostForm)
-			ts = fmt.Sprintf("1764000000.%06d", len(f.posts))
-			f.mu.Unlock()
-		}
-		select {
-		case <-time.After(50 * time.Millisecond):
-		case <-r.Context().Done():
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"ok":true,"channel":"C0CHAOS","ts":%q}`, ts)
-	}))
-	t.Cleanup(f.Server.Close)
-	return f
-}
-
-// tally counts the messages (top level or in a thread) naming each story.
-func (f *chaosSlack) tally() (perStory map[string]int, posts int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+// chaosTally counts the messages (top level or in a thread) naming each
+// story.
+func chaosTally(f *recordingSlack) (perStory map[string]int, posts int) {
+	all, _ := f.calls()
 	perStory = map[string]int{}
-	for _, p := range f.posts {
+	for _, p := range all {
 		body := p.Get("text") + p.Get("blocks")
 		for fi := range chaosFeeds {
 			for s := range chaosStories {
@@ -88,7 +47,7 @@ func (f *chaosSlack) tally() (perStory map[string]int, posts int) {
 			}
 		}
 	}
-	return perStory, len(f.posts)
+	return perStory, len(all)
 }
 
 // TestChaosThreeReplicasOneKilled runs three serve processes on one
@@ -126,7 +85,7 @@ func TestChaosThreeReplicasOneKilled(t *testing.T) {
 		fmt.Fprint(w, b.String())
 	}))
 	t.Cleanup(feedSrv.Close)
-	slack := newChaosSlack(t)
+	slack := newRecordingSlack(t, "C0CHAOS", 50*time.Millisecond) // answers after a moment: posts are in flight at the kill
 	env := []string{envDatabaseURL + "=" + dbURL, "SLACK_BOT_TOKEN=xoxb-chaos-token", "SLACK_API_URL=" + slack.URL + "/api/", "SLACK_CHANNEL=#chaos"}
 
 	var feedList strings.Builder
@@ -154,22 +113,22 @@ feeds:
 	}
 	total := chaosFeeds * chaosStories
 	waitFor(t, procs[0], 60*time.Second, "the round to be well under way", func() bool {
-		_, posts := slack.tally()
+		_, posts := chaosTally(slack)
 		return posts >= 5
 	})
 	procs[0].kill()
-	_, atKill := slack.tally()
+	_, atKill := chaosTally(slack)
 	killed := time.Now()
 	t.Logf("killed replica 0 after %d of %d stories were posted", atKill, total)
 
 	survivor := procs[1]
 	waitFor(t, survivor, 90*time.Second, "every story in Slack", func() bool {
-		per, _ := slack.tally()
+		per, _ := chaosTally(slack)
 		return len(per) == total
 	})
 	t.Logf("every story in Slack %s after the kill", time.Since(killed).Round(time.Millisecond))
 	time.Sleep(1500 * time.Millisecond) // room for a late duplicate
-	per, posts := slack.tally()
+	per, posts := chaosTally(slack)
 	dups := posts - len(per)
 	for title, n := range per {
 		if n > 1 {

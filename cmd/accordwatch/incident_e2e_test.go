@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -62,41 +61,6 @@ func incidentFeeds(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// threadSlack records chat.postMessage and accepts chat.update, answering
-// each message with its own ts so replies can be told from parents.
-type threadSlack struct {
-	*httptest.Server
-	mu    sync.Mutex
-	posts []url.Values
-}
-
-func newThreadSlack(t *testing.T) *threadSlack {
-	t.Helper()
-	f := &threadSlack{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := strings.TrimPrefix(r.URL.Path, "/api/")
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		switch method {
-		case "chat.postMessage":
-			f.mu.Lock()
-			f.posts = append(f.posts, r.PostForm)
-			ts := fmt.Sprintf("1764000000.%06d", len(f.posts))
-			f.mu.Unlock()
-			fmt.Fprintf(w, `{"ok":true,"channel":"C0INCIDENT","ts":%q}`, ts)
-		case "chat.update":
-			fmt.Fprintf(w, `{"ok":true,"channel":"C0INCIDENT","ts":%q}`, r.PostForm.Get("ts"))
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(f.Server.Close)
-	return f
-}
-
 // incidentConfig is the config head of the incident tests: a data
 // directory and the four outlets of incidentFeeds served at url.
 func incidentConfig(url string) string {
@@ -121,7 +85,7 @@ feeds:
 // two messages.
 func TestIncidentsOverSlack(t *testing.T) {
 	feeds := incidentFeeds(t)
-	slack := newThreadSlack(t)
+	slack := newRecordingSlack(t, "C0INCIDENT", 0)
 	cfg := writeConfig(t, t.TempDir(), incidentConfig(feeds.URL)+`rules:
   - name: everything
     query: severity:>=0
@@ -132,9 +96,7 @@ func TestIncidentsOverSlack(t *testing.T) {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
 	}
 
-	slack.mu.Lock()
-	posts := append([]url.Values(nil), slack.posts...)
-	slack.mu.Unlock()
+	posts, _ := slack.calls()
 	mentions := func(p url.Values, s incidentStory) bool {
 		body := html.UnescapeString(p.Get("text") + p.Get("blocks"))
 		return strings.Contains(body, s.title)
