@@ -378,7 +378,7 @@ func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, b
 			end = c.end
 		}
 		if end > 0 {
-			if _, crim := f.cueWithin(cueCriminal, i, end, 8, sent); !crim && !d.moneyTheftNear(f, i, end, sent) {
+			if _, crim := f.cueWithin(cueCriminal, i, end, 8, sent); !crim && (e.stateTheft || !d.moneyTheftNear(f, i, end, sent)) {
 				return signal{e.country, accordwatch.StrengthAttributed, f, i, end, "state-as-actor"}, true
 			}
 		}
@@ -437,7 +437,7 @@ func (d *doc) nationality(f *field, e *centry, i, j int, sent int32, window int)
 			return signal{}, false
 		}
 	}
-	if _, crim := f.cueWithin(cueCriminal, i, j, 8, sent); crim || d.moneyTheftNear(f, i, j, sent) {
+	if _, crim := f.cueWithin(cueCriminal, i, j, 8, sent); crim || !e.stateTheft && d.moneyTheftNear(f, i, j, sent) {
 		return signal{}, false
 	}
 	for _, r := range [...]struct {
@@ -498,7 +498,8 @@ var attribVerbs = wordSet([]string{"links", "linked", "linking", "ties", "tied",
 // moneyTheftNear reports whether a theft of money or crypto (an attack
 // keyword typed fraud after stolenWhat) stands within eight words of
 // tokens i..j in the sentence: "a <nationality> hacking group steals
-// crypto" is crime, a criminal cue by the label rules.
+// crypto" is crime, a criminal cue by the label rules — except for a
+// state whose own units steal (centry.stateTheft).
 func (d *doc) moneyTheftNear(f *field, i, j int, sent int32) bool {
 	for _, h := range f.attacks {
 		if h.end <= i-8 || f.toks[h.start].sent != sent {

@@ -77,6 +77,10 @@ func TestAttribution(t *testing.T) {
 		{name: "accused of", title: "Russia accused of hacking Dutch shipping registry", wantLinked: true, wantStates: []string{"Russia"}, wantStrength: "suspected"},
 		{name: "officials believed to", text: "Iranian officials are believed to have hacked the campaign's email.", wantLinked: true, wantStates: []string{"Iran"}},
 		{name: "spying for capital", text: "Two engineers were charged with spying for Moscow.", wantLinked: true, wantStates: []string{"Russia"}},
+		// A theft of money beside a nationality is crime, except for a
+		// state whose own units steal (North Korea's, per ATT&CK).
+		{name: "state that steals", text: "North Korean hackers steal $40 million in crypto from an exchange.", wantLinked: true, wantStates: []string{"North Korea"}},
+		{name: "criminal theft", text: "Romanian hackers steal $40 million in crypto from an exchange.", wantLinked: false},
 		{name: "country hackers", title: "China hackers hit Philippine ministries", wantLinked: true, wantStates: []string{"China"}},
 		{name: "IT workers", text: "The firm had hired North Korean IT workers without knowing it.", wantLinked: true, wantStates: []string{"North Korea"}},
 		// Explicit wording that names no actor.

@@ -49,6 +49,7 @@ type centry struct {
 	name         string // canonical name, cue name or attack type
 	country      string // actors, families; the state itself for state kinds
 	attributable bool
+	stateTheft   bool // states whose own units steal money (Entry.StateTheft)
 	actorKind    string
 	joined       time.Time
 	weight       int
@@ -189,7 +190,7 @@ func compile(d Dictionary) (*Classifier, error) {
 			if len(part.list) == 0 {
 				continue
 			}
-			add(centry{kind: part.k, name: s.Name, country: s.Name, attributable: attributable}, s, layerEntity, part.list)
+			add(centry{kind: part.k, name: s.Name, country: s.Name, attributable: attributable, stateTheft: s.StateTheft}, s, layerEntity, part.list)
 		}
 		alias("state", s.Name, s.Match, s.Demonyms, s.CaseSensitive)
 	}

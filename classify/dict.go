@@ -67,6 +67,11 @@ type Entry struct {
 	Demonyms []string `json:"demonyms,omitempty" yaml:"demonyms,omitempty"`
 	Capitals []string `json:"capitals,omitempty" yaml:"capitals,omitempty"`
 	Agencies []string `json:"agencies,omitempty" yaml:"agencies,omitempty"`
+	// StateTheft (states only) says the state's own units steal money and
+	// crypto (MITRE ATT&CK, APT38: "a North Korean state-sponsored threat
+	// group that specializes in financial cyber operations"), so a theft
+	// of money beside its name is no sign of crime (moneyTheftNear).
+	StateTheft bool `json:"state_theft,omitempty" yaml:"state_theft,omitempty"`
 	// Attributable is false for states that the rules never name as the
 	// attacker (they appear as victims and accusers); default true.
 	Attributable *bool `json:"attributable,omitempty" yaml:"attributable,omitempty"`
