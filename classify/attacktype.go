@@ -271,7 +271,15 @@ func (d *doc) attackTypes() {
 	// announces it was hit by a ransomware attack". The attack's type is
 	// the best concrete one found, else policy (untyped).
 	if types[0] == none {
-		if c, ok := d.headlineAttackEvent(); ok {
+		c, ok := d.headlineAttackEvent()
+		f := d.fields[0]
+		if !ok && d.tags.StateLinked {
+			// An attack pinned on a state names its event in the lead
+			// as well: "<outage> blamed on <Country>" over "the
+			// intrusion at the plant".
+			f, c, ok = d.untypedAttack()
+		}
+		if ok {
 			pick := policy
 			for _, t := range types {
 				if concrete(t) && score[t] >= 3 {
@@ -281,11 +289,14 @@ func (d *doc) attackTypes() {
 			}
 			if firstAt[pick] < 0 {
 				firstAt[pick] = order
-				firstHit[pick] = where{d.fields[0], c.start, c.end}
+				firstHit[pick] = where{f, c.start, c.end}
 				order++
 			}
 			types = slices.Insert(slices.DeleteFunc(types, func(t int) bool { return t == pick }), 0, pick)
 			ruleFor[pick] = "attack-event-in-headline"
+			if f != d.fields[0] {
+				ruleFor[pick] = "state-attack-event-in-lead"
+			}
 		}
 	}
 	primary := types[0]

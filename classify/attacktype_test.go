@@ -83,6 +83,10 @@ func TestAttackTypesPrinciplesSeverity(t *testing.T) {
 		// "Ransomware gang…" names who; the leak it claims is the event.
 		{"ransomware gang leak", "Ransomware hackers claim breach of payroll provider", "They posted samples online.", "data-breach", []accordwatch.Principle{accordwatch.StrongerDefense}, 0, 100},
 		{"ransomware attack event", "Ransomware attack encrypts clinic chain's servers", "Staff went back to paper records.", "ransomware", nil, 0, 100},
+		// An outage pinned on a state is an attack whose type the text
+		// does not say, when the lead names the event.
+		{"outage blamed on a state", "Water outage blamed on Iran", "Officials blamed the intrusion at the treatment plant on Iran.", "policy", []accordwatch.Principle{accordwatch.NoOffense}, 0, 100},
+		{"outage not an attack", "Water outage in three towns after a burst main", "Crews repaired the pipe overnight.", "not-an-attack", nil, 0, 100},
 		// A report ranking products by the attacks they draw bears on
 		// the vendors' users as the attacks would.
 		{"ranking report", "Microsoft and Oracle gateways riskiest products for ransomware: Tailspin Insurance Claims Report", "The insurer ranked remote-access products by claims.", "policy", []accordwatch.Principle{accordwatch.StrongerDefense, accordwatch.CapacityBuilding}, 0, 100},
