@@ -2,6 +2,7 @@ package classify
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/accordwatch/accordwatch"
 )
@@ -122,12 +123,16 @@ func (d *doc) attribution() {
 			}
 		}
 	}
-	// Drop signals in sentences that deny or leave attribution open.
+	// Drop signals in sentences that deny or leave attribution open, and
+	// a survey's fears: "executives fear Chinese cyber attacks, survey
+	// finds" reports an opinion, not an attack pinned on a state.
+	survey := d.surveyHeadline()
 	kept := sigs[:0]
 	for _, s := range sigs {
-		if !s.f.negated(s.f.toks[s.start].sent) {
-			kept = append(kept, s)
+		if s.f.negated(s.f.toks[s.start].sent) || survey && strings.HasPrefix(s.rule, "nationality") && fearBefore(s.f, s.start) {
+			continue
 		}
+		kept = append(kept, s)
 	}
 	sigs = kept
 	if len(sigs) == 0 {
@@ -494,6 +499,34 @@ func (d *doc) attributedInSentence(f *field, i int, sent int32) bool {
 // attribVerbs pin attacks on someone when an object comes between:
 // "linked the attacks to", "tied the campaign to".
 var attribVerbs = wordSet([]string{"links", "linked", "linking", "ties", "tied", "attributes", "attributed", "blames", "blamed", "traced"})
+
+// surveyWords mark a headline that reports a survey or poll.
+var surveyWords = wordSet([]string{"survey", "surveys", "surveyed", "poll", "polled", "respondents"})
+
+// fearWords say that what follows is feared or expected, not reported.
+var fearWords = wordSet([]string{"fear", "fears", "feared", "worry", "worried", "worries", "expect", "expects", "expected"})
+
+// surveyHeadline reports whether the headline reports a survey or poll.
+func (d *doc) surveyHeadline() bool {
+	t := d.fields[0]
+	for k := range t.toks {
+		if surveyWords[t.norm(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+// fearBefore reports whether a fear word stands at most three words
+// before token k in its sentence.
+func fearBefore(f *field, k int) bool {
+	for j := k - 1; j >= 0 && j >= k-3 && f.toks[j].sent == f.toks[k].sent; j-- {
+		if fearWords[f.norm(j)] {
+			return true
+		}
+	}
+	return false
+}
 
 // moneyTheftNear reports whether a theft of money or crypto (an attack
 // keyword typed fraud after stolenWhat) stands within eight words of

@@ -81,6 +81,10 @@ func TestAttribution(t *testing.T) {
 		// state whose own units steal (North Korea's, per ATT&CK).
 		{name: "state that steals", text: "North Korean hackers steal $40 million in crypto from an exchange.", wantLinked: true, wantStates: []string{"North Korea"}},
 		{name: "criminal theft", text: "Romanian hackers steal $40 million in crypto from an exchange.", wantLinked: false},
+		// A survey's fears pin nothing on a state; one person's named
+		// fear of a state's attack does (the label rules' threat).
+		{name: "survey fear", title: "Executives fear Chinese cyber attacks, poll finds", text: "Two thirds of firms expect an attack this year.", wantLinked: false},
+		{name: "named fear", title: "Mayor fears Russian cyber attack on the port", text: "She said Moscow would target the harbour.", wantLinked: true, wantStates: []string{"Russia"}},
 		{name: "country hackers", title: "China hackers hit Philippine ministries", wantLinked: true, wantStates: []string{"China"}},
 		{name: "IT workers", text: "The firm had hired North Korean IT workers without knowing it.", wantLinked: true, wantStates: []string{"North Korea"}},
 		// Explicit wording that names no actor.
