@@ -46,6 +46,7 @@ const (
 	cueTermHead
 	cueLawAgent
 	cueAgentAction
+	cueEndOfSupport
 	numCues
 )
 
@@ -57,7 +58,7 @@ var cueNames = [numCues]string{
 	"leak-victim", "report-verb", "according-to", "role-responder", "role-vendor",
 	"role-victim", "role-reporter", "critical-infra", "exploited", "scale", "capacity",
 	"collective", "business", "not-attack", "attack-generic", "victim-impact", "spyware", "capacity-research", "public-victim", "private-victim", "outlet-before", "civil-action", "how-to", "negation-word", "protect-verb", "defence-noun", "term-head",
-	"law-agent", "agent-action",
+	"law-agent", "agent-action", "end-of-support",
 }
 
 // The look-ups below find cue hits near a token. Hits of one cue list never

@@ -62,6 +62,14 @@ func (d *doc) principles() {
 			sd = true
 		}
 	}
+	// A product's end of support or life, with its company named, is the
+	// company warning its users (README: end-of-support warnings).
+	if !sd && (len(d.tags.Signatories) > 0 || len(d.tags.Companies) > 0) {
+		if f, c, ok := d.leadCueAny(cueEndOfSupport); ok {
+			d.evidence("principle:"+string(accordwatch.StrongerDefense), f, c.start, c.end, "end-of-support")
+			sd = true
+		}
+	}
 	// A flaw in a product, or a DDoS on anything but public bodies, has a
 	// product's users or a company's service on the line.
 	if !sd && (primary == accordwatch.AttackVulnerability || primary == accordwatch.AttackDDoS && !public) {
