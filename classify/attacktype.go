@@ -118,7 +118,7 @@ func (d *doc) attackTypes() {
 	// A sentence saying the event was not an attack settles it.
 	for _, f := range d.fields {
 		if c, ok := firstCue(f, cueNotAttack); ok {
-			d.tags.AttackTypes = []string{accordwatch.AttackNone}
+			d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackNone)
 			d.evidence("attack:"+accordwatch.AttackNone, f, c.start, c.end, "not-attack")
 			return
 		}
@@ -174,7 +174,7 @@ func (d *doc) attackTypes() {
 	// reports no incident, whatever threats its text goes on to describe.
 	if titleTyped == 0 && titleTakedown == 0 && !d.tags.StateLinked && len(d.tags.Actors) == 0 && d.howToHeadline() {
 		if _, event := d.headlineAttackEvent(); !event {
-			d.tags.AttackTypes = []string{accordwatch.AttackNone}
+			d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackNone)
 			c, ok := firstCue(d.fields[0], cueHowTo)
 			if !ok {
 				c = hit{start: 0, end: 1} // the guidance gerund
@@ -189,12 +189,17 @@ func (d *doc) attackTypes() {
 			types = append(types, t)
 		}
 	}
-	slices.SortFunc(types, func(a, b int) int {
-		if score[a] != score[b] {
-			return score[b] - score[a]
+	// By score, then by first appearance: firstAt is distinct, so the
+	// order is total and an insertion sort of the dozen types gives what
+	// any sort would, without a comparison function call per step.
+	for i := 1; i < len(types); i++ {
+		t := types[i]
+		j := i
+		for ; j > 0 && (score[types[j-1]] < score[t] || score[types[j-1]] == score[t] && firstAt[types[j-1]] > firstAt[t]); j-- {
+			types[j] = types[j-1]
 		}
-		return firstAt[a] - firstAt[b]
-	})
+		types[j] = t
+	}
 	none := slices.Index(attackTypes[:], accordwatch.AttackNone)
 	concrete := func(t int) bool { return t != policy && t != none && t != takedown }
 	// State-linked activity whose keywords say only "report" or "cyber
@@ -234,7 +239,7 @@ func (d *doc) attackTypes() {
 	}
 	if len(types) == 0 && d.stateByGroup {
 		// A state-linked group in the lead story, and no other type.
-		d.tags.AttackTypes = []string{accordwatch.AttackEspionage}
+		d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackEspionage)
 		d.derived("attack:"+accordwatch.AttackEspionage, "state-linked-group")
 		return
 	}
@@ -242,27 +247,27 @@ func (d *doc) attackTypes() {
 		if t := d.fields[1]; d.lead < len(t.toks) && len(t.attacks) > 0 {
 			// A roundup of attack news whose lead story has no attack
 			// word is news about security: policy.
-			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackPolicy)
 			d.derived("attack:"+accordwatch.AttackPolicy, "roundup-lead")
 			return
 		}
 		if k, ok := d.headlineReport(); ok {
 			// "…, <firm> research finds": a report is the news.
-			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackPolicy)
 			d.evidence("attack:"+accordwatch.AttackPolicy, d.fields[0], k, k+1, "report-headline")
 			return
 		}
 		if f, c, ok := d.untypedAttack(); ok {
-			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackPolicy)
 			d.evidence("attack:"+accordwatch.AttackPolicy, f, c.start, c.end, "attack-unspecified")
 			return
 		}
 		if k, ok := d.headlineOutlook(); ok {
-			d.tags.AttackTypes = []string{accordwatch.AttackPolicy}
+			d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackPolicy)
 			d.evidence("attack:"+accordwatch.AttackPolicy, d.fields[0], k, k+1, "threat-outlook")
 			return
 		}
-		d.tags.AttackTypes = []string{accordwatch.AttackNone}
+		d.tags.AttackTypes = append(d.tags.AttackTypes[:0], accordwatch.AttackNone)
 		d.derived("attack:"+accordwatch.AttackNone, "no-attack-keywords")
 		return
 	}
@@ -327,7 +332,8 @@ func (d *doc) attackTypes() {
 		ruleFor[supplyChainType] = "breach-via-third-party"
 		primary = supplyChainType
 	}
-	chosen := []int{primary}
+	var chosenBuf [3]int
+	chosen := append(chosenBuf[:0], primary)
 	for _, t := range types[1:] {
 		if len(chosen) == 3 || score[t] < 3 {
 			break
@@ -338,12 +344,11 @@ func (d *doc) attackTypes() {
 		}
 		chosen = append(chosen, t)
 	}
-	d.tags.AttackTypes = make([]string, len(chosen))
 	for i, t := range chosen {
 		name := attackTypes[t]
-		d.tags.AttackTypes[i] = name
+		d.tags.AttackTypes = append(d.tags.AttackTypes, name)
 		w := firstHit[t]
-		rule := "keyword:" + name + "(score " + strconv.Itoa(score[t]) + ")"
+		rule := keywordRule(t, score[t])
 		if t == takedown && titleTakedown > 0 {
 			rule = "takedown-headline"
 		}
@@ -747,3 +752,22 @@ var attackTags = func() (t [len(attackTypes)]string) {
 	}
 	return t
 }()
+
+// keywordRules are the evidence rules "keyword:<type>(score <n>)" of the
+// common scores, by type and score, built once rather than per item.
+var keywordRules = func() (r [len(attackTypes)][64]string) {
+	for t, a := range attackTypes {
+		for n := range r[t] {
+			r[t][n] = "keyword:" + a + "(score " + strconv.Itoa(n) + ")"
+		}
+	}
+	return r
+}()
+
+// keywordRule is the evidence rule of attack type t with score n.
+func keywordRule(t, n int) string {
+	if n >= 0 && n < len(keywordRules[t]) {
+		return keywordRules[t][n]
+	}
+	return "keyword:" + attackTypes[t] + "(score " + strconv.Itoa(n) + ")"
+}
