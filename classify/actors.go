@@ -39,7 +39,7 @@ func (d *doc) actorMentions() []actorMention {
 			case kFamily:
 				// "<Word> Typhoon": the word before must be capitalised.
 				i := h.start - 1
-				if i < 0 || f.covered[i] || f.toks[i].sent != f.toks[h.start].sent || familyStop[f.norm(i)] {
+				if i < 0 || f.covered[i] || f.toks[i].sent != f.toks[h.start].sent || f.is(i, setFamilyStop) {
 					continue
 				}
 				w := f.src[f.toks[i].start:f.toks[i].end]
@@ -51,7 +51,7 @@ func (d *doc) actorMentions() []actorMention {
 				out = append(out, actorMention{f, i, h.end, name, e.country, e.famRule, ""})
 				// "the Volt and Salt Typhoons": a plural family word names
 				// each group of the pair.
-				if f.norm(h.end-1) != strings.ToLower(e.name) && i >= 2 && f.norm(i-1) == "and" && f.toks[i-2].sent == f.toks[i].sent && !f.covered[i-2] && !familyStop[f.norm(i-2)] {
+				if f.norm(h.end-1) != strings.ToLower(e.name) && i >= 2 && f.norm(i-1) == "and" && f.toks[i-2].sent == f.toks[i].sent && !f.covered[i-2] && !f.is(i-2, setFamilyStop) {
 					w := f.src[f.toks[i-2].start:f.toks[i-2].end]
 					if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
 						out = append(out, actorMention{f, i - 2, h.end, titleWord(f.norm(i-2)) + " " + e.name, e.country, e.famRule, ""})

@@ -47,7 +47,7 @@ var passiveAttrib = wordSet([]string{"believed", "suspected", "accused", "allege
 // beVerb reports whether a be-verb stands between tokens from and to.
 func beVerb(f *field, from, to int) bool {
 	for k := from; k < to; k++ {
-		if beWords[f.norm(k)] {
+		if f.is(k, setBeWords) {
 			return true
 		}
 	}
@@ -59,11 +59,10 @@ func beVerb(f *field, from, to int) bool {
 // …"): an accuse verb in active voice within six tokens, in sentence sent.
 func accuser(f *field, j int, sent int32) bool {
 	for k := j; k < len(f.toks) && k <= j+6 && f.toks[k].sent == sent; k++ {
-		// Every accuse verb starts with a or b: most words skip the map.
-		if w := f.norm(k); len(w) < 5 || w[0] != 'a' && w[0] != 'b' || !accuseVerbs[w] {
+		if !f.is(k, setAccuseVerbs) {
 			continue
 		}
-		return !beVerb(f, j, k) && k+1 < len(f.toks) && !passiveAfterAccuse[f.norm(k+1)]
+		return !beVerb(f, j, k) && k+1 < len(f.toks) && !f.is(k+1, setPassiveAfterAccuse)
 	}
 	return false
 }
@@ -256,9 +255,13 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 			}
 			return f.norm(i - k)
 		}
+		// prevIs is prev(k) in set s.
+		prevIs := func(k int, s ruleSet) bool {
+			return i-k >= 0 && f.toks[i-k].sent == sent && f.is(i-k, s)
+		}
 		// "<Accuser> accuses <State> of…": the accused is named as the
 		// actor, whichever state it is; the accuser is not.
-		if p1 := prev(1); len(p1) > 4 && (p1[0] == 'a' || p1[0] == 'b') && accuseVerbs[p1] || (p1 == "the" || p1 == "a") && accuseVerbs[prev(2)] {
+		if p1 := prev(1); prevIs(1, setAccuseVerbs) || (p1 == "the" || p1 == "a") && prevIs(2, setAccuseVerbs) {
 			if j < len(f.toks) && f.toks[j].sent == sent && (f.norm(j) == "of" || f.norm(j) == "for") {
 				out = append(out, signal{e.country, accordwatch.StrengthSuspected, f, i, j + 1, "state-accused"})
 				continue
@@ -269,7 +272,7 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		}
 		// "spying for <Capital>", "hacking on behalf of" is a cue list;
 		// "working for <Country>" too.
-		if prev(1) == "for" && agentFor[prev(2)] {
+		if prev(1) == "for" && prevIs(2, setAgentFor) {
 			out = append(out, signal{e.country, accordwatch.StrengthAttributed, f, i - 2, j, "state-agent-for"})
 			continue
 		}
@@ -282,7 +285,7 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		if !attribOn {
 			_, attribOn = f.cueBefore(cueAttribAttributed, i, 0)
 		}
-		if !attribOn && (victimBefore[prev(1)] || (victimBefore[prev(2)] && (prev(1) == "the" || prev(1) == "a"))) || accuser(f, j, sent) {
+		if !attribOn && (prevIs(1, setVictimBefore) || (prevIs(2, setVictimBefore) && (prev(1) == "the" || prev(1) == "a"))) || accuser(f, j, sent) {
 			continue
 		}
 		add := func(strength string, end int, rule string) {
@@ -290,22 +293,22 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		}
 		if e.kind == kAgency {
 			// An agency speaking ("the ministry said…") reports, it does not attack.
-			if k := j; k < len(f.toks) && f.toks[k].sent == sent && (speechVerbs[f.norm(k)] || k+1 < len(f.toks) && f.norm(k) == "has" && speechVerbs[f.norm(k+1)]) {
+			if k := j; k < len(f.toks) && f.toks[k].sent == sent && (f.is(k, setSpeechVerbs) || k+1 < len(f.toks) && f.norm(k) == "has" && f.is(k+1, setSpeechVerbs)) {
 				continue
 			}
 			add(accordwatch.StrengthAttributed, j, "state-agency")
 			continue
 		}
 		// "<State> state-run media", "state-owned": an institution, not an attacker.
-		if j+1 < len(f.toks) && f.norm(j) == "state" && stateOwned[f.norm(j+1)] {
+		if j+1 < len(f.toks) && f.norm(j) == "state" && f.is(j+1, setStateOwned) {
 			continue
 		}
 		// "<Country>-linked", "Kremlin-backed", "Russian-linked".
-		if j < len(f.toks) && f.toks[j].sent == sent && (f.toks[j].start == f.toks[j-1].end+1 && f.src[f.toks[j-1].end] == '-' || f.toks[j].start-f.toks[j-1].end <= 1 && !locationBefore[prev(1)]) {
+		if j < len(f.toks) && f.toks[j].sent == sent && (f.toks[j].start == f.toks[j-1].end+1 && f.src[f.toks[j-1].end] == '-' || f.toks[j].start-f.toks[j-1].end <= 1 && !prevIs(1, setLocationBefore)) {
 			// "<vendor> linked the attacks to <Country>-based actors": a
 			// location suffix, but the sentence attributes the attacks to
 			// actors there.
-			if f.norm(j) == "based" && j+1 < len(f.toks) && f.toks[j+1].sent == sent && actorNouns[f.norm(j+1)] && d.attributedInSentence(f, i, sent) {
+			if f.norm(j) == "based" && j+1 < len(f.toks) && f.toks[j+1].sent == sent && f.is(j+1, setActorNouns) && d.attributedInSentence(f, i, sent) {
 				if _, crim := f.cueWithin(cueCriminal, i, j+2, 8, sent); !crim {
 					add(accordwatch.StrengthLinked, j+2, "state-based-actors-linked")
 				}
@@ -329,7 +332,7 @@ func (d *doc) stateSignals(out []signal, f *field, leakVictim bool) []signal {
 		// national": the cue is about one person, not a state.
 		if ind, person := f.cueAfter(cueIndividual, j, 0, sent); person && e.kind == kDemonym {
 			// "<nationality> officials are believed to have hacked…".
-			if k := ind.end; k+1 < len(f.toks) && f.toks[k+1].sent == sent && officialNouns[f.norm(ind.start)] && beWords[f.norm(k)] && passiveAttrib[f.norm(k+1)] {
+			if k := ind.end; k+1 < len(f.toks) && f.toks[k+1].sent == sent && f.is(ind.start, setOfficialNouns) && f.is(k, setBeWords) && f.is(k+1, setPassiveAttrib) {
 				out = append(out, signal{e.country, accordwatch.StrengthSuspected, f, i, k + 2, "nationality-suspected"})
 				continue
 			}
@@ -379,7 +382,7 @@ func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, b
 		end := -1
 		if c, ok := f.cueAfter(cueNatState, j, 0, sent); ok {
 			end = c.end
-		} else if c, ok := f.cueAfter(cueNatIntrusion, j, 0, sent); ok && actorNouns[f.norm(c.end-1)] {
+		} else if c, ok := f.cueAfter(cueNatIntrusion, j, 0, sent); ok && f.is(c.end-1, setActorNouns) {
 			end = c.end
 		}
 		if end > 0 {
@@ -391,19 +394,19 @@ func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, b
 	for k := j; k < len(f.toks) && k <= j+3 && f.toks[k].sent == sent; k++ {
 		w := f.norm(k)
 		switch {
-		case stateVerbs[w]:
+		case f.is(k, setStateVerbs):
 			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 1, "state-as-actor"}, true
-		case stateSuspected[w]:
+		case f.is(k, setStateSuspected):
 			// "<Country> accused <Country> of…" is the accuser speaking;
 			// "<Country> accused of…", "<Country> is blamed" the accused.
-			if accuseVerbs[w] && k+1 < len(f.toks) && f.toks[k+1].sent == sent && !passiveAfterAccuse[f.norm(k+1)] && !beVerb(f, j, k) {
+			if f.is(k, setAccuseVerbs) && k+1 < len(f.toks) && f.toks[k+1].sent == sent && !f.is(k+1, setPassiveAfterAccuse) && !beVerb(f, j, k) {
 				return signal{}, false
 			}
 			return signal{e.country, accordwatch.StrengthSuspected, f, i, k + 1, "state-suspected"}, true
-		case w == "s" && k == j && k+1 < len(f.toks) && stateNouns[f.norm(k+1)]:
+		case w == "s" && k == j && k+1 < len(f.toks) && f.is(k+1, setStateNouns):
 			// "<Country>'s hackers", "<Country>'s spies".
 			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 2, "state-possessive"}, true
-		case k == j && stateNouns[w]:
+		case k == j && f.is(k, setStateNouns):
 			// "<Country> hackers", "<Country> hacking scandal".
 			return signal{e.country, accordwatch.StrengthAttributed, f, i, k + 1, "state-as-actor"}, true
 		case w == "s" && k == j:
@@ -418,7 +421,7 @@ func (d *doc) stateAsActor(f *field, e *centry, i, j int, sent int32) (signal, b
 				}
 			}
 			return signal{}, false
-		case stateFillers[w]:
+		case f.is(k, setStateFillers):
 			continue
 		default:
 			return signal{}, false

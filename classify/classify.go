@@ -81,6 +81,10 @@ type Classifier struct {
 	familyCountry map[string]string
 	// stateTags maps a state's name to its evidence tag ("state:Russia").
 	stateTags map[string]string
+	// wordSets is by vocabulary id + 1 (0 for words not in it): bit s is
+	// set when the word is in ruleSets[s]. The rules test a token's id
+	// against it instead of hashing the word into a map.
+	wordSets []uint64
 }
 
 // New compiles the embedded dictionaries and opts.ExtraDictionaries into
@@ -261,7 +265,18 @@ func compile(d Dictionary) (*Classifier, error) {
 			c.stateTags[e.country] = "state:" + e.country
 		}
 	}
+	for _, set := range ruleSets {
+		for w := range set {
+			b.extra = append(b.extra, w)
+		}
+	}
 	c.m = b.build()
+	c.wordSets = make([]uint64, c.m.nwords+1)
+	for s, set := range ruleSets {
+		for w := range set {
+			c.wordSets[wordID(c.m, w)+1] |= 1 << s
+		}
+	}
 	c.docs.New = func() any { return new(doc) }
 	return c, nil
 }

@@ -101,6 +101,9 @@ type cref struct {
 type matcherBuilder struct {
 	phrases map[string]*phrase
 	layers  int
+	// extra are words the rules test by id (ruleSets): they join the
+	// vocabulary, starting no phrase.
+	extra []string
 }
 
 func newMatcherBuilder() *matcherBuilder {
@@ -240,6 +243,12 @@ func (b *matcherBuilder) build() *matcher {
 				r.rule.notBeforeID, r.rule.notAfterID = ruleIDs(r.rule.notBefore), ruleIDs(r.rule.notAfter)
 				r.rule.notBefore, r.rule.notAfter = nil, nil
 			}
+		}
+	}
+	extra := slices.Sorted(slices.Values(b.extra))
+	for _, w := range extra {
+		if _, ok := vocab[w]; !ok {
+			vocab[w] = int32(len(vocab))
 		}
 	}
 	m.nwords, m.nphrases = len(vocab), len(m.all)

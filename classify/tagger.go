@@ -30,7 +30,14 @@ type field struct {
 	// that cue list starts and where one ends (its last token), so the
 	// rules probe a few tokens instead of searching hit lists.
 	cueStart, cueEnd []uint64
-	entAt            []int32 // 1 + index in ents of the first hit starting at a token; 0 if none
+	entAt            []int32  // 1 + index in ents of the first hit starting at a token; 0 if none
+	wordSets         []uint64 // the Classifier's (see is)
+}
+
+// is reports whether token k is a word of ruleSets[s]: its id's bit, so
+// no hashing (the sets' words are in the vocabulary).
+func (f *field) is(k int, s ruleSet) bool {
+	return f.wordSets[f.toks[k].id+1]>>s&1 != 0
 }
 
 // doc is the working state of one Classify call. Docs are pooled by the
@@ -152,7 +159,7 @@ func clip(s string, n int) string {
 // scanField tokenizes and matches src into d.store[i], reusing its storage.
 func (d *doc) scanField(i int, name, src string) *field {
 	f := &d.store[i]
-	f.name = name
+	f.name, f.wordSets = name, d.c.wordSets
 	f.tokenize(src, d.c.m, true)
 	d.hits = d.c.m.appendHits(d.hits[:0], &d.st, &f.tokens)
 	f.covered = resize(f.covered, len(f.toks))
