@@ -201,18 +201,24 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
+// alertWorkload is n feeds with one new item each, matching the rule of
+// its own channel.
+func alertWorkload(n int) (items [][]string, rules []accordwatch.Rule) {
+	items = make([][]string, n)
+	for i := range n {
+		items[i] = []string{benchItem(i, fmt.Sprintf("chanword%d", i))}
+		rules = append(rules, accordwatch.Rule{Name: fmt.Sprint("r", i), Query: fmt.Sprintf("chanword%d", i), Channel: fmt.Sprintf("#bench-%d", i)})
+	}
+	return items, rules
+}
+
 // BenchmarkAlertLatency: 100 feeds, each with one new item matching the
 // rule of its own channel, first polled over the scheduler's start spread
 // (≤10 s); per item, the time from its feed parsed to its post received.
 func BenchmarkAlertLatency(b *testing.B) {
 	const n = 100
 	for range b.N {
-		items := make([][]string, n)
-		var rules []accordwatch.Rule
-		for i := range n {
-			items[i] = []string{benchItem(i, fmt.Sprintf("chanword%d", i))}
-			rules = append(rules, accordwatch.Rule{Name: fmt.Sprint("r", i), Query: fmt.Sprintf("chanword%d", i), Channel: fmt.Sprintf("#bench-%d", i)})
-		}
+		items, rules := alertWorkload(n)
 		r := newAlertRig(b, items, rules)
 		r.run(b, 60*time.Second, func() bool { _, _, got, _ := r.slack.snapshot(); return got == n })
 		r.slack.mu.Lock()

@@ -3,7 +3,6 @@ package monitor
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -53,14 +52,7 @@ func benchReplicaRound(b *testing.B, n, replicas int) {
 	srv := &benchServer{texts: newBenchTexts()}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	addr := hs.Listener.Addr().String()
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	transport := &http.Transport{
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, addr)
-		},
-		MaxIdleConnsPerHost: benchPerHost,
-	}
+	transport := benchTransport(hs)
 	defer transport.CloseIdleConnections()
 	list := make([]accordwatch.Feed, n)
 	for i := range list {
@@ -290,12 +282,7 @@ func BenchmarkAlertLatencyReplicas(b *testing.B) {
 func benchAlertLatencyReplicas(b *testing.B, replicas int) {
 	const n = 100
 	for range b.N {
-		items := make([][]string, n)
-		var rules []accordwatch.Rule
-		for i := range n {
-			items[i] = []string{benchItem(i, fmt.Sprintf("chanword%d", i))}
-			rules = append(rules, accordwatch.Rule{Name: fmt.Sprint("r", i), Query: fmt.Sprintf("chanword%d", i), Channel: fmt.Sprintf("#bench-%d", i)})
-		}
+		items, rules := alertWorkload(n)
 		feedSrv := httptest.NewServer(benchFeeds(items))
 		sl := &benchSlack{last: map[string]time.Time{}, arrived: map[string]time.Time{}}
 		slackSrv := httptest.NewServer(sl)

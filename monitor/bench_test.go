@@ -484,6 +484,20 @@ func sizeOf(path string) string {
 	return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
 }
 
+// benchTransport sends every virtual host of the benchmark feeds to the
+// one local server hs.
+func benchTransport(hs *httptest.Server) *http.Transport {
+	addr := hs.Listener.Addr().String()
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	return &http.Transport{
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return dialer.DialContext(ctx, network, addr)
+		},
+		MaxIdleConnsPerHost: benchPerHost,
+		IdleConnTimeout:     90 * time.Second,
+	}
+}
+
 // benchPollRound runs the rounds; mode "" is the original feeds (full
 // descriptions, no articles), otherwise half the feeds are summary-only
 // and the measured round uses that article mode.
@@ -491,16 +505,7 @@ func benchPollRound(b *testing.B, n int, mode string) {
 	srv := &benchServer{texts: newBenchTexts(), summaryOnly: mode != ""}
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
-	addr := hs.Listener.Addr().String()
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	transport := &http.Transport{
-		// Every virtual host resolves to the one local server.
-		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return dialer.DialContext(ctx, network, addr)
-		},
-		MaxIdleConnsPerHost: benchPerHost,
-		IdleConnTimeout:     90 * time.Second,
-	}
+	transport := benchTransport(hs)
 	defer transport.CloseIdleConnections()
 
 	list := make([]accordwatch.Feed, n)
