@@ -166,14 +166,6 @@ func cves(s string) []string {
 	return slices.Compact(found)
 }
 
-// terms returns the sorted, distinct normalised terms of a piece of text,
-// CVE IDs excluded (they are kept apart, see Signature.CVEs).
-func terms(s string) []string {
-	out := tokens(s)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // tokens returns the normalised words of s in order, stopwords left out.
 // Numbers are canonical ("250,000", "250k" and "0.25 million" are all
 // "250k"); a number next to a month name is a date and left out.
@@ -209,23 +201,6 @@ func tokens(s string) []string {
 		out = append(out, stem(w))
 	}
 	return out
-}
-
-// bigrams returns the sorted, distinct pairs of adjacent tokens, joined by
-// a space: "foreign offic", "washington post". A name of two common words
-// is rare as a pair.
-func bigrams(toks []string) []string {
-	if len(toks) < 2 {
-		return nil
-	}
-	out := make([]string, 0, len(toks)-1)
-	for i := 1; i < len(toks); i++ {
-		if toks[i] != toks[i-1] {
-			out = append(out, toks[i-1]+" "+toks[i])
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
 }
 
 // splitWords splits on anything but letters, digits, apostrophes and
