@@ -125,13 +125,17 @@ type gated struct {
 	// next is the reopened partition's index, once this one was closed
 	// after a failed write; guarded by gate.
 	next *gated
+	// facets numbers the partition's facet values (facetcodes.go).
+	facets *facetDict
 }
 
 // engine names the embedded bleve.Index: embedded under its own name the
 // field would hide the interface's Index method.
 type engine = bleve.Index
 
-func newGated(bi bleve.Index) *gated { return &gated{engine: bi} }
+func newGated(bi bleve.Index, facets *facetDict) *gated {
+	return &gated{engine: bi, facets: facets}
+}
 
 // current is g, or the index that replaced it; it returns with the
 // returned index's gate held for reading.
@@ -415,14 +419,14 @@ func (ix *Index) openPartitions() error {
 			parts = append(parts, p)
 		}
 	}
-	opened := make([]bleve.Index, len(parts))
+	opened := make([]*gated, len(parts))
 	errs := make([]error, len(parts))
 	forEach(len(parts), func(i int) {
 		opened[i], errs[i] = openExisting(filepath.Join(ix.dir, parts[i].name), ix.config())
 	})
 	for i, p := range parts {
 		if errs[i] == nil {
-			p.bi = newGated(opened[i])
+			p.bi = opened[i]
 			ix.parts[p.name] = p
 		}
 	}
@@ -485,10 +489,10 @@ func createPartition(dir string, cfg map[string]any) (bi bleve.Index, err error)
 // openExisting opens a partition and checks its mapping version. bleve
 // can panic on damaged segment files, so a panic is reported as
 // corruption.
-func openExisting(dir string, cfg map[string]any) (bi bleve.Index, err error) {
+func openExisting(dir string, cfg map[string]any) (g *gated, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			bi, err = nil, fmt.Errorf("open index partition %s: panic: %v", dir, r)
+			g, err = nil, fmt.Errorf("open index partition %s: panic: %v", dir, r)
 		}
 	}()
 	opened, err := bleve.OpenUsing(dir, cfg)
@@ -500,7 +504,12 @@ func openExisting(dir string, cfg map[string]any) (bi bleve.Index, err error) {
 		_ = opened.Close()
 		return nil, fmt.Errorf("open index partition %s: mapping version %q, want %q (%v)", dir, v, mappingVersion, err)
 	}
-	return opened, nil
+	facets, err := loadFacetDict(opened)
+	if err != nil {
+		_ = opened.Close()
+		return nil, fmt.Errorf("open index partition %s: %w", dir, err)
+	}
+	return newGated(opened, facets), nil
 }
 
 func isEmptyDir(dir string) bool {
@@ -615,7 +624,7 @@ func (ix *Index) partitionFor(name string) (*partition, error) {
 	if err != nil {
 		return nil, &WriteError{Partition: name, Err: err}
 	}
-	p.bi = newGated(bi)
+	p.bi = newGated(bi, newFacetDict())
 	ix.parts[name] = p
 	return p, nil
 }
@@ -626,15 +635,21 @@ func (ix *Index) partitionFor(name string) (*partition, error) {
 // never reached the disk, in a segment bleve has already closed, so p is
 // reopened from disk before any search may look at it again — the index
 // then holds exactly what it would hold after a restart.
-func (ix *Index) writeTo(p *partition, fill func(b *bleve.Batch) error) error {
-	b, err := newBatch(p, fill)
+//
+// fill numbers the documents' facet values through codes; the values new
+// to p are written in the same batch and become visible with it.
+func (ix *Index) writeTo(p *partition, fill func(b *bleve.Batch, codes *facetBatch) error) error {
+	codes := p.bi.facets.begin()
+	b, err := newBatch(p, func(b *bleve.Batch) error { return fill(b, codes) })
 	if err != nil {
 		return err
 	}
+	codes.store(b)
 	p.bi.gate.Lock()
 	defer p.bi.gate.Unlock()
 	err = p.bi.batch(b)
 	if err == nil {
+		codes.commit()
 		return nil
 	}
 	if rerr := ix.reopen(p); rerr != nil {
@@ -671,7 +686,7 @@ func (ix *Index) reopen(p *partition) error {
 		defer func() { _ = recover() }() // closing a poisoned index must not take the process down
 		_ = p.bi.engine.Close()
 	}()
-	bi, err := openExisting(filepath.Join(ix.dir, p.name), ix.config())
+	g, err := openExisting(filepath.Join(ix.dir, p.name), ix.config())
 	ix.mu.Lock() // parts is not nil: Close waits for writeMu
 	defer ix.mu.Unlock()
 	if err != nil {
@@ -683,7 +698,7 @@ func (ix *Index) reopen(p *partition) error {
 		return fmt.Errorf("reopen partition %s: %w", p.name, err)
 	}
 	np := *p
-	np.bi = newGated(bi)
+	np.bi = g
 	p.bi.next = np.bi
 	ix.parts[p.name] = &np
 	return nil
@@ -795,8 +810,9 @@ func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 				errs[i] = err
 				return
 			}
-			err := ix.writeTo(p, func(b *bleve.Batch) error {
+			err := ix.writeTo(p, func(b *bleve.Batch, codes *facetBatch) error {
 				for _, d := range docs[start:min(start+batchSize, len(docs))] {
+					d.doc.Facets = codes.encode(&d.doc)
 					if err := b.Index(d.id, d.doc); err != nil {
 						return fmt.Errorf("item %s: %w", d.id, err)
 					}
@@ -822,7 +838,7 @@ func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 		if p == nil {
 			continue
 		}
-		err := ix.writeTo(p, func(b *bleve.Batch) error {
+		err := ix.writeTo(p, func(b *bleve.Batch, _ *facetBatch) error {
 			for _, id := range ids {
 				b.Delete(id)
 			}

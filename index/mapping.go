@@ -17,9 +17,10 @@ import (
 // rebuilt, because bleve cannot change analyzers or field types of an
 // existing index. Version 3: monthly partitions, full text indexed but not
 // stored (only its first headSize bytes are, for snippets), no doc values
-// on fields that are never sorted or faceted.
+// on fields that are never sorted or faceted. Version 4: facets read one
+// field of codes (facetcodes.go) instead of the display_ fields and day.
 const (
-	mappingVersion    = "3"
+	mappingVersion    = "4"
 	mappingVersionKey = "accordwatch.mapping_version"
 )
 
@@ -29,14 +30,15 @@ const headSize = 1024
 
 // tagFields returns the keyword fields. Each holds lower-cased canonical
 // values for exact, case-insensitive matching, and has a display_<name>
-// twin holding the canonical spelling ("Microsoft"), stored for hits and
-// used for facets, so results and facet counts show names as the
-// classifier wrote them.
+// twin holding the canonical spelling ("Microsoft"), stored for hits; the
+// facet codes number the display spellings, so results and facet counts
+// show names as the classifier wrote them.
 func tagFields() []string {
 	return []string{"signatory", "state", "actor", "attack", "principle", "feed", "company"}
 }
 
-// facetFields are the keyword fields reported as facets.
+// facetFields are the keyword fields reported as facets, in the order of
+// their codes (facetcodes.go).
 func facetFields() []string {
 	return []string{"signatory", "state", "actor", "attack", "principle", "feed"}
 }
@@ -69,12 +71,14 @@ type doc struct {
 	Published   time.Time `json:"published"`
 	Link        string    `json:"link"`
 
-	// PublishedKey (UTC, fixed width, so string order is time order) and
-	// Day (YYYY-MM-DD) carry the doc values that sorting and the day facet
-	// read. A date field keeps 16 prefix-coded terms a value in its doc
-	// values; reading them was half the cost of a facet or sort.
+	// PublishedKey (UTC, fixed width, so string order is time order)
+	// carries the doc values that sorting reads. A date field keeps 16
+	// prefix-coded terms a value in its doc values; reading them was half
+	// the cost of a sort.
 	PublishedKey string `json:"published_key,omitempty"`
-	Day          string `json:"day,omitempty"`
+	// Facets holds the codes of the facet values and the day; Add sets it
+	// when it knows the partition.
+	Facets string `json:"facets,omitempty"`
 }
 
 // publishedKeyLayout formats PublishedKey.
@@ -110,7 +114,6 @@ func newDoc(it accordwatch.Item) doc {
 	}
 	if !published.IsZero() {
 		d.PublishedKey = d.Published.Format(publishedKeyLayout)
-		d.Day = d.Published.Format(time.DateOnly)
 	}
 	d.Signatory, d.DisplaySignatory = keywords(it.Tags.Signatories)
 	d.Company, d.DisplayCompany = keywords(it.Tags.Companies)
@@ -173,10 +176,6 @@ func newMapping() *mapping.IndexMappingImpl {
 	kw.IncludeTermVectors = false
 	kw.DocValues = false // matched only; facets use the display_ twins
 
-	display := bleve.NewKeywordFieldMapping()
-	display.IncludeInAll = false
-	display.IncludeTermVectors = false // DocValues stay on for facets
-
 	boolean := bleve.NewBooleanFieldMapping()
 	boolean.IncludeInAll = false
 	boolean.Store = false
@@ -190,7 +189,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	date.IncludeInAll = false
 	date.DocValues = false // ranges only: sorting reads published_key
 
-	// Sort and facet keys: doc values only.
+	// Sort key and facet codes: doc values only.
 	key := bleve.NewKeywordFieldMapping()
 	key.Store = false
 	key.IncludeInAll = false
@@ -208,13 +207,15 @@ func newMapping() *mapping.IndexMappingImpl {
 	item.AddFieldMappingsAt("head", storedOnly)
 	for _, f := range tagFields() {
 		item.AddFieldMappingsAt(f, kw)
-		item.AddFieldMappingsAt("display_"+f, display)
+		// Stored for hits only: nothing searches them, and facets read
+		// the codes (version 4).
+		item.AddFieldMappingsAt("display_"+f, storedOnly)
 	}
 	item.AddFieldMappingsAt("state_linked", boolean)
 	item.AddFieldMappingsAt("severity", num)
 	item.AddFieldMappingsAt("published", date)
 	item.AddFieldMappingsAt("published_key", key)
-	item.AddFieldMappingsAt("day", key)
+	item.AddFieldMappingsAt(facetsField, key)
 	item.AddFieldMappingsAt("link", storedOnly)
 	// No _all field at all: every field is excluded from it, yet bleve
 	// still built it, visiting every token of every field (8% of

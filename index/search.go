@@ -219,61 +219,64 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 // walked is what walk learnt: the hit counts of the newest partitions and
 // the facets of those counted before countLimit was reached.
 type walked struct {
-	counts   []uint64 // of parts[:len(counts)]
+	counts   []uint64 // of parts[:len(counts)]; the last may stop at the goal
 	total    uint64   // their sum
-	complete bool     // every partition was counted
-	faceted  []*bleve.SearchResult
+	complete bool     // every hit of every partition was counted
+	faceted  []tally
 	// first holds the newest partition's first page when walk was asked
 	// for it.
 	first *bleve.SearchResult
 }
 
 // walk counts hits partition by partition, newest first, until goal hits
-// are counted, in waves of parallel searches (doubling while hits are
-// sparse). Partitions counted before countLimit hits also report the
-// named facets.
-// With firstPage > 0 the newest partition's search also returns its
-// newest firstPage hits.
+// are counted, in waves of parallel counts (doubling while hits are
+// sparse); each count stops once it alone would reach the goal. Hits
+// counted before countLimit also report the named facets. With
+// firstPage > 0 the newest partition's first page of that many hits is
+// searched beside its count.
 func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
-	var w walked
+	w := walked{complete: true}
 	_, all := bq.(*query.MatchAllQuery)
 	wave := max(2, runtime.GOMAXPROCS(0))
 	for i := 0; i < len(parts) && w.total < goal; {
 		batch := parts[i:min(i+wave, len(parts))]
 		withFacets := len(facets) > 0 && w.total < ix.countLimit
-		outs := make([]*bleve.SearchResult, len(batch))
-		counts := make([]uint64, len(batch))
-		errs := make([]error, len(batch))
-		forEach(len(batch), func(j int) {
-			page := i == 0 && j == 0 && firstPage > 0
-			if all && !withFacets && !page {
-				counts[j], errs[j] = batch[j].bi.DocCount()
+		// Facets cover the hits counted up to countLimit; the count goes
+		// on to goal (an offset deep into the hits) without them.
+		limit, facetLimit := goal-w.total, uint64(0)
+		if withFacets {
+			facetLimit = ix.countLimit - w.total
+		}
+		page := i == 0 && firstPage > 0
+		jobs := len(batch)
+		if page {
+			jobs++ // the first page, beside the counts
+		}
+		tallies := make([]tally, len(batch))
+		errs := make([]error, jobs)
+		forEach(jobs, func(j int) {
+			if j == len(batch) {
+				sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+				pageRequest(sr, firstPage)
+				w.first, errs[j] = searchPart(ctx, batch[0], sr)
 				return
 			}
-			sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-			sr.Score = "none"
-			if page {
-				pageRequest(sr, firstPage)
+			if all && !withFacets {
+				n, err := batch[j].bi.DocCount()
+				tallies[j], errs[j] = tally{count: n, complete: true}, err
+				return
 			}
-			if withFacets {
-				addFacets(sr, facets)
-			}
-			outs[j], errs[j] = searchPart(ctx, batch[j], sr)
-			if errs[j] == nil {
-				counts[j] = outs[j].Total
-			}
+			tallies[j], errs[j] = tallyPart(ctx, batch[j], bq, limit, facets, facetLimit)
 		})
 		if err := errors.Join(errs...); err != nil {
 			return w, fmt.Errorf("search index %s: %w", ix.dir, err)
 		}
-		if i == 0 && firstPage > 0 {
-			w.first = outs[0]
-		}
-		for j := range batch {
-			w.counts = append(w.counts, counts[j])
-			w.total += counts[j]
-			if withFacets && outs[j] != nil {
-				w.faceted = append(w.faceted, outs[j])
+		for _, t := range tallies {
+			w.counts = append(w.counts, t.count)
+			w.total += t.count
+			w.complete = w.complete && t.complete
+			if withFacets {
+				w.faceted = append(w.faceted, t)
 			}
 		}
 		i += len(batch)
@@ -281,22 +284,8 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 			wave *= 2
 		}
 	}
-	w.complete = len(w.counts) == len(parts)
+	w.complete = w.complete && len(w.counts) == len(parts)
 	return w, nil
-}
-
-// addFacets asks for the named facets: tag facets from the display_
-// fields, the day facet from "day" (a month has at most 31 days; hits
-// outside the query's date range do not match, so the day counts need
-// no range of their own).
-func addFacets(sr *bleve.SearchRequest, names []string) {
-	for _, f := range names {
-		if f == dayFacet {
-			sr.AddFacet(dayFacet, bleve.NewFacetRequest("day", 31))
-			continue
-		}
-		sr.AddFacet(f, bleve.NewFacetRequest("display_"+f, facetFetch))
-	}
 }
 
 // facetSelection parses SearchRequest.Facets into the names of the facets
@@ -479,36 +468,26 @@ func searchAlias(ctx context.Context, alias bleve.IndexAlias, sr *bleve.SearchRe
 	return alias.SearchInContext(ctx, sr)
 }
 
-// facets merges the partitions' top values: each facet's top facetSize
-// by count, and "day" in date order, its newest maxFacetDays days.
+// facets merges the partitions' facet counts: each facet's top
+// facetSize by count, and "day" in date order, its newest maxFacetDays
+// days.
 func (w walked) facets() map[string][]accordwatch.FacetCount {
 	sums := make(map[string]map[string]int)
-	add := func(facet, value string, n int) {
-		if n == 0 {
-			return
-		}
-		if sums[facet] == nil {
-			sums[facet] = make(map[string]int)
-		}
-		sums[facet][value] += n
-	}
-	for _, out := range w.faceted {
-		for name, fr := range out.Facets {
-			if fr.Terms != nil {
-				for _, t := range fr.Terms.Terms() {
-					add(name, t.Term, t.Count)
-				}
+	for _, t := range w.faceted {
+		for name, vcs := range t.facets {
+			if sums[name] == nil {
+				sums[name] = make(map[string]int)
 			}
-			for _, dr := range fr.DateRanges {
-				add(name, dr.Name, dr.Count)
+			for _, vc := range vcs {
+				sums[name][vc.value] += vc.n
 			}
 		}
-	}
-	if len(sums) == 0 {
-		return nil
 	}
 	facets := make(map[string][]accordwatch.FacetCount)
 	for name, vals := range sums {
+		if len(vals) == 0 {
+			continue
+		}
 		counts := make([]accordwatch.FacetCount, 0, len(vals))
 		for v, n := range vals {
 			counts = append(counts, accordwatch.FacetCount{Value: v, Count: n})
@@ -523,6 +502,9 @@ func (w walked) facets() map[string][]accordwatch.FacetCount {
 			counts = counts[:min(len(counts), facetSize)]
 		}
 		facets[name] = counts
+	}
+	if len(facets) == 0 {
+		return nil
 	}
 	return facets
 }

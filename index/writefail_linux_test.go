@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/accordwatch/accordwatch"
 )
 
-// wordyItems are n items published on day, each with its own word
+// wordyItems are n items of feed "<prefix> feed" published on day, each with its own word
 // ("<prefix><i>mark"), a word they all share (prefix+"all") and enough
 // other words that a batch of them takes about n*words*12 bytes of index.
 func wordyItems(prefix string, n, words int, day time.Time) []accordwatch.Item {
@@ -29,7 +31,8 @@ func wordyItems(prefix string, n, words int, day time.Time) []accordwatch.Item {
 		for w := range words {
 			fmt.Fprintf(&b, " %s%dw%dz%x", prefix, i, w, (i+1)*(w+7)*2654435761%1000003)
 		}
-		items[i] = accordwatch.Item{ID: fmt.Sprintf("%s-%d", prefix, i), Title: prefix + " story", Text: b.String(), Published: day}
+		items[i] = accordwatch.Item{ID: fmt.Sprintf("%s-%d", prefix, i), Title: prefix + " story", Text: b.String(), Published: day,
+			FeedName: prefix + " feed"}
 	}
 	return items
 }
@@ -142,6 +145,16 @@ func TestFailedWriteLeavesTheIndexAsOnDisk(t *testing.T) {
 	}
 	if ix2.Rebuilt() || n2 != n {
 		t.Errorf("reopened: rebuilt %v with %d items, want the %d items searches saw", ix2.Rebuilt(), n2, n)
+	}
+	// The failed batch brought a feed new to the month: its facet code
+	// was neither kept nor lost, and names the right feed after reopening.
+	res, err := ix2.Search(context.Background(), accordwatch.SearchRequest{Query: "earlyall OR bigall", Facets: "feed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []accordwatch.FacetCount{fc("big feed", len(big)), fc("early feed", len(before))}
+	if diff := cmp.Diff(want, res.Facets["feed"]); diff != "" {
+		t.Errorf("feed facet after the failed write, the retry and a reopen (-want +got):\n%s", diff)
 	}
 }
 

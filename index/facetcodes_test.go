@@ -1,0 +1,196 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/accordwatch/accordwatch"
+)
+
+func TestCodeRoundTrip(t *testing.T) {
+	var b []byte
+	vals := []uint32{0, 1, 31, 32, 33, 1023, 1024, 32767, 32768, 1 << 20, math.MaxUint32 - 1, math.MaxUint32}
+	for _, v := range vals {
+		b = appendCode(b, v)
+	}
+	if bytes.IndexByte(b, 0xff) >= 0 {
+		t.Fatalf("codes hold bleve's doc-value separator 0xff: %q", b)
+	}
+	for i, x := range b {
+		if x < 0x20 || x > 0x7f {
+			t.Fatalf("byte %d is %#x, not printable ASCII", i, x)
+		}
+	}
+	rest := b
+	for _, want := range vals {
+		got, tail, ok := readCode(rest)
+		if !ok || got != want {
+			t.Fatalf("read %d (ok %v), want %d", got, ok, want)
+		}
+		rest = tail
+	}
+	if len(rest) != 0 {
+		t.Errorf("%d bytes left over", len(rest))
+	}
+	for _, bad := range []string{"", "`", "``````````", "\x00", "a\xff"} {
+		if _, _, ok := readCode([]byte(bad)); ok {
+			t.Errorf("readCode(%q) ok, want a refusal", bad)
+		}
+	}
+}
+
+// mapGetter is a bleve internal store of fixed contents.
+type mapGetter map[string]string
+
+func (m mapGetter) GetInternal(key []byte) ([]byte, error) {
+	v, ok := m[string(key)]
+	if !ok {
+		return nil, nil
+	}
+	return []byte(v), nil
+}
+
+func TestLoadFacetDictDamaged(t *testing.T) {
+	// A good block: one signatory "ESET", no other values.
+	good := "\x01\x04ESET\x00\x00\x00\x00\x00"
+	tests := []struct {
+		name  string
+		store mapGetter
+		ok    bool
+	}{
+		{"empty", mapGetter{}, true},
+		{"one block", mapGetter{facetBlocksKey: "1", facetBlockKey + "0": good}, true},
+		{"bad count", mapGetter{facetBlocksKey: "x"}, false},
+		{"negative count", mapGetter{facetBlocksKey: "-1"}, false},
+		{"huge count", mapGetter{facetBlocksKey: strconv.Itoa(maxFacetBlocks + 1)}, false},
+		{"missing block", mapGetter{facetBlocksKey: "2", facetBlockKey + "0": good}, false},
+		{"truncated block", mapGetter{facetBlocksKey: "1", facetBlockKey + "0": good[:5]}, false},
+		{"value longer than block", mapGetter{facetBlocksKey: "1", facetBlockKey + "0": "\x01\x7fESET"}, false},
+		{"count longer than block", mapGetter{facetBlocksKey: "1", facetBlockKey + "0": "\xff\xff\x03"}, false},
+		{"trailing bytes", mapGetter{facetBlocksKey: "1", facetBlockKey + "0": good + "x"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := loadFacetDict(tt.store)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok %v", err, tt.ok)
+			}
+			if err == nil && tt.name == "one block" && (len(d.vals[0]) != 1 || d.vals[0][0] != "ESET" || d.codes[0]["ESET"] != 0) {
+				t.Errorf("loaded %v, want signatory ESET as code 0", d.vals)
+			}
+		})
+	}
+}
+
+// TestFacetCodesSurviveReopen adds items in three calls with a close and
+// an open between them: new values after a reopen must get new codes,
+// and the old codes must still name their old values.
+func TestFacetCodesSurviveReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "index")
+	at := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	item := func(id, feed string, sigs ...string) accordwatch.Item {
+		return accordwatch.Item{ID: id, Title: "breach " + id, FeedName: feed, Published: at,
+			Tags: accordwatch.Tags{Signatories: sigs, AttackTypes: []string{"ransomware"}}}
+	}
+	rounds := [][]accordwatch.Item{
+		{item("a", "Feed One", "Microsoft"), item("b", "Feed Two", "ESET", "Cisco")},
+		{item("c", "Feed Three", "Cisco", "Google"), item("d", "Feed One", "Microsoft")},
+		// Replaces b: its old values are no longer counted.
+		{item("b", "Feed Four", "Google")},
+	}
+	for _, items := range rounds {
+		ix, err := Open(dir, testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Add(context.Background(), items); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix, err := Open(dir, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ix.Close() }()
+	res, err := ix.Search(context.Background(), accordwatch.SearchRequest{Query: "breach", Sort: accordwatch.SortNewest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// By count, then value; ESET and Feed Two left with the old b.
+	want := map[string][]accordwatch.FacetCount{
+		"signatory": {fc("Google", 2), fc("Microsoft", 2), fc("Cisco", 1)},
+		"feed":      {fc("Feed One", 2), fc("Feed Four", 1), fc("Feed Three", 1)},
+		"attack":    {fc("ransomware", 4)},
+		"day":       {fc("2026-01-10", 4)},
+	}
+	if diff := cmp.Diff(want, res.Facets); diff != "" {
+		t.Errorf("facets after three rounds with reopens (-want +got):\n%s", diff)
+	}
+}
+
+func TestTallyStopsAtLimit(t *testing.T) {
+	ix, items := openSpread(t, 120)
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Parse("ransomware")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bq := ix.compiler().compile(q)
+	var all uint64
+	for _, p := range parts {
+		full, err := tallyPart(context.Background(), p, bq, math.MaxUint64, []string{"feed"}, math.MaxUint64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !full.complete {
+			t.Errorf("%s: a count without a limit is not complete", p.name)
+		}
+		all += full.count
+		if full.count < 3 {
+			continue
+		}
+		cut, err := tallyPart(context.Background(), p, bq, full.count-1, []string{"feed"}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cut.complete || cut.count != full.count-1 {
+			t.Errorf("%s: limit %d counted %d (complete %v), want the limit, incomplete", p.name, full.count-1, cut.count, cut.complete)
+		}
+		n := 0
+		for _, vc := range cut.facets["feed"] {
+			n += vc.n
+		}
+		if n != 1 {
+			t.Errorf("%s: facets counted %d hits, want the facet limit 1", p.name, n)
+		}
+		exact, err := tallyPart(context.Background(), p, bq, full.count, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !exact.complete || exact.count != full.count {
+			t.Errorf("%s: a limit equal to the hits counted %d (complete %v), want %d, complete", p.name, exact.count, exact.complete, full.count)
+		}
+	}
+	if want := uint64(len(items) / 2); all != want {
+		t.Errorf("counted %d ransomware items, want %d", all, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled count: err = %v, want context.Canceled", err)
+	}
+}
