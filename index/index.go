@@ -16,7 +16,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
@@ -57,9 +56,11 @@ const (
 	MaxSize     = 1000
 )
 
-// batchSize is how many documents go into one bleve batch: large enough to
-// amortise the per-batch fsync, small enough to bound memory.
-const batchSize = 500
+// batchSize is how many documents go into one bleve batch: each batch is
+// a segment that bleve builds, writes and later merges again, so a
+// rebuild wants them large (see Loader); a batch of 5,000 holds some tens
+// of MB while it is built.
+const batchSize = loaderBatch
 
 // Layout of the index directory: a marker file naming the layout and the
 // mapping version, a lock file, and one bleve index per calendar month
@@ -277,9 +278,9 @@ func Open(dir string, opts Options) (*Index, error) {
 		// timeout only bounds a wait that should never happen.
 		boltTimeout: opts.OpenTimeout.String(),
 	}
-	ix.analyzer = newMapping().AnalyzerNamed(en.AnalyzerName)
+	ix.analyzer = newMapping().AnalyzerNamed(analyzerName)
 	if ix.analyzer == nil {
-		return nil, fmt.Errorf("open index %s: analyzer %q missing", dir, en.AnalyzerName)
+		return nil, fmt.Errorf("open index %s: analyzer %q missing", dir, analyzerName)
 	}
 
 	fi, err := os.Stat(dir)
@@ -724,7 +725,7 @@ func (ix *Index) Count() (uint64, error) {
 // Add indexes items. Item.ID is the document id, so adding an item again
 // replaces it; an item whose month of publication changed is removed from
 // its old partition. Each partition's share is written in bleve batches of
-// up to 500, partitions in parallel. Batches already written stay written
+// up to 5,000, partitions in parallel. Batches already written stay written
 // when a later one fails or ctx is cancelled.
 //
 // A batch that could not be written (the disk is full or failing) makes
@@ -739,9 +740,8 @@ func (ix *Index) Count() (uint64, error) {
 // costs a few microseconds an item (see BenchmarkAdd).
 //
 // Each call's items are grouped by month, so callers that add many items
-// (a reindex) should pass thousands at a time: 500 items spread over 36
-// months make batches of about 14 documents, and bleve's cost per batch
-// dominates.
+// (a reindex) should use a Loader: 500 items spread over 36 months make
+// batches of about 14 documents, and bleve's cost per batch dominates.
 func (ix *Index) Add(ctx context.Context, items []accordwatch.Item) error {
 	for i, it := range items {
 		if it.ID == "" {

@@ -6,7 +6,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/accordwatch/accordwatch"
@@ -95,12 +94,7 @@ func newDoc(it accordwatch.Item) doc {
 	for i, p := range it.Tags.Principles {
 		principles[i] = string(p)
 	}
-	published := it.Published
-	if published.IsZero() {
-		// A zero time is not indexed at all; the item would vanish from
-		// date sorts and ranges.
-		published = it.Fetched
-	}
+	published := indexedTime(it)
 	d := doc{
 		Title:       it.Title,
 		Text:        it.FullText(),
@@ -122,6 +116,16 @@ func newDoc(it accordwatch.Item) doc {
 	d.Attack, d.DisplayAttack = keywords(it.Tags.AttackTypes)
 	d.Principle, d.DisplayPrinciple = keywords(principles)
 	return d
+}
+
+// indexedTime is the time an item is indexed under: its publication, or
+// when it was fetched if it has none (a zero time is not indexed at all;
+// the item would vanish from date sorts and ranges).
+func indexedTime(it accordwatch.Item) time.Time {
+	if it.Published.IsZero() {
+		return it.Fetched
+	}
+	return it.Published
 }
 
 // head returns the first headSize bytes of text, cut at a rune boundary.
@@ -156,7 +160,7 @@ func keywords(vals []string) (lower, display []string) {
 // newMapping builds the explicit, static index mapping.
 func newMapping() *mapping.IndexMappingImpl {
 	title := bleve.NewTextFieldMapping()
-	title.Analyzer = en.AnalyzerName
+	title.Analyzer = analyzerName
 	title.DocValues = false // Store and IncludeTermVectors stay on: hits show it, phrases need positions
 	// Free text is compiled into title and text queries, never _all, so
 	// copying both into _all would only double the index (version 2).
@@ -165,7 +169,7 @@ func newMapping() *mapping.IndexMappingImpl {
 	// The body is searched (with positions, for phrases) but not stored:
 	// snippets come from the stored head (version 3).
 	text := bleve.NewTextFieldMapping()
-	text.Analyzer = en.AnalyzerName
+	text.Analyzer = analyzerName
 	text.DocValues = false
 	text.IncludeInAll = false
 	text.Store = false
@@ -227,6 +231,6 @@ func newMapping() *mapping.IndexMappingImpl {
 	im.DefaultMapping = bleve.NewDocumentDisabledMapping()
 	// Queries without a field search _all with the default analyzer; it
 	// must match the fields' analyzer or stemmed words never match.
-	im.DefaultAnalyzer = en.AnalyzerName
+	im.DefaultAnalyzer = analyzerName
 	return im
 }

@@ -220,36 +220,26 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 	return nil
 }
 
-// reindex streams every stored item into the index in batches.
+// reindex streams every stored item into the index through a Loader,
+// which writes large batches of one month each (the store's id order is
+// no order of months).
 func reindex(ctx context.Context, st appStore, ix *index.Index, progress func(int)) (int, error) {
-	// Add groups a batch by month; big batches keep each month's share
-	// large enough that bleve's per-batch cost does not dominate.
-	const batch = 10000
-	var buf []accordwatch.Item
+	l := ix.NewLoader()
 	n := 0
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		if err := ix.Add(ctx, buf); err != nil {
+	err := st.EachItem(func(it accordwatch.Item) error {
+		if err := l.Add(ctx, it); err != nil {
 			return err
 		}
-		n += len(buf)
-		buf = buf[:0]
-		if progress != nil {
+		if n++; n%10_000 == 0 && progress != nil {
 			progress(n)
-		}
-		return nil
-	}
-	err := st.EachItem(func(it accordwatch.Item) error {
-		buf = append(buf, it)
-		if len(buf) == batch {
-			return flush()
 		}
 		return nil
 	})
 	if err == nil {
-		err = flush()
+		err = l.Flush(ctx)
+	}
+	if err == nil && progress != nil && n%10_000 != 0 {
+		progress(n)
 	}
 	return n, err
 }

@@ -148,7 +148,7 @@ func truncateQuery(set querySet, i int) string {
 
 // benchmark builds (or reuses) the index in dir and times the query sets
 // on it.
-func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, chunk, runs int, end time.Time, only string, verbose bool, one string) ([]timing, error) {
+func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, runs int, end time.Time, only string, verbose bool, one string) ([]timing, error) {
 	fmt.Fprintf(w, "benchgen -bench: %d items in %s, GOMAXPROCS %d, load %s\n", n, dir, runtime.GOMAXPROCS(0), loadavg())
 	opts := index.Options{Now: func() time.Time { return end }}
 
@@ -168,12 +168,12 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 		if err := os.RemoveAll(dir); err != nil {
 			return nil, err
 		}
-		st, err := build(ctx, gen, dir, n, chunk, end, os.Stderr)
+		st, err := build(ctx, gen, dir, n, end, os.Stderr)
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(w, "indexing: %d items in %s = %.0f items/s (Add calls %s, %.0f items/s; %d items a call); peak RSS so far %s; load %s\n",
-			n, st.elapsed.Round(time.Second), st.rate(), st.adding.Round(time.Second), float64(n)/st.adding.Seconds(), chunk, procStatus("VmHWM"), loadavg())
+		fmt.Fprintf(w, "indexing: %d items in %s = %.0f items/s (Loader calls %s, %.0f items/s); peak RSS so far %s; load %s\n",
+			n, st.elapsed.Round(time.Second), st.rate(), st.adding.Round(time.Second), float64(n)/st.adding.Seconds(), procStatus("VmHWM"), loadavg())
 		fmt.Fprintf(w, "indexing CPU: %s an item (generation included) = %.0f items/s on %d idle cores; this run got %.2f cores\n",
 			st.cpuPerItem(), float64(runtime.GOMAXPROCS(0))/st.cpuPerItem().Seconds(), runtime.GOMAXPROCS(0), st.cpu.Seconds()/st.elapsed.Seconds())
 	} else {

@@ -31,7 +31,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/index"
 )
 
@@ -50,7 +49,6 @@ func run() error {
 		years = flag.Int("years", 3, "years of publication dates")
 		out   = flag.String("out", "", "write items as JSON Lines to this file (- = stdout)")
 		dir   = flag.String("index", "", "build (or, with -bench, reuse) an index in this directory")
-		chunk = flag.Int("chunk", 10_000, "items per index.Add call")
 		bench = flag.Bool("bench", false, "build the index if needed, then measure queries")
 		runs  = flag.Int("runs", 200, "runs of each query in -bench mode")
 		prof  = flag.String("cpuprofile", "", "write a CPU profile to this file")
@@ -95,7 +93,7 @@ func run() error {
 				}
 				*dir = filepath.Join(base, "index-"+strconv.Itoa(*n))
 			}
-			if aw, err = benchmark(ctx, os.Stdout, gen, *dir, *n, *chunk, *runs, end, *only, *verb, *one); err != nil {
+			if aw, err = benchmark(ctx, os.Stdout, gen, *dir, *n, *runs, end, *only, *verb, *one); err != nil {
 				return err
 			}
 		}
@@ -112,7 +110,7 @@ func run() error {
 		}
 		return nil
 	case *dir != "":
-		st, err := build(ctx, gen, *dir, *n, *chunk, end, os.Stderr)
+		st, err := build(ctx, gen, *dir, *n, end, os.Stderr)
 		if err != nil {
 			return err
 		}
@@ -155,9 +153,10 @@ func (s buildStats) cpuPerItem() time.Duration { return s.cpu / time.Duration(ma
 
 func (s buildStats) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
 
-// build indexes n generated items in calls of chunk items, as a reindex
-// from the store would.
-func build(ctx context.Context, gen *generator, dir string, n, chunk int, end time.Time, progress io.Writer) (buildStats, error) {
+// build indexes n generated items through an index.Loader, as a reindex
+// from the store does. The generator's dates are in no order, like the
+// store's ids.
+func build(ctx context.Context, gen *generator, dir string, n int, end time.Time, progress io.Writer) (buildStats, error) {
 	ix, err := index.Open(dir, index.Options{Now: func() time.Time { return end }})
 	if err != nil {
 		return buildStats{}, err
@@ -166,21 +165,23 @@ func build(ctx context.Context, gen *generator, dir string, n, chunk int, end ti
 	st := buildStats{n: n}
 	start := time.Now()
 	cpu0 := cpuTime()
-	buf := make([]accordwatch.Item, 0, chunk)
-	for done := 0; done < n; {
-		buf = buf[:0]
-		for range min(chunk, n-done) {
-			buf = append(buf, gen.item())
-		}
+	l := ix.NewLoader()
+	for done := range n {
+		it := gen.item()
 		t := time.Now()
-		if err := ix.Add(ctx, buf); err != nil {
+		if err := l.Add(ctx, it); err != nil {
 			return st, err
 		}
 		st.adding += time.Since(t)
-		done += len(buf)
-		el := time.Since(start)
-		fmt.Fprintf(progress, "\rindexed %d/%d items, %.0f items/s", done, n, float64(done)/el.Seconds())
+		if (done+1)%10_000 == 0 {
+			fmt.Fprintf(progress, "\rindexed %d/%d items, %.0f items/s", done+1, n, float64(done+1)/time.Since(start).Seconds())
+		}
 	}
+	t := time.Now()
+	if err := l.Flush(ctx); err != nil {
+		return st, err
+	}
+	st.adding += time.Since(t)
 	fmt.Fprintln(progress)
 	if err := ix.Close(); err != nil {
 		return st, err

@@ -58,7 +58,7 @@ func TestPostgresAnswersMatchTheIndex(t *testing.T) {
 	defer conn.Close(ctx)
 
 	dir := filepath.Join(t.TempDir(), "index")
-	if _, err := build(ctx, newGenerator(1, benchEnd, 3), dir, n, 1000, benchEnd, io.Discard); err != nil {
+	if _, err := build(ctx, newGenerator(1, benchEnd, 3), dir, n, benchEnd, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := index.Open(dir, index.Options{Now: func() time.Time { return benchEnd }})
