@@ -20,7 +20,7 @@ type SearchRequest struct {
 	// Facets selects the facets to count: "" or "all" counts every facet
 	// (the default), "none" counts none, and a comma-separated list of
 	// facet names ("state,actor,day") counts those. Counting facets reads
-	// the facet fields of every counted hit, so a caller that does not
+	// the facet codes of every counted hit, so a caller that does not
 	// show them should say "none".
 	Facets string `json:"facets,omitempty"`
 }
@@ -68,8 +68,8 @@ type SearchResult struct {
 	Query string `json:"q"`
 	Total uint64 `json:"total"`
 	// TotalAtLeast reports that Total is a lower bound: a newest-first
-	// search stops counting once the newest months it walked hold 10,000
-	// hits or more, so "10,000+" is the honest display.
+	// search counts newest months first and stops once it has counted
+	// 10,000 hits, so "10,000+" is the honest display.
 	TotalAtLeast bool        `json:"total_at_least,omitempty"`
 	Hits         []SearchHit `json:"hits"`
 	// Facets counts hits by signatory, state, actor, principle, attack,

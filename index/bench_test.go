@@ -49,7 +49,8 @@ func syntheticItems(n int) []accordwatch.Item {
 	return items
 }
 
-// BenchmarkAdd10k indexes 10 000 items (20 batches of 500) into a new index.
+// BenchmarkAdd10k indexes 10 000 items of three months in one Add (a batch
+// a month) into a new index.
 func BenchmarkAdd10k(b *testing.B) {
 	items := syntheticItems(10_000)
 	ctx := context.Background()

@@ -38,7 +38,9 @@ func TestLoader(t *testing.T) {
 		t.Fatal("test set-up: the moved item must change month")
 	}
 	l := ix.NewLoader()
-	l.batch, l.most = 30, 100
+	// Each item counts 512+11 bytes: months fill at 30 items or 20 KB,
+	// and the Loader holds at most about 100 items.
+	l.batch, l.monthBytes, l.most = 30, 20<<10, 100*523
 	for i, it := range items {
 		if err := l.Add(context.Background(), it); err != nil {
 			t.Fatal(err)
@@ -58,7 +60,7 @@ func TestLoader(t *testing.T) {
 	if err := l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if l.held != 0 || len(l.months) != 0 || len(l.where) != 0 {
+	if l.held != 0 || len(l.months) != 0 || len(l.where) != 0 || len(l.bytes) != 0 {
 		t.Errorf("after Flush the Loader still holds %d items", l.held)
 	}
 	items[7] = moved

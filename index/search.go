@@ -104,13 +104,15 @@ func decodeCursor(s, sortBy string) (*cursor, error) {
 // previous page's last hit with bleve's SearchAfter. Relevance searches
 // all reachable partitions at once and its Total is exact.
 //
-// Facets count the hits of the months the walk counted before it reached
-// 10,000 hits: all hits of most queries, the most recent months' for one
-// that matches much of the index. "day" counts hits per day (days with
-// hits only, in date order), its newest 92 days. req.Facets selects them
-// (all by default; an unknown name wraps ErrBadRequest): reading the
-// facet fields of every counted hit is most of a search's cost, so
-// callers that do not show facets ask for none.
+// Facets count the hits the walk counted before it reached 10,000: all
+// hits of most queries; for one that matches much of the index, those of
+// the most recent months, and in the month where the count reached
+// 10,000, its first hits in index order rather than its newest. "day"
+// counts hits per day (days with hits only, in date order), its newest
+// 92 days. req.Facets selects them (all by default; an unknown name wraps
+// ErrBadRequest): reading every counted hit's facet codes is a third to
+// half of a faceted search's cost, so callers that do not show facets ask
+// for none.
 //
 // A newest-first cursor carries the first page's Total, so a later page
 // that asks for no facets counts nothing again and searches only the
