@@ -7,9 +7,11 @@ import (
 	"math"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/accordwatch/accordwatch"
@@ -152,7 +154,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 	bq := ix.compiler().compile(q)
 	var all uint64
 	for _, p := range parts {
-		full, err := tallyPart(context.Background(), p, bq, math.MaxUint64, []string{"feed"}, math.MaxUint64)
+		full, err := tallyPart(context.Background(), p, bq, math.MaxUint64, []string{"feed"}, math.MaxUint64, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +165,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 		if full.count < 3 {
 			continue
 		}
-		cut, err := tallyPart(context.Background(), p, bq, full.count-1, []string{"feed"}, 1)
+		cut, err := tallyPart(context.Background(), p, bq, full.count-1, []string{"feed"}, 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +179,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s: facets counted %d hits, want the facet limit 1", p.name, n)
 		}
-		exact, err := tallyPart(context.Background(), p, bq, full.count, nil, 0)
+		exact, err := tallyPart(context.Background(), p, bq, full.count, nil, 0, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +192,52 @@ func TestTallyStopsAtLimit(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0); !errors.Is(err, context.Canceled) {
+	if _, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0, 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled count: err = %v, want context.Canceled", err)
+	}
+}
+
+// TestTallyPage checks the first page that a count keeps against bleve's
+// own sorted search, partition by partition, for several page sizes:
+// spreadItems has pairs published in the same instant, so ties are
+// ordered by id.
+func TestTallyPage(t *testing.T) {
+	ix, _ := openSpread(t, 300)
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, qs := range []string{"ransomware", "patch OR ransomware", `"news about"`, ""} {
+		q, err := Parse(qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bq := ix.compiler().compile(q)
+		for _, p := range parts {
+			for _, size := range []int{1, 2, 3, 7, 40, 1000} {
+				sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+				pageRequest(sr, size)
+				want, err := searchPart(context.Background(), p, sr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := tallyPart(context.Background(), p, bq, 1, nil, 0, size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !got.complete || got.count != want.Total {
+					t.Errorf("%q %s size %d: counted %d (complete %v), want every hit, %d", qs, p.name, size, got.count, got.complete, want.Total)
+				}
+				ids := func(res *bleve.SearchResult) (out []string) {
+					for _, h := range res.Hits {
+						out = append(out, h.ID+"@"+strings.Join(h.DecodedSort, ","))
+					}
+					return out
+				}
+				if diff := cmp.Diff(ids(want), ids(got.page)); diff != "" {
+					t.Errorf("%q %s size %d: page (-bleve +tally):\n%s", qs, p.name, size, diff)
+				}
+			}
+		}
 	}
 }

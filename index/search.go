@@ -234,8 +234,8 @@ type walked struct {
 // are counted, in waves of parallel counts (doubling while hits are
 // sparse); each count stops once it alone would reach the goal. Hits
 // counted before countLimit also report the named facets. With
-// firstPage > 0 the newest partition's first page of that many hits is
-// searched beside its count.
+// firstPage > 0 the newest partition is counted whole, and its first
+// page of that many hits comes with the count.
 func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
 	w := walked{complete: true}
 	_, all := bq.(*query.MatchAllQuery)
@@ -249,29 +249,25 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 		if withFacets {
 			facetLimit = ix.countLimit - w.total
 		}
-		page := i == 0 && firstPage > 0
-		jobs := len(batch)
-		if page {
-			jobs++ // the first page, beside the counts
-		}
 		tallies := make([]tally, len(batch))
-		errs := make([]error, jobs)
-		forEach(jobs, func(j int) {
-			if j == len(batch) {
-				sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-				pageRequest(sr, firstPage)
-				w.first, errs[j] = searchPart(ctx, batch[0], sr)
-				return
+		errs := make([]error, len(batch))
+		forEach(len(batch), func(j int) {
+			page := 0
+			if i == 0 && j == 0 {
+				page = firstPage
 			}
-			if all && !withFacets {
+			if all && !withFacets && page == 0 {
 				n, err := batch[j].bi.DocCount()
 				tallies[j], errs[j] = tally{count: n, complete: true}, err
 				return
 			}
-			tallies[j], errs[j] = tallyPart(ctx, batch[j], bq, limit, facets, facetLimit)
+			tallies[j], errs[j] = tallyPart(ctx, batch[j], bq, limit, facets, facetLimit, page)
 		})
 		if err := errors.Join(errs...); err != nil {
 			return w, fmt.Errorf("search index %s: %w", ix.dir, err)
+		}
+		if i == 0 && firstPage > 0 {
+			w.first = tallies[0].page
 		}
 		for _, t := range tallies {
 			w.counts = append(w.counts, t.count)

@@ -3,7 +3,11 @@ package index
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
@@ -17,6 +21,8 @@ type tally struct {
 	complete bool
 	// facets holds, by facet name, the values of the counted hits.
 	facets map[string][]valueCount
+	// page is the partition's first page, newest first, when asked for.
+	page *bleve.SearchResult
 }
 
 type valueCount struct {
@@ -25,11 +31,15 @@ type valueCount struct {
 }
 
 // tallyPart counts the hits of bq in p, stopping after limit, and the
-// values of the named facets among the first facetLimit of them. It runs bleve's searcher itself,
+// values of the named facets among the first facetLimit of them. With
+// page > 0 it counts every hit and also returns the newest page hits, as
+// bleve's search sorted by pageRequest would: it keeps the hits with the
+// newest published keys while it counts, and asks bleve for those few
+// by id, so that the month's hits are matched once, not twice. It runs bleve's searcher itself,
 // unscored, rather than a bleve search: a search counts every hit of the
 // partition where a count needs only limit, and it reads facets from one
 // doc value field per facet where the codes are one field (facetcodes.go).
-func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, facets []string, facetLimit uint64) (t tally, err error) {
+func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, facets []string, facetLimit uint64, page int) (t tally, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = tally{}, fmt.Errorf("search partition %s: panic: %v", p.name, r)
@@ -61,11 +71,23 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 			want[f], faceted = true, true
 		}
 	}
-	var dvr index.DocValueReader
+	var dvFields []string
 	if faceted {
-		if dvr, err = r.DocValueReader([]string{facetsField}); err != nil {
+		dvFields = append(dvFields, facetsField)
+	}
+	var newest *topHits
+	if page > 0 {
+		dvFields = append(dvFields, "published_key")
+		newest = &topHits{n: page}
+		limit = math.MaxUint64
+	}
+	var dvr index.DocValueReader
+	if len(dvFields) > 0 {
+		if dvr, err = r.DocValueReader(dvFields); err != nil {
 			return t, fmt.Errorf("search partition %s: %w", p.name, err)
 		}
+	}
+	if faceted {
 		for f := range numFacetFields {
 			if want[f] {
 				counts[f] = make([]int32, len(g.facets.vals[f]))
@@ -82,7 +104,16 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 		}
 		counts[f][c]++
 	}
-	visit := func(_ string, term []byte) {
+	var key []byte
+	visitFacets := true
+	visit := func(field string, term []byte) {
+		if field != facetsField {
+			key = term
+			return
+		}
+		if !visitFacets {
+			return
+		}
 		rest := term
 		for f := range numFacetFields {
 			n, tail, ok := readCode(rest)
@@ -127,12 +158,22 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 			break
 		}
 		t.count++
-		if dvr != nil && t.count <= facetLimit {
+		visitFacets = faceted && t.count <= facetLimit
+		if visitFacets || newest != nil {
+			key = nil
 			if err := dvr.VisitDocValues(dm.IndexInternalID, visit); err != nil {
 				return t, fmt.Errorf("search partition %s: %w", p.name, err)
 			}
+			if newest != nil {
+				newest.add(key, dm.IndexInternalID)
+			}
 		}
 		sctx.DocumentMatchPool.Put(dm)
+	}
+	if newest != nil {
+		if t.page, err = newest.search(ctx, g, r); err != nil {
+			return t, fmt.Errorf("search partition %s: %w", p.name, err)
+		}
 	}
 	if !faceted {
 		return t, nil
@@ -178,4 +219,59 @@ func facetName(f int) string {
 		return dayFacet
 	}
 	return facetFields()[f]
+}
+
+// topHits keeps the hits with the newest published keys: at least n of
+// them, and every hit that ties with the n-th, so that the id order
+// between ties can be left to bleve.
+type topHits struct {
+	n    int
+	hits []topHit
+	min  string // the n-th newest key once n hits were kept
+}
+
+type topHit struct {
+	key string
+	id  index.IndexInternalID
+}
+
+func (t *topHits) add(key []byte, id index.IndexInternalID) {
+	if len(t.hits) >= t.n && string(key) < t.min {
+		return
+	}
+	t.hits = append(t.hits, topHit{string(key), slices.Clone(id)})
+	if len(t.hits) >= 4*t.n+16 {
+		t.prune()
+	}
+}
+
+// prune drops the hits older than the n-th newest.
+func (t *topHits) prune() {
+	if len(t.hits) < t.n {
+		return
+	}
+	slices.SortFunc(t.hits, func(a, b topHit) int { return strings.Compare(b.key, a.key) })
+	t.min = t.hits[t.n-1].key
+	cut := t.n
+	for cut < len(t.hits) && t.hits[cut].key == t.min {
+		cut++
+	}
+	t.hits = t.hits[:cut]
+}
+
+// search returns the page: the kept hits, looked up by id and sorted by
+// bleve as pageRequest sorts. The caller holds g's gate.
+func (t *topHits) search(ctx context.Context, g *gated, r index.IndexReader) (*bleve.SearchResult, error) {
+	t.prune()
+	ids := make([]string, 0, len(t.hits))
+	for _, h := range t.hits {
+		id, err := r.ExternalID(h.id)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	sr := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), 0, 0, false)
+	pageRequest(sr, t.n)
+	return g.engine.SearchInContext(ctx, sr)
 }
