@@ -241,3 +241,39 @@ func TestTallyPage(t *testing.T) {
 		}
 	}
 }
+
+func TestTimeKey(t *testing.T) {
+	times := []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), // clamped
+		time.Unix(0, math.MinInt64).UTC(),
+		time.Date(1969, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Unix(0, 0).UTC(),
+		time.Unix(0, 1).UTC(),
+		time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 3, 1, 12, 0, 0, 1, time.UTC),
+		time.Date(2026, 3, 1, 12, 0, 1, 0, time.UTC),
+		time.Unix(0, math.MaxInt64).UTC(),
+		time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), // clamped
+	}
+	var prev string
+	for i, at := range times {
+		k := timeKey(at)
+		if len(k) != timeKeyLen {
+			t.Errorf("%v: key %q is %d long", at, k, len(k))
+		}
+		if i > 0 && k < prev {
+			t.Errorf("%v: key %q sorts before the earlier time's %q", at, k, prev)
+		}
+		back, err := keyTime(k)
+		clamped := i == 0 || i == len(times)-1
+		if err != nil || (!clamped && !back.Equal(at)) {
+			t.Errorf("%v: key %q reads back as %v (%v)", at, k, back, err)
+		}
+		prev = k
+	}
+	for _, bad := range []string{"", "0000000000000x", "000000000000w", "000000000000"} {
+		if _, err := keyTime(bad); err == nil {
+			t.Errorf("keyTime(%q) accepted", bad)
+		}
+	}
+}

@@ -401,7 +401,7 @@ func seekWindows() []time.Duration {
 // the cursor they are the month's next n, because everything outside it
 // is older; otherwise the whole month is searched.
 func seek(ctx context.Context, p *partition, bq query.Query, after []string, n int) (*bleve.SearchResult, error) {
-	at, err := time.Parse(publishedKeyLayout, after[0])
+	at, err := keyTime(after[0])
 	if err == nil && !p.start.IsZero() {
 		for _, span := range seekWindows() {
 			lo := at.Add(-span)
