@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 // values in compressed chunks of 1,024 documents: the scattered hits of a
 // rare query decompress nearly every chunk of every field, which was
 // most of a faceted search's time (BENCHMARKS.md, issue 15). One field
-// of a dozen bytes a document costs one small chunk instead of seven
+// of about eight bytes a document costs one small chunk instead of seven
 // large ones.
 //
 // The codes are numbered per partition and per facet field. Their values
@@ -164,28 +165,67 @@ func (fb *facetBatch) code(f int, v string) uint32 {
 	return c
 }
 
-// encode returns d's codes: for each facet field the number of values
-// and their codes, then the day of the month (0 when undated).
+// encode returns d's codes: a header of three bytes — each facet
+// field's number of values, two bits a field and three fields a byte (3
+// meaning "three or more, the number follows as a code"), then the day of
+// the month (0 when undated) — and then each field's codes in turn. The
+// header keeps the common case (a handful of tags) at about eight bytes a
+// document: every counted hit of a sparse query decompresses the chunk
+// of 1,024 documents around it, so the column's size is the facets' cost.
 func (fb *facetBatch) encode(d *doc) string {
-	b := fb.buf[:0]
-	for f, vals := range [numFacetFields][]string{
-		d.DisplaySignatory, d.DisplayState, d.DisplayActor, d.DisplayAttack, d.DisplayPrinciple, {d.DisplayFeed},
-	} {
-		if f == numFacetFields-1 && d.DisplayFeed == "" {
-			vals = nil
+	fields := [numFacetFields][]string{
+		d.DisplaySignatory, d.DisplayState, d.DisplayActor, d.DisplayAttack, d.DisplayPrinciple, nil,
+	}
+	if d.DisplayFeed != "" {
+		fields[numFacetFields-1] = []string{d.DisplayFeed}
+	}
+	var head [3]byte
+	for f, vals := range fields {
+		head[f/3] |= byte(min(len(vals), 3)) << (2 * (f % 3))
+	}
+	if d.PublishedKey != "" {
+		head[2] = byte(d.Published.Day())
+	}
+	b := append(fb.buf[:0], head[:]...)
+	for f, vals := range fields {
+		if len(vals) >= 3 {
+			b = appendCode(b, uint32(len(vals)))
 		}
-		b = appendCode(b, uint32(len(vals)))
 		for _, v := range vals {
 			b = appendCode(b, fb.code(f, v))
 		}
 	}
-	day := 0
-	if d.PublishedKey != "" {
-		day = d.Published.Day()
-	}
-	b = appendCode(b, uint32(day))
 	fb.buf = b
 	return string(b)
+}
+
+// decodeFacets calls visit with each code in an encoded term, the day as
+// field numFacetFields; it reports false for a term it cannot read.
+func decodeFacets(term []byte, visit func(f int, code uint32)) bool {
+	if len(term) < 3 {
+		return false
+	}
+	rest := term[3:]
+	for f := range numFacetFields {
+		n := uint32(term[f/3]>>(2*(f%3))) & 3
+		ok := true
+		if n == 3 {
+			if n, rest, ok = readCode(rest); !ok {
+				return false
+			}
+		}
+		for range n {
+			var c uint32
+			if c, rest, ok = readCode(rest); !ok {
+				return false
+			}
+			visit(f, c)
+		}
+	}
+	if day := term[2]; day > 0 {
+		visit(numFacetFields, uint32(day))
+	}
+	return len(rest) == 0
 }
 
 // store adds the batch's new values to b as the partition's next block.
@@ -229,37 +269,34 @@ func (fb *facetBatch) commit() {
 	fb.d.blocks++
 }
 
-// Codes are written as base-32 digits, least significant first, in
-// printable ASCII: '@'+digit ends a code, '`'+digit continues it. bleve
-// separates doc-value terms with 0xff, so the bytes must never be that,
-// and plain ASCII keeps the term clear of any UTF-8 handling.
-const (
-	codeLast = '@'
-	codeMore = '`'
-)
-
+// A code is written in base 127, least significant digit first: 0x80
+// plus the digit for each but the last, the last as a byte below 0x80.
+// bleve separates doc-value terms with 0xff, so no byte may be that.
 func appendCode(b []byte, c uint32) []byte {
-	for c >= 32 {
-		b = append(b, codeMore+byte(c&31))
-		c >>= 5
+	for c >= 0x80 {
+		b = append(b, 0x80+byte(c%127))
+		c /= 127
 	}
-	return append(b, codeLast+byte(c))
+	return append(b, byte(c))
 }
 
 // readCode decodes the code at the start of b and returns the rest; ok is
-// false when b does not start with a whole code.
+// false when b does not start with a whole code that fits 32 bits.
 func readCode(b []byte) (c uint32, rest []byte, ok bool) {
-	shift := 0
+	var v, mult uint64 = 0, 1
 	for i, x := range b {
-		switch {
-		case x >= codeMore && x < codeMore+32 && shift < 30:
-			c |= uint32(x-codeMore) << shift
-			shift += 5
-		case x >= codeLast && x < codeLast+32:
-			return c | uint32(x-codeLast)<<shift, b[i+1:], true
-		default:
+		if i > 5 || x == 0xff {
 			return 0, nil, false
 		}
+		if x < 0x80 {
+			v += uint64(x) * mult
+			if v > math.MaxUint32 {
+				return 0, nil, false
+			}
+			return uint32(v), b[i+1:], true
+		}
+		v += uint64(x-0x80) * mult
+		mult *= 127
 	}
 	return 0, nil, false
 }

@@ -20,9 +20,10 @@ import (
 // stored (only its first headSize bytes are, for snippets), no doc values
 // on fields that are never sorted or faceted. Version 4: facets read one
 // field of codes (facetcodes.go) instead of the display_ fields and day.
-// Version 5: the compact published_key of timeKey.
+// Version 5: the compact published_key of timeKey. Version 6: facet
+// codes with a packed header.
 const (
-	mappingVersion    = "5"
+	mappingVersion    = "6"
 	mappingVersionKey = "accordwatch.mapping_version"
 )
 

@@ -114,25 +114,7 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 		if !visitFacets {
 			return
 		}
-		rest := term
-		for f := range numFacetFields {
-			n, tail, ok := readCode(rest)
-			if !ok {
-				return
-			}
-			rest = tail
-			for range n {
-				c, tail, ok := readCode(rest)
-				if !ok {
-					return
-				}
-				rest = tail
-				add(f, c)
-			}
-		}
-		if day, _, ok := readCode(rest); ok && day > 0 {
-			add(numFacetFields, day)
-		}
+		decodeFacets(term, add)
 	}
 
 	sctx := &search.SearchContext{
