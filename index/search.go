@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -572,14 +573,8 @@ func (ix *Index) CountMatching(ctx context.Context, q string) (uint64, error) {
 			counts[i], errs[i] = parts[i].bi.DocCount()
 			return
 		}
-		sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-		sr.Score = "none"
-		out, err := searchPart(ctx, parts[i], sr)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		counts[i] = out.Total
+		t, err := tallyPart(ctx, parts[i], bq, math.MaxUint64, nil, 0, 0)
+		counts[i], errs[i] = t.count, err
 	})
 	if err := errors.Join(errs...); err != nil {
 		return 0, fmt.Errorf("count index %s: %w", ix.dir, err)
