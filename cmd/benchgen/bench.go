@@ -173,7 +173,7 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 			return nil, err
 		}
 		fmt.Fprintf(w, "indexing: %d items in %s = %.0f items/s (Loader calls %s, %.0f items/s); peak RSS so far %s; load %s\n",
-			n, st.elapsed.Round(time.Second), st.rate(), st.adding.Round(time.Second), float64(n)/st.adding.Seconds(), procStatus("VmHWM"), loadavg())
+			n, st.elapsed.Round(time.Second), st.rate(), st.adding.Round(time.Second), float64(n)/st.adding.Seconds(), procStatus("self", "VmHWM"), loadavg())
 		fmt.Fprintf(w, "indexing CPU: %s an item (generation included) = %.0f items/s on %d idle cores; this run got %.2f cores\n",
 			st.cpuPerItem(), float64(runtime.GOMAXPROCS(0))/st.cpuPerItem().Seconds(), runtime.GOMAXPROCS(0), st.cpu.Seconds()/st.elapsed.Seconds())
 	} else {
@@ -213,6 +213,19 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 		sets = []querySet{{name: "-q", reqs: []accordwatch.SearchRequest{{Query: one, Sort: accordwatch.SortNewest, Size: 20}}}}
 		only = "-q"
 	}
+	out, err := timeSets(ctx, w, ix.Search, sets, runs, only, verbose)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(w, "\npeak RSS (VmHWM) of this process: %s (now: %s); load %s\n", procStatus("self", "VmHWM"), rssNow(), loadavg())
+	return out, nil
+}
+
+// searchFunc is index.Index.Search or a daemon's /api/search.
+type searchFunc func(context.Context, accordwatch.SearchRequest) (accordwatch.SearchResult, error)
+
+// timeSets times each query set whose name starts with only.
+func timeSets(ctx context.Context, w io.Writer, search searchFunc, sets []querySet, runs int, only string, verbose bool) ([]timing, error) {
 	var out []timing
 	for _, set := range sets {
 		if !strings.HasPrefix(set.name, only) {
@@ -221,13 +234,14 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 		if set.cursorPage > 0 {
 			// Deep paging by cursor: walk to the page once, then time it.
 			for i, req := range set.reqs {
-				if set.reqs[i].After, err = cursorAt(ctx, ix, req, set.cursorPage-1); err != nil {
+				var err error
+				if set.reqs[i].After, err = cursorAt(ctx, search, req, set.cursorPage-1); err != nil {
 					return nil, err
 				}
 			}
 		}
 		tm, err := measure(set, runs, len(set.reqs), verbose, w, func(i int) (string, error) {
-			res, err := ix.Search(ctx, set.reqs[i])
+			res, err := search(ctx, set.reqs[i])
 			if err != nil {
 				return "", fmt.Errorf("%s: %w", set.reqs[i].Query, err)
 			}
@@ -242,15 +256,14 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 		}
 		out = append(out, tm)
 	}
-	fmt.Fprintf(w, "\npeak RSS (VmHWM) of this process: %s (now: %s); load %s\n", procStatus("VmHWM"), rssNow(), loadavg())
 	return out, nil
 }
 
 // cursorAt follows Next pages times and returns the cursor of the page
 // after them.
-func cursorAt(ctx context.Context, ix *index.Index, req accordwatch.SearchRequest, pages int) (string, error) {
+func cursorAt(ctx context.Context, search searchFunc, req accordwatch.SearchRequest, pages int) (string, error) {
 	for range pages {
-		res, err := ix.Search(ctx, req)
+		res, err := search(ctx, req)
 		if err != nil {
 			return "", err
 		}
@@ -282,10 +295,10 @@ func diskUsage(dir string) (size int64, files int) {
 	return size, files
 }
 
-// procStatus returns a field of /proc/self/status, such as VmHWM (the
-// peak resident set size).
-func procStatus(field string) string {
-	f, err := os.Open("/proc/self/status")
+// procStatus returns a field of /proc/<pid>/status ("self" for this
+// process), such as VmHWM (the peak resident set size).
+func procStatus(pid, field string) string {
+	f, err := os.Open("/proc/" + pid + "/status")
 	if err != nil {
 		return "n/a"
 	}
@@ -303,7 +316,14 @@ func procStatus(field string) string {
 // like) and file pages (the index's memory-mapped segments, page cache
 // the kernel can reclaim).
 func rssNow() string {
-	return "anon " + procStatus("RssAnon") + ", file " + procStatus("RssFile")
+	return "anon " + procStatus("self", "RssAnon") + ", file " + procStatus("self", "RssFile")
+}
+
+// procMemory is another process's peak and current resident set, split
+// as rssNow splits it.
+func procMemory(pid string) string {
+	return "peak RSS (VmHWM) " + procStatus(pid, "VmHWM") + ", now RSS " + procStatus(pid, "VmRSS") +
+		": anon " + procStatus(pid, "RssAnon") + ", file " + procStatus(pid, "RssFile")
 }
 
 func loadavg() string {

@@ -8,6 +8,7 @@
 //	benchgen -bench -n 1000000 [-index DIR]     # build once (cached), then measure
 //	benchgen -pg -n 1000000                     # the same items and queries in PostgreSQL 15
 //	benchgen -bench -pg -n 1000000              # both, then a side-by-side table
+//	benchgen -api http://127.0.0.1:8080 -pid PID  # the query sets through a running daemon's API
 //
 // In -bench mode DIR defaults to $ACCORDWATCH_BENCH_DIR/index-<n>; an
 // index there that already holds n items is reused, so reruns only
@@ -58,6 +59,8 @@ func run() error {
 		pg    = flag.Bool("pg", false, "load the items into a throwaway PostgreSQL 15 cluster and time the same queries there (with -bench: both, side by side)")
 		pgDir = flag.String("pgdir", "", "parent directory of the PostgreSQL cluster (default $ACCORDWATCH_BENCH_DIR, else /tmp)")
 		pgBuf = flag.String("pgbuffers", "2GB", "PostgreSQL shared_buffers")
+		api   = flag.String("api", "", "time the query sets through this running daemon's /api/search (its index built by benchgen -index with the same -n, -seed and -end)")
+		pid   = flag.Int("pid", 0, "with -api, the daemon's process id, to read its memory from /proc")
 	)
 	flag.Parse()
 	if *prof != "" {
@@ -83,6 +86,8 @@ func run() error {
 	switch {
 	case *out != "":
 		return writeJSONL(*out, gen, *n)
+	case *api != "":
+		return apiBench(ctx, os.Stdout, *api, os.Getenv("ACCORDWATCH_API_TOKEN"), *pid, *runs, end, *only, *verb)
 	case *bench || *pg:
 		var aw, pt []timing
 		if *bench {
@@ -117,7 +122,7 @@ func run() error {
 		fmt.Printf("indexed %d items in %s: %.0f items/s; %s CPU an item\n", *n, st.elapsed.Round(time.Second), st.rate(), st.cpuPerItem())
 		return nil
 	}
-	return errors.New("give -out FILE, -index DIR or -bench")
+	return errors.New("give -out FILE, -index DIR, -bench or -api URL")
 }
 
 func writeJSONL(path string, gen *generator, n int) error {
