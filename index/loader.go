@@ -38,6 +38,9 @@ type Loader struct {
 	bytes  map[string]int    // heldSize of each month's items
 	where  map[string]string // month of each held item, by id
 	held   int               // heldSize of all
+	// written counts the items written so far; an item added again
+	// after it was written counts twice.
+	written int
 	// The limits, smaller in tests.
 	batch, monthBytes, most int
 }
@@ -89,6 +92,10 @@ func (l *Loader) Add(ctx context.Context, it accordwatch.Item) error {
 	return l.write(ctx, names[:n])
 }
 
+// Written is how many items the Loader has written to the index so far:
+// progress to report, where the count of items added includes those held.
+func (l *Loader) Written() int { return l.written }
+
 // Flush writes every item still held.
 func (l *Loader) Flush(ctx context.Context) error {
 	return l.write(ctx, slices.Collect(maps.Keys(l.months)))
@@ -105,6 +112,7 @@ func (l *Loader) write(ctx context.Context, names []string) error {
 	if err := l.ix.Add(ctx, items); err != nil {
 		return err
 	}
+	l.written += len(items)
 	for _, name := range names {
 		for _, it := range l.months[name] {
 			delete(l.where, it.ID)

@@ -54,14 +54,23 @@ func TestLoader(t *testing.T) {
 			t.Fatalf("after %d items the Loader holds %d, above its bound %d", i+1, l.held, l.most)
 		}
 	}
-	if n, _ := ix.Count(); n == 0 {
+	n, _ := ix.Count()
+	if n == 0 {
 		t.Error("nothing written before Flush: the limits did not apply")
+	}
+	// The moved item was still held when it came again, or it was
+	// written twice (both in the index until the second write).
+	if w := l.Written(); w != int(n) && w != int(n)+1 {
+		t.Errorf("before Flush: Written %d, the index holds %d", w, n)
 	}
 	if err := l.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if l.held != 0 || len(l.months) != 0 || len(l.where) != 0 || len(l.bytes) != 0 {
 		t.Errorf("after Flush the Loader still holds %d items", l.held)
+	}
+	if w := l.Written(); w < len(items) || w > len(items)+1 {
+		t.Errorf("after Flush: Written %d, want the %d items added (one of them perhaps twice)", w, len(items))
 	}
 	items[7] = moved
 	for _, it := range items {

@@ -207,8 +207,8 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 	}
 	a.log.Warn("index missing or corrupt; rebuilding it from the store", "items", stored)
 	pos, shared := a.lastChange(ctx)
-	done, err := reindex(ctx, a.store, a.index, func(n int) {
-		a.log.Info("rebuilding index", "items", n, "of", stored)
+	done, err := reindex(ctx, a.store, a.index, func(read, written int) {
+		a.log.Info("rebuilding index", "items_written", written, "items_read", read, "of", stored)
 	})
 	if err != nil {
 		return fmt.Errorf("rebuild index: %w", err)
@@ -222,8 +222,9 @@ func (a *app) rebuildIfNeeded(ctx context.Context) error {
 
 // reindex streams every stored item into the index through a Loader,
 // which writes large batches of one month each (the store's id order is
-// no order of months).
-func reindex(ctx context.Context, st appStore, ix *index.Index, progress func(int)) (int, error) {
+// no order of months). progress gets the items read from the store and
+// those written to the index, which lag by what the Loader holds.
+func reindex(ctx context.Context, st appStore, ix *index.Index, progress func(read, written int)) (int, error) {
 	l := ix.NewLoader()
 	n := 0
 	err := st.EachItem(func(it accordwatch.Item) error {
@@ -231,15 +232,15 @@ func reindex(ctx context.Context, st appStore, ix *index.Index, progress func(in
 			return err
 		}
 		if n++; n%10_000 == 0 && progress != nil {
-			progress(n)
+			progress(n, l.Written())
 		}
 		return nil
 	})
 	if err == nil {
 		err = l.Flush(ctx)
 	}
-	if err == nil && progress != nil && n%10_000 != 0 {
-		progress(n)
+	if err == nil && progress != nil {
+		progress(n, l.Written())
 	}
 	return n, err
 }

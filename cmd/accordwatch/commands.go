@@ -407,8 +407,8 @@ func reindexCmd(e *env) *cobra.Command {
 			}
 			defer a.Close()
 			total, _ := a.store.CountItems()
-			n, err := reindex(cmd.Context(), a.store, a.index, func(n int) {
-				fmt.Fprintf(e.stderr, "\rreindexed %d/%d items", n, total)
+			n, err := reindex(cmd.Context(), a.store, a.index, func(read, written int) {
+				fmt.Fprintf(e.stderr, "\rreindexed %d/%d items (%d read)", written, total, read)
 			})
 			fmt.Fprintln(e.stderr)
 			if err != nil {

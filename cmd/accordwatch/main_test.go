@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -276,6 +277,17 @@ rules:
 	}
 	if got := len(slack.snapshot()); got != len(wantAlerts) {
 		t.Errorf("rebuilding the index re-alerted: %d posts, want %d", got, len(wantAlerts))
+	}
+
+	// reindex rebuilds it on demand; its last progress line counts items
+	// written to the index, all of those read from the store.
+	code, out, errOut = run(t, env, "", "reindex", "--config", cfg)
+	m := regexp.MustCompile(`reindexed (\d+)/(\d+) items \((\d+) read\)\s*$`).FindStringSubmatch(errOut)
+	if code != 0 || m == nil || m[1] != m[2] || m[1] != m[3] || m[1] == "0" || !strings.Contains(out, "reindexed "+m[1]+" items into ") {
+		t.Errorf("reindex: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if got := searchJSON(t, env2, "--config", cfg, "state_linked:true"); got.Total != 3 {
+		t.Errorf("after reindex: got %d state-linked items, want 3", got.Total)
 	}
 }
 
