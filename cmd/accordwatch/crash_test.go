@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -43,74 +42,48 @@ func crashFeed() string {
 // digestChannel receives the weekly digest, kept apart from the alerts.
 const digestChannel = "#digest"
 
-// crashSlack is a fake Slack Web API that records chat.postMessage and
-// chat.update calls. Down, it answers 503 or drops the connection; slow,
-// it accepts a post (records it, as Slack would have posted it) and only
-// answers after a delay or when the client is gone.
+// crashSlack is a recordingSlack with failure modes. Down, it answers
+// 503 or drops the connection; slow, it accepts a post (records it, as
+// Slack would have posted it) and only answers after a delay or when the
+// client is gone.
 type crashSlack struct {
-	*httptest.Server
+	*recordingSlack
 	mu       sync.Mutex
 	mode     string // "up", "down" or "slow"
-	posts    []url.Values
-	updates  []url.Values
-	attempts int // alert requests, in any mode
-	ts       int
+	attempts int    // alert requests, in any mode
 }
 
 func newCrashSlack(t *testing.T) *crashSlack {
 	f := &crashSlack{mode: "up"}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := strings.TrimPrefix(r.URL.Path, "/api/")
-		if method != "chat.postMessage" && method != "chat.update" {
-			http.NotFound(w, r)
-			return
-		}
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if r.PostForm.Get("channel") == digestChannel {
-			// The weekly digest's catch-up at start is not under test.
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, `{"ok":true,"channel":"CDIGEST","ts":"1.0"}`)
-			return
-		}
-		f.mu.Lock()
-		f.attempts++
-		mode := f.mode
-		if mode == "down" {
-			n := f.attempts
-			f.mu.Unlock()
-			if hj, ok := w.(http.Hijacker); ok && n%2 == 0 {
-				if conn, _, err := hj.Hijack(); err == nil {
-					conn.Close()
-					return
-				}
-			}
-			http.Error(w, "service unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		ts := r.PostForm.Get("ts")
-		if method == "chat.postMessage" {
-			f.ts++
-			ts = fmt.Sprintf("1764000000.%06d", f.ts)
-			f.posts = append(f.posts, r.PostForm)
-		} else {
-			f.updates = append(f.updates, r.PostForm)
-		}
-		f.mu.Unlock()
-		if mode == "slow" {
-			select {
-			case <-time.After(10 * time.Second):
-			case <-r.Context().Done():
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"ok":true,"channel":"C0CRASH","ts":%q}`, ts)
-	}))
-	t.Cleanup(f.Server.Close)
+	f.recordingSlack = newGatedSlack(t, "C0CRASH", f.gate)
 	return f
+}
+
+func (f *crashSlack) gate(w http.ResponseWriter, r *http.Request) (bool, time.Duration) {
+	if r.PostForm.Get("channel") == digestChannel {
+		// The weekly digest's catch-up at start is not under test.
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"ok":true,"channel":"CDIGEST","ts":"1.0"}`)
+		return true, 0
+	}
+	f.mu.Lock()
+	f.attempts++
+	mode, n := f.mode, f.attempts
+	f.mu.Unlock()
+	switch mode {
+	case "down":
+		if hj, ok := w.(http.Hijacker); ok && n%2 == 0 {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true, 0
+			}
+		}
+		http.Error(w, "service unavailable", http.StatusServiceUnavailable)
+		return true, 0
+	case "slow":
+		return false, 10 * time.Second
+	}
+	return false, 0
 }
 
 func (f *crashSlack) set(mode string) {
@@ -120,18 +93,18 @@ func (f *crashSlack) set(mode string) {
 }
 
 func (f *crashSlack) counts() (attempts, posts, updates int) {
+	p, u := f.calls()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.attempts, len(f.posts), len(f.updates)
+	return f.attempts, len(p), len(u)
 }
 
 // tally counts the posts naming each story, and returns the thread_ts of
 // each post naming it.
 func (f *crashSlack) tally() (count map[string]int, threads map[string][]string, tsOf map[string][]string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	posts, _ := f.calls()
 	count, threads, tsOf = map[string]int{}, map[string][]string{}, map[string][]string{}
-	for i, p := range f.posts {
+	for i, p := range posts {
 		body := p.Get("text") + p.Get("blocks")
 		for _, s := range crashStories {
 			if strings.Contains(body, s.title) {

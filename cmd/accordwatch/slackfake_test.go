@@ -17,8 +17,8 @@ import (
 // ts ("1764000000.<n>" for the n-th post) in the channel with the given
 // ID, so replies can be told from parents. With delay > 0 it answers
 // after that long, so posts are in flight when a process dies; a client
-// that gives up meanwhile gets no answer. The tests with failure modes
-// (crashSlack, fakeSlack's 429, shutdownSlack) have their own fakes.
+// that gives up meanwhile gets no answer. Failure modes come from a gate
+// (crashSlack's); fakeSlack's 429 and shutdownSlack have their own fakes.
 type recordingSlack struct {
 	*httptest.Server
 	mu      sync.Mutex
@@ -27,6 +27,15 @@ type recordingSlack struct {
 }
 
 func newRecordingSlack(t *testing.T, channelID string, delay time.Duration) *recordingSlack {
+	t.Helper()
+	return newGatedSlack(t, channelID, func(http.ResponseWriter, *http.Request) (bool, time.Duration) { return false, delay })
+}
+
+// slackGate sees each parsed call before it is recorded: it answers the
+// call itself (answered), or lets it be recorded and answered after delay.
+type slackGate func(w http.ResponseWriter, r *http.Request) (answered bool, delay time.Duration)
+
+func newGatedSlack(t *testing.T, channelID string, gate slackGate) *recordingSlack {
 	t.Helper()
 	f := &recordingSlack{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +46,10 @@ func newRecordingSlack(t *testing.T, channelID string, delay time.Duration) *rec
 		}
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		answered, delay := gate(w, r)
+		if answered {
 			return
 		}
 		ts := r.PostForm.Get("ts")

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"io"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/accordwatch/accordwatch"
-	"github.com/accordwatch/accordwatch/index"
 	"github.com/accordwatch/accordwatch/web"
 )
 
@@ -21,15 +17,7 @@ import (
 func TestAPIAsksWhatTheIndexAnswers(t *testing.T) {
 	const n = 2000
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "index")
-	if _, err := build(ctx, newGenerator(1, benchEnd, 3), dir, n, benchEnd, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(dir, index.Options{Now: func() time.Time { return benchEnd }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := generatedIndex(t, n)
 	srv := httptest.NewServer(web.Handler(web.Options{Searcher: ix, Token: "s3cret"}))
 	defer srv.Close()
 

@@ -57,15 +57,7 @@ func TestPostgresAnswersMatchTheIndex(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 
-	dir := filepath.Join(t.TempDir(), "index")
-	if _, err := build(ctx, newGenerator(1, benchEnd, 3), dir, n, benchEnd, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(dir, index.Options{Now: func() time.Time { return benchEnd }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Close()
+	ix := generatedIndex(t, n)
 
 	sets := querySets(benchEnd)
 	for _, set := range sets {
@@ -126,4 +118,20 @@ func sortedCopy(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// generatedIndex builds an index of n generated items (seed 1, ending at
+// benchEnd) in a temp dir, as benchgen -index does, and opens it.
+func generatedIndex(t *testing.T, n int) *index.Index {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "index")
+	if _, err := build(context.Background(), newGenerator(1, benchEnd, 3), dir, n, benchEnd, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(dir, index.Options{Now: func() time.Time { return benchEnd }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
+	return ix
 }
