@@ -97,10 +97,21 @@ func TestItemWrittenOnOneReplicaIsIndexedOnAnother(t *testing.T) {
 			t.Fatal("B's index never got A's items")
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if saved != tail.Last() || saved == 0 {
-		t.Errorf("saved position %d, want the tail's last change %d", saved, tail.Last())
+	// The tail saves its position after the index has the items: wait
+	// for the save rather than race it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		got := saved
+		mu.Unlock()
+		last := tail.Last()
+		if got != 0 && got == last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("saved position %d, want the tail's last change %d", got, last)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
