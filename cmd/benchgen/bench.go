@@ -315,15 +315,16 @@ func procStatus(pid, field string) string {
 // rssNow splits the resident set: anonymous memory (Go heap and the
 // like) and file pages (the index's memory-mapped segments, page cache
 // the kernel can reclaim).
-func rssNow() string {
-	return "anon " + procStatus("self", "RssAnon") + ", file " + procStatus("self", "RssFile")
+func rssNow() string { return rssSplit("self") }
+
+func rssSplit(pid string) string {
+	return "anon " + procStatus(pid, "RssAnon") + ", file " + procStatus(pid, "RssFile")
 }
 
 // procMemory is another process's peak and current resident set, split
 // as rssNow splits it.
 func procMemory(pid string) string {
-	return "peak RSS (VmHWM) " + procStatus(pid, "VmHWM") + ", now RSS " + procStatus(pid, "VmRSS") +
-		": anon " + procStatus(pid, "RssAnon") + ", file " + procStatus(pid, "RssFile")
+	return "peak RSS (VmHWM) " + procStatus(pid, "VmHWM") + ", now RSS " + procStatus(pid, "VmRSS") + ": " + rssSplit(pid)
 }
 
 func loadavg() string {
