@@ -187,7 +187,13 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 	var hits []*search.DocumentMatch
 	var next *cursor
 	if sortBy == accordwatch.SortNewest {
-		hits, next, err = ix.newest(ctx, parts, w, bq, size, from, after)
+		// No hit is expected after the query's end or now: a month's
+		// newest hits are sought just before the earliest of them.
+		until := c.now
+		if !hi.IsZero() && hi.Before(until) {
+			until = hi
+		}
+		hits, next, err = ix.newest(ctx, parts, w, bq, size, from, after, until)
 		if next != nil {
 			next.Total, next.AtLeast = res.Total, res.TotalAtLeast
 		}
@@ -218,7 +224,8 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 // walked is what walk learnt: the hit counts of the newest partitions and
 // the facets of those counted before countLimit was reached.
 type walked struct {
-	counts   []uint64 // of parts[:len(counts)]; the last may stop at the goal
+	counts   []uint64 // of parts[:len(counts)]
+	cut      []bool   // counts[i] stopped at a limit: parts[i] has more hits
 	total    uint64   // their sum
 	complete bool     // every hit of every partition was counted
 	faceted  []tally
@@ -231,8 +238,8 @@ type walked struct {
 // are counted, in waves of parallel counts (doubling while hits are
 // sparse); each count stops once it alone would reach the goal. Hits
 // counted before countLimit also report the named facets. With
-// firstPage > 0 the newest partition is counted whole, and its first
-// page of that many hits comes with the count.
+// firstPage > 0 the newest partition's first page of that many hits comes
+// with its count when the count reaches every hit of it.
 func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
 	w := walked{complete: true}
 	_, all := bq.(*query.MatchAllQuery)
@@ -268,6 +275,7 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 		}
 		for _, t := range tallies {
 			w.counts = append(w.counts, t.count)
+			w.cut = append(w.cut, !t.complete)
 			w.total += t.count
 			w.complete = w.complete && t.complete
 			if withFacets {
@@ -317,11 +325,19 @@ func pageRequest(sr *bleve.SearchRequest, size int) {
 	sr.Score = "none"
 }
 
+// windowMin is the fewest hits counted in a month for which newest looks
+// for the month's first hits in date windows (see newestIn) before it
+// searches the whole month: below it the whole month is one cheap search,
+// and the windows of a sparse query mostly come back short.
+const windowMin = 1000
+
 // newest fills a page newest first, partition by partition: by offset,
 // skipping whole months by their counts; by cursor, resuming in the month
-// of the previous page's last hit with bleve's SearchAfter.
+// of the previous page's last hit with bleve's SearchAfter. A month's own
+// first hits are sought in date windows ending at until (or the month's
+// end) when the walk counted many hits there.
 func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq query.Query,
-	size, from int, after *cursor) ([]*search.DocumentMatch, *cursor, error) {
+	size, from int, after *cursor, until time.Time) ([]*search.DocumentMatch, *cursor, error) {
 	var hits []*search.DocumentMatch
 	skip := uint64(from)
 	start := 0
@@ -355,6 +371,12 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq qu
 		case i == 0 && out != nil:
 		case after != nil && parts[i].name == after.Part:
 			out, err = seek(ctx, parts[i], bq, after.After, want-len(hits))
+		case skip == 0 && i < len(w.counts) && (w.cut[i] || w.counts[i] >= windowMin):
+			at := until
+			if end := parts[i].end; end.Before(at) {
+				at = end
+			}
+			out, err = newestIn(ctx, parts[i], bq, at, want-len(hits))
 		default:
 			sr := bleve.NewSearchRequestOptions(bq, 0, int(skip), false)
 			pageRequest(sr, want-len(hits))
@@ -381,13 +403,59 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq qu
 	return hits, &cursor{Sort: accordwatch.SortNewest, Part: last.Index, After: slices.Clone(last.DecodedSort)}, nil
 }
 
-// seekWindows returns the spans before a cursor that seek tries, in
-// turn, before it searches the rest of the cursor's month: an hour holds
-// a page of everything in a busy month (about 55 items at a million
-// items), a day or a week the page of a narrower query. A span too
-// narrow costs one cheap search that finds too few.
+// seekWindows returns the spans before a cursor (or before the time a
+// month's newest hits are sought at) that seek and newestIn try, in turn,
+// before they search the rest of the month: an hour holds a page of
+// everything in a busy month (about 55 items at a million items), a day or
+// a week the page of a narrower query. A span too narrow costs one cheap
+// search that finds too few.
 func seekWindows() []time.Duration {
 	return []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
+}
+
+// newestIn returns the n newest hits of bq in p. A newest-first search of
+// the whole month matches every hit of it and reads each one's sort key:
+// for a common query in a busy month that is tens of thousands of hits for
+// a page of 20. So it first searches the hits published since an hour (a
+// day, a week) before at, the time the newest hits are expected just
+// before; when such a window holds n hits they are the month's newest n,
+// since every hit outside it is older. at only decides how fast the page
+// is found, never which hits it holds.
+func newestIn(ctx context.Context, p *partition, bq query.Query, at time.Time, n int) (*bleve.SearchResult, error) {
+	if !p.start.IsZero() {
+		for _, span := range seekWindows() {
+			lo := at.Add(-span)
+			if !lo.After(p.start) {
+				break
+			}
+			dq := query.NewDateRangeInclusiveQuery(lo, p.end, ptr(true), ptr(false))
+			dq.SetField("published")
+			out, err := searchPart(ctx, p, windowed(bq, dq, n, nil))
+			if err != nil || len(out.Hits) >= n {
+				return out, err
+			}
+		}
+	}
+	return searchPart(ctx, p, windowed(bq, nil, n, nil))
+}
+
+// windowed is the request for the n newest hits of bq within the date
+// range dq (nil: anywhere), after the sort values after (nil: from the
+// newest).
+func windowed(bq query.Query, dq *query.DateRangeQuery, n int, after []string) *bleve.SearchRequest {
+	q := bq
+	if dq != nil {
+		q = dq
+		if _, all := bq.(*query.MatchAllQuery); !all {
+			q = query.NewConjunctionQuery([]query.Query{bq, dq})
+		}
+	}
+	sr := bleve.NewSearchRequestOptions(q, 0, 0, false)
+	pageRequest(sr, n)
+	if after != nil {
+		sr.SetSearchAfter(after)
+	}
+	return sr
 }
 
 // seek returns the n hits of p that follow a newest-first cursor (its
@@ -409,23 +477,13 @@ func seek(ctx context.Context, p *partition, bq query.Query, after []string, n i
 			// instant follow it by id.
 			dq := query.NewDateRangeInclusiveQuery(lo, at, ptr(true), ptr(true))
 			dq.SetField("published")
-			var q query.Query = dq
-			if _, all := bq.(*query.MatchAllQuery); !all {
-				q = query.NewConjunctionQuery([]query.Query{bq, dq})
-			}
-			sr := bleve.NewSearchRequestOptions(q, 0, 0, false)
-			pageRequest(sr, n)
-			sr.SetSearchAfter(after)
-			out, err := searchPart(ctx, p, sr)
+			out, err := searchPart(ctx, p, windowed(bq, dq, n, after))
 			if err != nil || len(out.Hits) >= n {
 				return out, err
 			}
 		}
 	}
-	sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-	pageRequest(sr, n)
-	sr.SetSearchAfter(after)
-	return searchPart(ctx, p, sr)
+	return searchPart(ctx, p, windowed(bq, nil, n, after))
 }
 
 // relevance searches all partitions at once (bleve's index alias runs them

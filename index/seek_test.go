@@ -233,6 +233,66 @@ func TestSeekMatchesSearchAfter(t *testing.T) {
 	}
 }
 
+// TestNewestInMatchesWholeMonth checks newestIn, which looks for a month's
+// newest hits in date windows first, against bleve's sorted search of the
+// whole month, with the windows ending at every hit's time, at the month's
+// bounds and beyond them, and for page sizes the windows can and cannot
+// fill: where the windows end decides only how fast the page is found.
+func TestNewestInMatchesWholeMonth(t *testing.T) {
+	ix, _ := openDense(t, 400)
+	ctx := context.Background()
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ix.compiler()
+	for _, q := range []string{"", "firewall", "state:russia"} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bq := c.compile(pq)
+		windowed := 0 // answers that a window filled
+		for _, p := range parts {
+			sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
+			pageRequest(sr, MaxSize)
+			all, err := searchPart(ctx, p, sr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ats := []time.Time{p.start.Add(-time.Hour), p.start, p.end, p.end.Add(48 * time.Hour)}
+			for i, h := range all.Hits {
+				at, err := keyTime(h.DecodedSort[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				ats = append(ats, at)
+				if i%4 == 0 {
+					ats = append(ats, at.Add(-time.Nanosecond), at.Add(30*time.Minute))
+				}
+			}
+			for _, at := range ats {
+				for _, n := range []int{1, 7, 40, 300} {
+					want := ids(all.Hits[:min(len(all.Hits), n)])
+					out, err := newestIn(ctx, p, bq, at, n)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
+						t.Fatalf("%q in %s, windows ending %v, %d hits (-whole month +newestIn):\n%s", q, p.name, at, n, diff)
+					}
+					if out.Total < all.Total {
+						windowed++
+					}
+				}
+			}
+		}
+		if windowed < 100 {
+			t.Errorf("%q: a window held the page %d times, want enough to exercise them", q, windowed)
+		}
+	}
+}
+
 func ids(hits []*search.DocumentMatch) []string {
 	out := make([]string, len(hits))
 	for i, h := range hits {

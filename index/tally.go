@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -32,10 +31,13 @@ type valueCount struct {
 
 // tallyPart counts the hits of bq in p, stopping after limit, and the
 // values of the named facets among the first facetLimit of them. With
-// page > 0 it counts every hit and also returns the newest page hits, as
-// bleve's search sorted by pageRequest would: it keeps the hits with the
-// newest published keys while it counts, and asks bleve for those few
-// by id, so that the month's hits are matched once, not twice. It runs bleve's searcher itself,
+// page > 0 it also returns the newest page hits, as bleve's search sorted
+// by pageRequest would, when it counted every hit (t.complete): it keeps
+// the hits with the newest published keys while it counts, and asks bleve
+// for those few by id, so that the month's hits are matched once, not
+// twice. A count cut at the limit has no page: its newest hits need not
+// be among those counted, and counting on would walk every hit of a busy
+// month (newestIn finds that page). It runs bleve's searcher itself,
 // unscored, rather than a bleve search: a search counts every hit of the
 // partition where a count needs only limit, and it reads facets from one
 // doc value field per facet where the codes are one field (facetcodes.go).
@@ -79,7 +81,6 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 	if page > 0 {
 		dvFields = append(dvFields, "published_key")
 		newest = &topHits{n: page}
-		limit = math.MaxUint64
 	}
 	var dvr index.DocValueReader
 	if len(dvFields) > 0 {
@@ -152,7 +153,7 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 		}
 		sctx.DocumentMatchPool.Put(dm)
 	}
-	if newest != nil {
+	if newest != nil && t.complete {
 		if t.page, err = newest.search(ctx, g, r); err != nil {
 			return t, fmt.Errorf("search partition %s: %w", p.name, err)
 		}
