@@ -98,7 +98,7 @@ func absoluteDates(sets []querySet, end time.Time) []querySet {
 
 // apiBench times the query sets against a daemon already serving an index
 // of generated items, then reads the daemon's memory from /proc/PID.
-func apiBench(ctx context.Context, w io.Writer, base, token string, pid, runs int, end time.Time, only string, verbose bool) error {
+func apiBench(ctx context.Context, w io.Writer, base, token string, pid, runs int, end time.Time, capped bool, only string, verbose bool) error {
 	s, err := newAPISearcher(base, token)
 	if err != nil {
 		return err
@@ -108,7 +108,11 @@ func apiBench(ctx context.Context, w io.Writer, base, token string, pid, runs in
 		fmt.Fprintf(w, "daemon before: %s\n", procMemory(strconv.Itoa(pid)))
 	}
 	timingHeader(w, "accordwatch daemon, GET /api/search (newest first, 20 hits)")
-	if _, err := timeSets(ctx, w, s.Search, absoluteDates(querySets(end), end), runs, only, verbose); err != nil {
+	sets := absoluteDates(querySets(end), end)
+	if capped {
+		sets = upTo(sets, end)
+	}
+	if _, err := timeSets(ctx, w, s.Search, sets, runs, only, verbose); err != nil {
 		return err
 	}
 	if pid > 0 {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/accordwatch/accordwatch"
 	"github.com/accordwatch/accordwatch/web"
@@ -93,5 +94,41 @@ func TestAbsoluteDates(t *testing.T) {
 	}
 	if rewritten == 0 {
 		t.Fatal("no query set uses since:30d; the test checks nothing")
+	}
+}
+
+// TestUpToFindsNothingLater: -at asks every query set as on an earlier
+// day, so no hit may be newer than that day, and the newest hits of
+// everything must be from that day, not -end.
+func TestUpToFindsNothingLater(t *testing.T) {
+	ctx := context.Background()
+	ix := generatedIndex(t, 3000)
+	at := benchEnd.AddDate(0, 0, -14)
+	limit := at.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	hits := 0
+	for _, set := range upTo(querySets(at), at) {
+		for _, req := range set.reqs {
+			if !strings.HasSuffix(req.Query, "published:<="+at.Format(time.DateOnly)) {
+				t.Fatalf("%s: query %q is not limited to %s", set.name, req.Query, at.Format(time.DateOnly))
+			}
+			res, err := ix.Search(ctx, req)
+			if err != nil {
+				t.Fatalf("%s %q: %v", set.name, req.Query, err)
+			}
+			for _, h := range res.Hits {
+				if !h.Published.Before(limit) {
+					t.Fatalf("%s %q: hit %s published %v, after the day asked on", set.name, req.Query, h.ID, h.Published)
+				}
+			}
+			hits += len(res.Hits)
+			if req.Query == "published:<="+at.Format(time.DateOnly) && req.From == 0 && len(res.Hits) > 0 {
+				if newest := res.Hits[0].Published; newest.Before(limit.Add(-24 * time.Hour)) {
+					t.Errorf("everything asked on %s: newest hit %v, want one from that day", at.Format(time.DateOnly), newest)
+				}
+			}
+		}
+	}
+	if hits < 100 {
+		t.Errorf("the limited sets found %d hits in all, too few to tell", hits)
 	}
 }

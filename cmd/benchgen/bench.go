@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -147,10 +148,11 @@ func truncateQuery(set querySet, i int) string {
 }
 
 // benchmark builds (or reuses) the index in dir and times the query sets
-// on it.
-func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, runs int, end time.Time, only string, verbose bool, one string) ([]timing, error) {
+// on it, asked as on the day at (zero: end, the day the items end).
+func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, runs int, end, at time.Time, only string, verbose bool, one string) ([]timing, error) {
 	fmt.Fprintf(w, "benchgen -bench: %d items in %s, GOMAXPROCS %d, load %s\n", n, dir, runtime.GOMAXPROCS(0), loadavg())
-	opts := index.Options{Now: func() time.Time { return end }}
+	clock := cmp.Or(at, end)
+	opts := index.Options{Now: func() time.Time { return clock }}
 
 	ix, err := index.Open(dir, opts)
 	if err != nil {
@@ -207,11 +209,14 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 	}
 	defer ix.Close()
 
-	timingHeader(w, "accordwatch (sorted newest first, 20 hits)")
-	sets := querySets(end)
+	timingHeader(w, "accordwatch (sorted newest first, 20 hits), asked on "+clock.Format(time.DateOnly))
+	sets := querySets(clock)
 	if one != "" {
 		sets = []querySet{{name: "-q", reqs: []accordwatch.SearchRequest{{Query: one, Sort: accordwatch.SortNewest, Size: 20}}}}
 		only = "-q"
+	}
+	if !at.IsZero() {
+		sets = upTo(sets, at)
 	}
 	out, err := timeSets(ctx, w, ix.Search, sets, runs, only, verbose)
 	if err != nil {
@@ -219,6 +224,27 @@ func benchmark(ctx context.Context, w io.Writer, gen *generator, dir string, n, 
 	}
 	fmt.Fprintf(w, "\npeak RSS (VmHWM) of this process: %s (now: %s); load %s\n", procStatus("self", "VmHWM"), rssNow(), loadavg())
 	return out, nil
+}
+
+// upTo limits every query of sets to the items published by the day at.
+// The generated items end on -end, so the newest month of their index
+// holds the days up to -end only, where a deployment asked in the middle
+// of a month has half a month in its newest month: a newest-first search
+// must find its page among those hits, and may count them all.
+func upTo(sets []querySet, at time.Time) []querySet {
+	bound := "published:<=" + at.Format(time.DateOnly)
+	out := make([]querySet, len(sets))
+	for i, set := range sets {
+		set.reqs = slices.Clone(set.reqs)
+		for j, r := range set.reqs {
+			set.reqs[j].Query = bound
+			if r.Query != "" {
+				set.reqs[j].Query = "(" + r.Query + ") " + bound
+			}
+		}
+		out[i] = set
+	}
+	return out
 }
 
 // searchFunc is index.Index.Search or a daemon's /api/search.

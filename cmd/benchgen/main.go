@@ -61,6 +61,7 @@ func run() error {
 		pgBuf = flag.String("pgbuffers", "2GB", "PostgreSQL shared_buffers")
 		api   = flag.String("api", "", "time the query sets through this running daemon's /api/search (its index built by benchgen -index with the same -n, -seed and -end)")
 		pid   = flag.Int("pid", 0, "with -api, the daemon's process id, to read its memory from /proc")
+		atS   = flag.String("at", "", "with -bench or -api, ask every query as on this day (UTC): its 30-day windows end there and it finds no item published later, as a deployment asked mid-month (default: -end)")
 	)
 	flag.Parse()
 	if *prof != "" {
@@ -79,6 +80,19 @@ func run() error {
 		return fmt.Errorf("-end: %w", err)
 	}
 	end = end.Add(24*time.Hour - time.Second)
+	var at time.Time
+	if *atS != "" {
+		if at, err = time.Parse(time.DateOnly, *atS); err != nil {
+			return fmt.Errorf("-at: %w", err)
+		}
+		at = at.Add(24*time.Hour - time.Second)
+		if at.After(end) {
+			return fmt.Errorf("-at %s is after -end %s: no item is newer than -end", *atS, *endS)
+		}
+		if *pg {
+			return errors.New("-at is for -bench and -api; the SQL query sets end at -end")
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	gen := newGenerator(*seed, end, *years)
@@ -87,7 +101,7 @@ func run() error {
 	case *out != "":
 		return writeJSONL(*out, gen, *n)
 	case *api != "":
-		return apiBench(ctx, os.Stdout, *api, os.Getenv("ACCORDWATCH_API_TOKEN"), *pid, *runs, end, *only, *verb)
+		return apiBench(ctx, os.Stdout, *api, os.Getenv("ACCORDWATCH_API_TOKEN"), *pid, *runs, cmp.Or(at, end), !at.IsZero(), *only, *verb)
 	case *bench || *pg:
 		var aw, pt []timing
 		if *bench {
@@ -98,7 +112,7 @@ func run() error {
 				}
 				*dir = filepath.Join(base, "index-"+strconv.Itoa(*n))
 			}
-			if aw, err = benchmark(ctx, os.Stdout, gen, *dir, *n, *runs, end, *only, *verb, *one); err != nil {
+			if aw, err = benchmark(ctx, os.Stdout, gen, *dir, *n, *runs, end, at, *only, *verb, *one); err != nil {
 				return err
 			}
 		}
