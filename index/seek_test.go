@@ -187,11 +187,15 @@ func TestCursorPagesWithoutFacets(t *testing.T) {
 	}
 }
 
-// TestSeekMatchesSearchAfter checks seek, which narrows the cursor's month
-// to a date window before it, against bleve's SearchAfter over the whole
-// month, from every position in every month and for page sizes the
-// windows can and cannot fill.
-func TestSeekMatchesSearchAfter(t *testing.T) {
+// monthQueries are the queries that the window tests ask of every month
+// of openDense(t, 400): everything, a term, a field.
+var monthQueries = []string{"", "firewall", "state:russia"}
+
+// forEachMonth calls fn with each of monthQueries, compiled, and each month
+// of a dense index with its hits of the query, sorted newest first by bleve
+// over the whole month.
+func forEachMonth(t *testing.T, fn func(q string, p *partition, bq query.Query, all *bleve.SearchResult)) {
+	t.Helper()
 	ix, _ := openDense(t, 400)
 	ctx := context.Background()
 	parts, err := ix.snapshot(time.Time{}, time.Time{})
@@ -199,13 +203,12 @@ func TestSeekMatchesSearchAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := ix.compiler()
-	for _, q := range []string{"", "firewall", "state:russia"} {
+	for _, q := range monthQueries {
 		pq, err := Parse(q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		bq := c.compile(pq)
-		seen := 0
 		for _, p := range parts {
 			sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
 			pageRequest(sr, MaxSize)
@@ -213,22 +216,36 @@ func TestSeekMatchesSearchAfter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			seen += len(all.Hits)
-			for i, h := range all.Hits {
-				for _, n := range []int{1, 7, 40, 300} {
-					want := ids(all.Hits[i+1 : min(len(all.Hits), i+1+n)])
-					out, err := seek(ctx, p, bq, h.DecodedSort, n)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
-						t.Fatalf("%q in %s after hit %d (%v), %d hits (-SearchAfter +seek):\n%s", q, p.name, i, h.DecodedSort, n, diff)
-					}
+			fn(q, p, bq, all)
+		}
+	}
+}
+
+// TestSeekMatchesSearchAfter checks seek, which narrows the cursor's month
+// to a date window before it, against bleve's SearchAfter over the whole
+// month, from every position in every month and for page sizes the
+// windows can and cannot fill.
+func TestSeekMatchesSearchAfter(t *testing.T) {
+	ctx := context.Background()
+	seen := make(map[string]int)
+	forEachMonth(t, func(q string, p *partition, bq query.Query, all *bleve.SearchResult) {
+		seen[q] += len(all.Hits)
+		for i, h := range all.Hits {
+			for _, n := range []int{1, 7, 40, 300} {
+				want := ids(all.Hits[i+1 : min(len(all.Hits), i+1+n)])
+				out, err := seek(ctx, p, bq, h.DecodedSort, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
+					t.Fatalf("%q in %s after hit %d (%v), %d hits (-SearchAfter +seek):\n%s", q, p.name, i, h.DecodedSort, n, diff)
 				}
 			}
 		}
-		if seen < 50 {
-			t.Errorf("%q: %d hits in all, want enough to exercise the windows", q, seen)
+	})
+	for _, q := range monthQueries {
+		if seen[q] < 50 {
+			t.Errorf("%q: %d hits in all, want enough to exercise the windows", q, seen[q])
 		}
 	}
 }
@@ -239,56 +256,39 @@ func TestSeekMatchesSearchAfter(t *testing.T) {
 // bounds and beyond them, and for page sizes the windows can and cannot
 // fill: where the windows end decides only how fast the page is found.
 func TestNewestInMatchesWholeMonth(t *testing.T) {
-	ix, _ := openDense(t, 400)
 	ctx := context.Background()
-	parts, err := ix.snapshot(time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := ix.compiler()
-	for _, q := range []string{"", "firewall", "state:russia"} {
-		pq, err := Parse(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bq := c.compile(pq)
-		windowed := 0 // answers that a window filled
-		for _, p := range parts {
-			sr := bleve.NewSearchRequestOptions(bq, 0, 0, false)
-			pageRequest(sr, MaxSize)
-			all, err := searchPart(ctx, p, sr)
+	windowed := make(map[string]int) // answers that a window filled
+	forEachMonth(t, func(q string, p *partition, bq query.Query, all *bleve.SearchResult) {
+		ats := []time.Time{p.start.Add(-time.Hour), p.start, p.end, p.end.Add(48 * time.Hour)}
+		for i, h := range all.Hits {
+			at, err := keyTime(h.DecodedSort[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			ats := []time.Time{p.start.Add(-time.Hour), p.start, p.end, p.end.Add(48 * time.Hour)}
-			for i, h := range all.Hits {
-				at, err := keyTime(h.DecodedSort[0])
+			ats = append(ats, at)
+			if i%4 == 0 {
+				ats = append(ats, at.Add(-time.Nanosecond), at.Add(30*time.Minute))
+			}
+		}
+		for _, at := range ats {
+			for _, n := range []int{1, 7, 40, 300} {
+				want := ids(all.Hits[:min(len(all.Hits), n)])
+				out, err := newestIn(ctx, p, bq, at, n)
 				if err != nil {
 					t.Fatal(err)
 				}
-				ats = append(ats, at)
-				if i%4 == 0 {
-					ats = append(ats, at.Add(-time.Nanosecond), at.Add(30*time.Minute))
+				if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
+					t.Fatalf("%q in %s, windows ending %v, %d hits (-whole month +newestIn):\n%s", q, p.name, at, n, diff)
 				}
-			}
-			for _, at := range ats {
-				for _, n := range []int{1, 7, 40, 300} {
-					want := ids(all.Hits[:min(len(all.Hits), n)])
-					out, err := newestIn(ctx, p, bq, at, n)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
-						t.Fatalf("%q in %s, windows ending %v, %d hits (-whole month +newestIn):\n%s", q, p.name, at, n, diff)
-					}
-					if out.Total < all.Total {
-						windowed++
-					}
+				if out.Total < all.Total {
+					windowed[q]++
 				}
 			}
 		}
-		if windowed < 100 {
-			t.Errorf("%q: a window held the page %d times, want enough to exercise them", q, windowed)
+	})
+	for _, q := range monthQueries {
+		if windowed[q] < 100 {
+			t.Errorf("%q: a window held the page %d times, want enough to exercise them", q, windowed[q])
 		}
 	}
 }
