@@ -115,6 +115,9 @@ func decodeCursor(s, sortBy string) (*cursor, error) {
 // that asks for no facets counts nothing again and searches only the
 // cursor's month — within it, first the hour, then the day, the week
 // before the cursor — and the older months it needs to fill the page.
+// The first page of a month with many hits is sought the same way, in
+// the hour, day, week before the query's end (or now), so that a common
+// query asked mid-month does not sort every hit of that month.
 func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (accordwatch.SearchResult, error) {
 	started := time.Now()
 	res := accordwatch.SearchResult{Query: req.Query}
@@ -172,7 +175,8 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 			goal = max(goal, uint64(from+size+1))
 		}
 		// The first page's hits in the newest month come with that
-		// month's count and facets, in one search.
+		// month's count and facets, in one search, when the count
+		// reaches every hit of the month.
 		firstPage := 0
 		if sortBy == accordwatch.SortNewest && after == nil && from == 0 {
 			firstPage = size
