@@ -243,3 +243,51 @@ func dateBounds(n node, now time.Time) (lo, hi time.Time) {
 	}
 	return lo, hi
 }
+
+// compileFor returns q's bleve query for the partition p. A top-level
+// published range or since: that every date of p satisfies is true there
+// and left out: otherwise each hit of p would also be matched against a
+// date range (a disjunction of prefix-coded terms) that cannot exclude it,
+// and a query made only of such a range would walk p's documents where
+// their count is known. Only clauses that the whole query ANDs are left
+// out; a range under OR or NOT keeps its effect. full is c.compile(q),
+// returned when no clause is left out.
+func (c *compiler) compileFor(q *Query, full query.Query, p *partition) query.Query {
+	clauses := []node{q.root}
+	if and, ok := q.root.(*andNode); ok {
+		clauses = and.clauses
+	}
+	kept := make([]node, 0, len(clauses))
+	for _, cl := range clauses {
+		if !c.coversPart(cl, p) {
+			kept = append(kept, cl)
+		}
+	}
+	switch {
+	case len(kept) == len(clauses):
+		return full
+	case len(kept) == 0:
+		return query.NewMatchAllQuery()
+	}
+	return c.compile(&Query{root: &andNode{clauses: kept}})
+}
+
+// coversPart reports whether n is a published range or since: that every
+// item of p matches: p holds the dates [p.start, p.end).
+func (c *compiler) coversPart(n node, p *partition) bool {
+	if p.start.IsZero() {
+		return false // undated items match no date range
+	}
+	switch n := n.(type) {
+	case *sinceNode:
+		return !c.now.Add(-n.d).After(p.start)
+	case *rangeNode:
+		if n.field != "published" {
+			return false
+		}
+		loOK := n.lo == nil || n.lo.t.Before(p.start) || (n.lo.incl && n.lo.t.Equal(p.start))
+		hiOK := n.hi == nil || !n.hi.t.Before(p.end)
+		return loOK && hiOK
+	}
+	return false
+}

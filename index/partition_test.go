@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -448,6 +450,114 @@ func TestDateBounds(t *testing.T) {
 				t.Errorf("got [%s, %s], want [%s, %s]", format(lo), format(hi), tt.lo, tt.hi)
 			}
 		})
+	}
+}
+
+// TestCompileForLeavesOutCoveringRanges: in a partition, a top-level date
+// clause that all of the partition's dates satisfy is left out of its
+// query, and any other clause, or one under OR or NOT, stays.
+func TestCompileForLeavesOutCoveringRanges(t *testing.T) {
+	feb := &partition{name: "2026-02", start: day("2026-02-01", 0), end: day("2026-03-01", 0)}
+	undated := &partition{name: "undated"}
+	c := &compiler{resolve: testResolve, now: testNow, analyzer: newMapping().AnalyzerNamed(en.AnalyzerName)}
+	tests := []struct {
+		q, inFeb string // inFeb: the query Feb's compiles as; "*" is everything
+	}{
+		{"state:russia since:30d", "state:russia since:30d"}, // since 2026-02-01T12:00
+		{"state:russia since:31d", "state:russia"},
+		{"since:60d", "*"},
+		{"published:[2026-01-15 TO 2026-03-01]", "*"},
+		{"published:>=2026-02-01 ransomware", "ransomware"},
+		{"published:>2026-02-01 ransomware", "published:>2026-02-01 ransomware"},
+		{"published:<2026-03-01 severity:>=50", "severity:>=50"},
+		{"published:<2026-02-28 severity:>=50", "published:<2026-02-28 severity:>=50"},
+		{"published:<=2026-02-28 severity:>=50", "severity:>=50"},
+		{"published:[* TO *] wiper", "wiper"},
+		{"ransomware OR published:>=2026-01-01", "ransomware OR published:>=2026-01-01"},
+		{"ransomware NOT published:>=2026-01-01", "ransomware NOT published:>=2026-01-01"},
+		{"severity:>=50 state:russia", "severity:>=50 state:russia"},
+	}
+	asJSON := func(t *testing.T, q string) string {
+		t.Helper()
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(c.compile(pq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			q, err := Parse(tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full := c.compile(q)
+			got, err := json.Marshal(c.compileFor(q, full, feb))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := asJSON(t, strings.TrimPrefix(tt.inFeb, "*")) // the empty query is everything
+			if string(got) != want {
+				t.Errorf("in %s:\n got %s\nwant %s", feb.name, got, want)
+			}
+			if got := c.compileFor(q, full, undated); got != full {
+				t.Errorf("undated: the query changed")
+			}
+		})
+	}
+}
+
+// TestDateClausesAcrossPartitions: searches and counts whose date clauses
+// cover some months whole and cut others find what a scan of the items
+// finds.
+func TestDateClausesAcrossPartitions(t *testing.T) {
+	ix, items := openDense(t, 400) // 2025-12-26 to 2026-03-02
+	ctx := context.Background()
+	since := func(d time.Duration) func(accordwatch.Item) bool {
+		return func(it accordwatch.Item) bool { return !it.Published.Before(testNow.Add(-d)) }
+	}
+	tests := []struct {
+		q    string
+		keep func(accordwatch.Item) bool
+	}{
+		{"since:40d", since(40 * 24 * time.Hour)},
+		{"since:40d state:russia", func(it accordwatch.Item) bool {
+			return since(40*24*time.Hour)(it) && it.Tags.States[0] == "Russia"
+		}},
+		{"published:[2026-01-01 TO 2026-02-10] firewall", func(it accordwatch.Item) bool {
+			return !it.Published.Before(day("2026-01-01", 0)) && it.Published.Before(day("2026-02-11", 0)) &&
+				strings.HasPrefix(it.Title, "firewall")
+		}},
+		{"published:>=2026-01-01", func(it accordwatch.Item) bool { return !it.Published.Before(day("2026-01-01", 0)) }},
+		{"published:<2026-03-01 NOT firewall", func(it accordwatch.Item) bool {
+			return it.Published.Before(day("2026-03-01", 0)) && !strings.HasPrefix(it.Title, "firewall")
+		}},
+	}
+	for _, tt := range tests {
+		want := newestOrder(items, tt.keep)
+		for _, facets := range []string{accordwatch.FacetsAll, accordwatch.FacetsNone} {
+			res, err := ix.Search(ctx, accordwatch.SearchRequest{Query: tt.q, Sort: accordwatch.SortNewest, Size: MaxSize, Facets: facets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, hitIDs(res)); diff != "" {
+				t.Errorf("%q facets %s (-scan +search):\n%s", tt.q, facets, diff)
+			}
+			if res.Total != uint64(len(want)) || res.TotalAtLeast {
+				t.Errorf("%q facets %s: total %d (at least %v), want %d", tt.q, facets, res.Total, res.TotalAtLeast, len(want))
+			}
+		}
+		n, err := ix.CountMatching(ctx, tt.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != uint64(len(want)) {
+			t.Errorf("%q: CountMatching %d, want %d", tt.q, n, len(want))
+		}
 	}
 }
 

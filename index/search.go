@@ -159,6 +159,7 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 	if err != nil {
 		return res, err
 	}
+	qs := partQueries(c, q, bq, parts)
 	var w walked
 	switch {
 	case sortBy == accordwatch.SortNewest && after != nil && after.Total > 0 && len(facets) == 0:
@@ -181,7 +182,7 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 		if sortBy == accordwatch.SortNewest && after == nil && from == 0 {
 			firstPage = size
 		}
-		if w, err = ix.walk(ctx, parts, bq, goal, firstPage, facets); err != nil {
+		if w, err = ix.walk(ctx, parts, qs, goal, firstPage, facets); err != nil {
 			return res, err
 		}
 		if sortBy == accordwatch.SortNewest {
@@ -197,7 +198,7 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 		if !hi.IsZero() && hi.Before(until) {
 			until = hi
 		}
-		hits, next, err = ix.newest(ctx, parts, w, bq, size, from, after, until)
+		hits, next, err = ix.newest(ctx, parts, qs, w, size, from, after, until)
 		if next != nil {
 			next.Total, next.AtLeast = res.Total, res.TotalAtLeast
 		}
@@ -244,9 +245,8 @@ type walked struct {
 // counted before countLimit also report the named facets. With
 // firstPage > 0 the newest partition's first page of that many hits comes
 // with its count when the count reaches every hit of it.
-func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
+func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
 	w := walked{complete: true}
-	_, all := bq.(*query.MatchAllQuery)
 	wave := max(2, runtime.GOMAXPROCS(0))
 	for i := 0; i < len(parts) && w.total < goal; {
 		batch := parts[i:min(i+wave, len(parts))]
@@ -264,7 +264,8 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 			if i == 0 && j == 0 {
 				page = firstPage
 			}
-			if all && !withFacets && page == 0 {
+			bq := qs[i+j]
+			if _, all := bq.(*query.MatchAllQuery); all && !withFacets && page == 0 {
 				n, err := batch[j].bi.DocCount()
 				tallies[j], errs[j] = tally{count: n, complete: true}, err
 				return
@@ -293,6 +294,15 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, bq query.Query, g
 	}
 	w.complete = w.complete && len(w.counts) == len(parts)
 	return w, nil
+}
+
+// partQueries compiles q for each of parts (see compiler.compileFor).
+func partQueries(c *compiler, q *Query, full query.Query, parts []*partition) []query.Query {
+	qs := make([]query.Query, len(parts))
+	for i, p := range parts {
+		qs[i] = c.compileFor(q, full, p)
+	}
+	return qs
 }
 
 // facetSelection parses SearchRequest.Facets into the names of the facets
@@ -340,7 +350,7 @@ const windowMin = 1000
 // of the previous page's last hit with bleve's SearchAfter. A month's own
 // first hits are sought in date windows ending at until (or the month's
 // end) when the walk counted many hits there.
-func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq query.Query,
+func (ix *Index) newest(ctx context.Context, parts []*partition, qs []query.Query, w walked,
 	size, from int, after *cursor, until time.Time) ([]*search.DocumentMatch, *cursor, error) {
 	var hits []*search.DocumentMatch
 	skip := uint64(from)
@@ -374,15 +384,15 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, w walked, bq qu
 		switch {
 		case i == 0 && out != nil:
 		case after != nil && parts[i].name == after.Part:
-			out, err = seek(ctx, parts[i], bq, after.After, want-len(hits))
+			out, err = seek(ctx, parts[i], qs[i], after.After, want-len(hits))
 		case skip == 0 && i < len(w.counts) && (w.cut[i] || w.counts[i] >= windowMin):
 			at := until
 			if end := parts[i].end; end.Before(at) {
 				at = end
 			}
-			out, err = newestIn(ctx, parts[i], bq, at, want-len(hits))
+			out, err = newestIn(ctx, parts[i], qs[i], at, want-len(hits))
 		default:
-			sr := bleve.NewSearchRequestOptions(bq, 0, int(skip), false)
+			sr := bleve.NewSearchRequestOptions(qs[i], 0, int(skip), false)
 			pageRequest(sr, want-len(hits))
 			out, err = searchPart(ctx, parts[i], sr)
 		}
@@ -627,15 +637,15 @@ func (ix *Index) CountMatching(ctx context.Context, q string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	_, all := bq.(*query.MatchAllQuery)
+	qs := partQueries(c, pq, bq, parts)
 	counts := make([]uint64, len(parts))
 	errs := make([]error, len(parts))
 	forEach(len(parts), func(i int) {
-		if all {
+		if _, all := qs[i].(*query.MatchAllQuery); all {
 			counts[i], errs[i] = parts[i].bi.DocCount()
 			return
 		}
-		t, err := tallyPart(ctx, parts[i], bq, math.MaxUint64, nil, 0, 0)
+		t, err := tallyPart(ctx, parts[i], qs[i], math.MaxUint64, nil, 0, 0)
 		counts[i], errs[i] = t.count, err
 	})
 	if err := errors.Join(errs...); err != nil {
