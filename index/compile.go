@@ -129,8 +129,7 @@ func (c *compiler) text(n *textNode) (query.Query, bool) {
 			return tq
 		}
 		if n.phrase {
-			pq := query.NewMatchPhraseQuery(n.value)
-			pq.SetField(field)
+			pq := newPhraseQuery(n.value, field)
 			if field == "title" && n.field == "" {
 				pq.SetBoost(titleBoost)
 			}
