@@ -249,13 +249,11 @@ func dateBounds(n node, now time.Time) (lo, hi time.Time) {
 // date range (a disjunction of prefix-coded terms) that cannot exclude it,
 // and a query made only of such a range would walk p's documents where
 // their count is known. Only clauses that the whole query ANDs are left
-// out; a range under OR or NOT keeps its effect. full is c.compile(q),
+// out (through nested ANDs); a range under OR or NOT keeps its effect.
+// full is c.compile(q),
 // returned when no clause is left out.
 func (c *compiler) compileFor(q *Query, full query.Query, p *partition) query.Query {
-	clauses := []node{q.root}
-	if and, ok := q.root.(*andNode); ok {
-		clauses = and.clauses
-	}
+	clauses := andClauses(q.root, nil)
 	kept := make([]node, 0, len(clauses))
 	for _, cl := range clauses {
 		if !c.coversPart(cl, p) {
@@ -269,6 +267,19 @@ func (c *compiler) compileFor(q *Query, full query.Query, p *partition) query.Qu
 		return query.NewMatchAllQuery()
 	}
 	return c.compile(&Query{root: &andNode{clauses: kept}})
+}
+
+// andClauses appends to dst the clauses that n ANDs, through nested
+// ANDs: "(state:russia since:30d) wiper" ANDs three.
+func andClauses(n node, dst []node) []node {
+	and, ok := n.(*andNode)
+	if !ok {
+		return append(dst, n)
+	}
+	for _, c := range and.clauses {
+		dst = andClauses(c, dst)
+	}
+	return dst
 }
 
 // coversPart reports whether n is a published range or since: that every

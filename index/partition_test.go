@@ -465,6 +465,8 @@ func TestCompileForLeavesOutCoveringRanges(t *testing.T) {
 	}{
 		{"state:russia since:30d", "state:russia since:30d"}, // since 2026-02-01T12:00
 		{"state:russia since:31d", "state:russia"},
+		{"(state:russia since:31d) (wiper published:<2026-03-01)", "state:russia wiper"},
+		{"(state:russia since:31d) OR wiper", "(state:russia since:31d) OR wiper"},
 		{"since:60d", "*"},
 		{"published:[2026-01-15 TO 2026-03-01]", "*"},
 		{"published:>=2026-02-01 ransomware", "ransomware"},
@@ -525,6 +527,9 @@ func TestDateClausesAcrossPartitions(t *testing.T) {
 		keep func(accordwatch.Item) bool
 	}{
 		{"since:40d", since(40 * 24 * time.Hour)},
+		{"(since:40d state:russia) published:<2026-03-01", func(it accordwatch.Item) bool {
+			return since(40*24*time.Hour)(it) && it.Tags.States[0] == "Russia" && it.Published.Before(day("2026-03-01", 0))
+		}},
 		{"since:40d state:russia", func(it accordwatch.Item) bool {
 			return since(40*24*time.Hour)(it) && it.Tags.States[0] == "Russia"
 		}},
