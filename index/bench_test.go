@@ -52,6 +52,21 @@ func syntheticItems(n int) []accordwatch.Item {
 	return items
 }
 
+// openSynthetic opens a new index holding syntheticItems(n), closed when
+// b ends.
+func openSynthetic(b *testing.B, n int) *Index {
+	b.Helper()
+	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = ix.Close() })
+	if err := ix.Add(context.Background(), syntheticItems(n)); err != nil {
+		b.Fatal(err)
+	}
+	return ix
+}
+
 // BenchmarkAdd10k indexes 10 000 items of three months in one Add (a batch
 // a month) into a new index.
 func BenchmarkAdd10k(b *testing.B) {
@@ -75,15 +90,8 @@ func BenchmarkAdd10k(b *testing.B) {
 // BenchmarkSearchFielded searches 10 000 items with tag, range and text
 // clauses, sorted newest first with facets.
 func BenchmarkSearchFielded(b *testing.B) {
-	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ix.Close()
+	ix := openSynthetic(b, 10_000)
 	ctx := context.Background()
-	if err := ix.Add(ctx, syntheticItems(10_000)); err != nil {
-		b.Fatal(err)
-	}
 	for _, q := range []string{
 		"state:russia signatory:microsoft since:30d",
 		"ransomware AND NOT state:china severity:>=70",
@@ -118,15 +126,8 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkDeepPage reads page 200 (size 20, newest first) of 10 000
 // items spread over three months, by offset and by cursor.
 func BenchmarkDeepPage(b *testing.B) {
-	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ix.Close()
+	ix := openSynthetic(b, 10_000)
 	ctx := context.Background()
-	if err := ix.Add(ctx, syntheticItems(10_000)); err != nil {
-		b.Fatal(err)
-	}
 	req := accordwatch.SearchRequest{Sort: accordwatch.SortNewest, Size: 20}
 	for range 199 {
 		res, err := ix.Search(ctx, req)
@@ -179,15 +180,8 @@ func BenchmarkMatching(b *testing.B) {
 // rejected) in 10 000 items, with the unscored phrase searcher and with
 // bleve's; both must count the same hits.
 func BenchmarkPhraseCount(b *testing.B) {
-	ix, err := Open(filepath.Join(b.TempDir(), "index"), testOptions())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ix.Close()
+	ix := openSynthetic(b, 10_000)
 	ctx := context.Background()
-	if err := ix.Add(ctx, syntheticItems(10_000)); err != nil {
-		b.Fatal(err)
-	}
 	parts, err := ix.snapshot(time.Time{}, time.Time{})
 	if err != nil {
 		b.Fatal(err)
