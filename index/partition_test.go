@@ -402,6 +402,30 @@ func TestFacetsAcrossPartitions(t *testing.T) {
 	}
 }
 
+// TestFacetsStopWithTheMonthThatReachesTheLimit: months are counted two
+// at a time, but when the newest reaches the count limit alone, the month
+// counted beside it adds to neither the facets nor their days.
+func TestFacetsStopWithTheMonthThatReachesTheLimit(t *testing.T) {
+	ix, items := openDense(t, 400) // March holds 12 items, February 168
+	ix.countLimit = 5
+	res, err := ix.Search(context.Background(), accordwatch.SearchRequest{Query: "feed:cisa", Sort: accordwatch.SortNewest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TotalAtLeast || res.Total < 5 {
+		t.Fatalf("total %d (at least %v), want at least the limit, 5", res.Total, res.TotalAtLeast)
+	}
+	if got := res.Facets["feed"]; len(got) != 1 || got[0].Count != 5 {
+		t.Errorf("feed facet %v, want the limit's 5 hits", got)
+	}
+	march := items[0].Published.Format("2006-01")
+	for _, d := range res.Facets["day"] {
+		if !strings.HasPrefix(d.Value, march) {
+			t.Errorf("day facet has %s, outside the newest month %s", d.Value, march)
+		}
+	}
+}
+
 func TestDayFacetCap(t *testing.T) {
 	var w walked
 	var want []accordwatch.FacetCount

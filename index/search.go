@@ -279,13 +279,16 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query,
 			w.first = tallies[0].page
 		}
 		for _, t := range tallies {
+			// A month counted beside one that reached countLimit is
+			// counted but not faceted: facets stop with the month where
+			// the count reached the limit, as they would one at a time.
+			if withFacets && w.total < ix.countLimit {
+				w.faceted = append(w.faceted, t)
+			}
 			w.counts = append(w.counts, t.count)
 			w.cut = append(w.cut, !t.complete)
 			w.total += t.count
 			w.complete = w.complete && t.complete
-			if withFacets {
-				w.faceted = append(w.faceted, t)
-			}
 		}
 		i += len(batch)
 		if w.total < goal/4 {
