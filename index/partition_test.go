@@ -568,6 +568,18 @@ func TestDateClausesAcrossPartitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		want := newestOrder(items, tt.keep)
+		// A count cut at 5 makes the first page come from date windows.
+		ix.countLimit = 5
+		for _, size := range []int{1, 7} {
+			page, err := ix.Search(ctx, accordwatch.SearchRequest{Query: tt.q, Sort: accordwatch.SortNewest, Size: size, Facets: accordwatch.FacetsNone})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want[:min(size, len(want))], hitIDs(page)); diff != "" {
+				t.Errorf("%q, count cut at 5, first page of %d (-scan +search):\n%s", tt.q, size, diff)
+			}
+		}
+		ix.countLimit = countLimit
 		for _, facets := range []string{accordwatch.FacetsAll, accordwatch.FacetsNone} {
 			res, err := ix.Search(ctx, accordwatch.SearchRequest{Query: tt.q, Sort: accordwatch.SortNewest, Size: MaxSize, Facets: facets})
 			if err != nil {

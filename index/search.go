@@ -198,7 +198,7 @@ func (ix *Index) Search(ctx context.Context, req accordwatch.SearchRequest) (acc
 		if !hi.IsZero() && hi.Before(until) {
 			until = hi
 		}
-		hits, next, err = ix.newest(ctx, parts, qs, w, size, from, after, until)
+		hits, next, err = ix.newest(ctx, parts, qs, w, size, from, after, until, hi)
 		if next != nil {
 			next.Total, next.AtLeast = res.Total, res.TotalAtLeast
 		}
@@ -352,9 +352,10 @@ const windowMin = 1000
 // skipping whole months by their counts; by cursor, resuming in the month
 // of the previous page's last hit with bleve's SearchAfter. A month's own
 // first hits are sought in date windows ending at until (or the month's
-// end) when the walk counted many hits there.
+// end) when the walk counted many hits there; hi, when not zero, is a
+// date no hit of the query is after.
 func (ix *Index) newest(ctx context.Context, parts []*partition, qs []query.Query, w walked,
-	size, from int, after *cursor, until time.Time) ([]*search.DocumentMatch, *cursor, error) {
+	size, from int, after *cursor, until, hi time.Time) ([]*search.DocumentMatch, *cursor, error) {
 	var hits []*search.DocumentMatch
 	skip := uint64(from)
 	start := 0
@@ -393,7 +394,7 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, qs []query.Quer
 			if end := parts[i].end; end.Before(at) {
 				at = end
 			}
-			out, err = newestIn(ctx, parts[i], qs[i], at, want-len(hits))
+			out, err = newestIn(ctx, parts[i], qs[i], at, hi, want-len(hits))
 		default:
 			sr := bleve.NewSearchRequestOptions(qs[i], 0, int(skip), false)
 			pageRequest(sr, want-len(hits))
@@ -437,15 +438,22 @@ func seekWindows() []time.Duration {
 // day, a week) before at, the time the newest hits are expected just
 // before; when such a window holds n hits they are the month's newest n,
 // since every hit outside it is older. at only decides how fast the page
-// is found, never which hits it holds.
-func newestIn(ctx context.Context, p *partition, bq query.Query, at time.Time, n int) (*bleve.SearchResult, error) {
+// is found, never which hits it holds. hi, when not zero, is a date no
+// hit of bq is after (the query's own end): the windows end there rather
+// than at the month's end, so they do not span the later items that bq
+// excludes.
+func newestIn(ctx context.Context, p *partition, bq query.Query, at, hi time.Time, n int) (*bleve.SearchResult, error) {
+	end, endIncl := p.end, false
+	if !hi.IsZero() && hi.Before(end) {
+		end, endIncl = hi, true
+	}
 	if !p.start.IsZero() {
 		for _, span := range seekWindows() {
 			lo := at.Add(-span)
 			if !lo.After(p.start) {
 				break
 			}
-			dq := query.NewDateRangeInclusiveQuery(lo, p.end, ptr(true), ptr(false))
+			dq := query.NewDateRangeInclusiveQuery(lo, end, ptr(true), ptr(endIncl))
 			dq.SetField("published")
 			out, err := searchPart(ctx, p, windowed(bq, dq, n, nil))
 			if err != nil || len(out.Hits) >= n {

@@ -273,7 +273,7 @@ func TestNewestInMatchesWholeMonth(t *testing.T) {
 		for _, at := range ats {
 			for _, n := range []int{1, 7, 40, 300} {
 				want := ids(all.Hits[:min(len(all.Hits), n)])
-				out, err := newestIn(ctx, p, bq, at, n)
+				out, err := newestIn(ctx, p, bq, at, time.Time{}, n)
 				if err != nil {
 					t.Fatal(err)
 				}
