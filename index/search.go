@@ -447,6 +447,14 @@ func newestIn(ctx context.Context, p *partition, bq query.Query, at, hi time.Tim
 	if !hi.IsZero() && hi.Before(end) {
 		end, endIncl = hi, true
 	}
+	return searchWindows(ctx, p, bq, at, end, endIncl, nil, n)
+}
+
+// searchWindows returns the n newest hits of bq in p after the sort values
+// after (nil: from the newest), looking first among the hits published
+// from an hour (a day, a week) before at up to end, then in the whole
+// month. The caller makes sure no hit it wants lies after end.
+func searchWindows(ctx context.Context, p *partition, bq query.Query, at, end time.Time, endIncl bool, after []string, n int) (*bleve.SearchResult, error) {
 	if !p.start.IsZero() {
 		for _, span := range seekWindows() {
 			lo := at.Add(-span)
@@ -455,13 +463,13 @@ func newestIn(ctx context.Context, p *partition, bq query.Query, at, hi time.Tim
 			}
 			dq := query.NewDateRangeInclusiveQuery(lo, end, ptr(true), ptr(endIncl))
 			dq.SetField("published")
-			out, err := searchPart(ctx, p, windowed(bq, dq, n, nil))
+			out, err := searchPart(ctx, p, windowed(bq, dq, n, after))
 			if err != nil || len(out.Hits) >= n {
 				return out, err
 			}
 		}
 	}
-	return searchPart(ctx, p, windowed(bq, nil, n, nil))
+	return searchPart(ctx, p, windowed(bq, nil, n, after))
 }
 
 // windowed is the request for the n newest hits of bq within the date
@@ -492,23 +500,12 @@ func windowed(bq query.Query, dq *query.DateRangeQuery, n int, after []string) *
 // is older; otherwise the whole month is searched.
 func seek(ctx context.Context, p *partition, bq query.Query, after []string, n int) (*bleve.SearchResult, error) {
 	at, err := keyTime(after[0])
-	if err == nil && !p.start.IsZero() {
-		for _, span := range seekWindows() {
-			lo := at.Add(-span)
-			if !lo.After(p.start) {
-				break
-			}
-			// Inclusive at the cursor's time: items published in the same
-			// instant follow it by id.
-			dq := query.NewDateRangeInclusiveQuery(lo, at, ptr(true), ptr(true))
-			dq.SetField("published")
-			out, err := searchPart(ctx, p, windowed(bq, dq, n, after))
-			if err != nil || len(out.Hits) >= n {
-				return out, err
-			}
-		}
+	if err != nil {
+		return searchPart(ctx, p, windowed(bq, nil, n, after))
 	}
-	return searchPart(ctx, p, windowed(bq, nil, n, after))
+	// Inclusive at the cursor's time: items published in the same instant
+	// follow it by id.
+	return searchWindows(ctx, p, bq, at, at, true, after, n)
 }
 
 // relevance searches all partitions at once (bleve's index alias runs them
