@@ -402,9 +402,9 @@ func TestFacetsAcrossPartitions(t *testing.T) {
 	}
 }
 
-// TestFacetsStopWithTheMonthThatReachesTheLimit: months are counted two
-// at a time, but when the newest reaches the count limit alone, the month
-// counted beside it adds to neither the facets nor their days.
+// TestFacetsStopWithTheMonthThatReachesTheLimit: when the newest month
+// reaches the count limit, the months counted after it to fill the first
+// page add to neither the facets nor their days.
 func TestFacetsStopWithTheMonthThatReachesTheLimit(t *testing.T) {
 	ix, items := openDense(t, 400) // March holds 12 items, February 168
 	ix.countLimit = 5
@@ -422,6 +422,27 @@ func TestFacetsStopWithTheMonthThatReachesTheLimit(t *testing.T) {
 	for _, d := range res.Facets["day"] {
 		if !strings.HasPrefix(d.Value, march) {
 			t.Errorf("day facet has %s, outside the newest month %s", d.Value, march)
+		}
+	}
+}
+
+// TestCountStopsInTheNewestMonth: when the newest month alone holds the
+// hits a query needs counted, no older month is walked, so the total is
+// the limit, not the limit plus what a month counted beside it found.
+func TestCountStopsInTheNewestMonth(t *testing.T) {
+	ix, items := openDense(t, 400) // March holds 12 items, February 168
+	ix.countLimit = 5
+	want := newestOrder(items, nil)[:3] // every item is from CISA
+	for _, facets := range []string{"", "all"} {
+		res, err := ix.Search(context.Background(), accordwatch.SearchRequest{Query: "feed:cisa", Sort: accordwatch.SortNewest, Size: 3, Facets: facets})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.TotalAtLeast || res.Total != 5 {
+			t.Errorf("facets %q: total %d (at least %v), want at least 5, counted in March alone", facets, res.Total, res.TotalAtLeast)
+		}
+		if diff := cmp.Diff(want, hitIDs(res)); diff != "" {
+			t.Errorf("facets %q: first page (-want +got):\n%s", facets, diff)
 		}
 	}
 }
