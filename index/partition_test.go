@@ -426,11 +426,20 @@ func TestFacetsStopWithTheMonthThatReachesTheLimit(t *testing.T) {
 	}
 }
 
-// TestCountStopsInTheNewestMonth: when the newest month alone holds the
-// hits a query needs counted, no older month is walked, so the total is
-// the limit, not the limit plus what a month counted beside it found.
+// TestCountStopsInTheNewestMonth: when a well-filled newest month alone
+// holds the hits a query needs counted, no older month is walked, so the
+// total is the limit, not the limit plus what a month counted beside it
+// found. A newest month with few items is counted beside the one before.
 func TestCountStopsInTheNewestMonth(t *testing.T) {
-	ix, items := openDense(t, 400) // March holds 12 items, February 168
+	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ix.Close() })
+	items := denseItems(50) // March holds 12 items, February 38
+	if err := ix.Add(context.Background(), items); err != nil {
+		t.Fatal(err)
+	}
 	ix.countLimit = 5
 	want := newestOrder(items, nil)[:3] // every item is from CISA
 	for _, facets := range []string{"", "all"} {
@@ -444,6 +453,19 @@ func TestCountStopsInTheNewestMonth(t *testing.T) {
 		if diff := cmp.Diff(want, hitIDs(res)); diff != "" {
 			t.Errorf("facets %q: first page (-want +got):\n%s", facets, diff)
 		}
+	}
+
+	// With 200 items February holds 168, more than four times March's 12:
+	// the two are counted side by side, each to the limit.
+	if err := ix.Add(context.Background(), denseItems(200)[50:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.Search(context.Background(), accordwatch.SearchRequest{Query: "feed:cisa", Sort: accordwatch.SortNewest, Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.TotalAtLeast || res.Total != 10 {
+		t.Errorf("a newest month of few items: total %d (at least %v), want 10, five from each of March and February", res.Total, res.TotalAtLeast)
 	}
 }
 

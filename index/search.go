@@ -240,22 +240,24 @@ type walked struct {
 }
 
 // walk counts hits partition by partition, newest first, until goal hits
-// are counted: the newest partition alone, then in waves of parallel
-// counts (growing while hits are sparse); each count stops once it alone
-// would reach the goal. Hits counted before countLimit also report the
-// named facets. With firstPage > 0 the newest partition's first page of
-// that many hits comes with its count when the count reaches every hit
-// of it.
+// are counted, in waves of parallel counts (growing while hits are
+// sparse); each count stops once it alone would reach the goal. Hits
+// counted before countLimit also report the named facets. With
+// firstPage > 0 the newest partition's first page of that many hits comes
+// with its count when the count reaches every hit of it.
 //
-// The newest month is counted alone because a common query often reaches
-// the goal there, mid-month too, and a month counted beside it would walk
-// up to goal hits more for nothing: on a busy deployment, twice the work
-// of the count on every such query. A sparse query loses no round: after
-// the newest month alone, the next wave is already twice the cores.
+// The first wave is the newest month alone when it is well under way (see
+// newestAlone): a common query often reaches the goal there, mid-month
+// too, and a month counted beside it would walk up to goal hits more for
+// nothing, twice the work of every such count. A sparse query loses no
+// round by it: the next wave is already twice the cores.
 func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
 	w := walked{complete: true}
 	cores := max(2, runtime.GOMAXPROCS(0))
-	wave := 1
+	wave := cores
+	if newestAlone(parts) {
+		wave = 1
+	}
 	for i := 0; i < len(parts) && w.total < goal; {
 		batch := parts[i:min(i+wave, len(parts))]
 		withFacets := len(facets) > 0 && w.total < ix.countLimit
@@ -306,6 +308,20 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query,
 	}
 	w.complete = w.complete && len(w.counts) == len(parts)
 	return w, nil
+}
+
+// newestAlone reports whether the newest partition holds at least a
+// quarter of the items of the one before it. A month's first days hold
+// too few hits to fill a count alone, so then the month before is counted
+// beside it rather than after it. A partition whose size cannot be read
+// is treated as small: its count will report the error.
+func newestAlone(parts []*partition) bool {
+	if len(parts) < 2 {
+		return true
+	}
+	n0, err0 := parts[0].bi.DocCount()
+	n1, err1 := parts[1].bi.DocCount()
+	return err0 == nil && err1 == nil && 4*n0 >= n1
 }
 
 // partQueries compiles q for each of parts (see compiler.compileFor).
