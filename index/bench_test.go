@@ -203,7 +203,7 @@ func BenchmarkPhraseCount(b *testing.B) {
 			for b.Loop() {
 				n = 0
 				for _, p := range parts {
-					t, err := tallyPart(ctx, p, bq, math.MaxUint64, nil, 0, 0)
+					t, err := tallyPart(ctx, p, bq, math.MaxUint64, nil, 0, 0, nil)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -196,7 +196,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 	bq := ix.compiler().compile(q)
 	var all uint64
 	for _, p := range parts {
-		full, err := tallyPart(context.Background(), p, bq, math.MaxUint64, []string{"feed"}, math.MaxUint64, 0)
+		full, err := tallyPart(context.Background(), p, bq, math.MaxUint64, []string{"feed"}, math.MaxUint64, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +207,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 		if full.count < 3 {
 			continue
 		}
-		cut, err := tallyPart(context.Background(), p, bq, full.count-1, []string{"feed"}, 1, 0)
+		cut, err := tallyPart(context.Background(), p, bq, full.count-1, []string{"feed"}, 1, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s: facets counted %d hits, want the facet limit 1", p.name, n)
 		}
-		exact, err := tallyPart(context.Background(), p, bq, full.count, nil, 0, 0)
+		exact, err := tallyPart(context.Background(), p, bq, full.count, nil, 0, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,7 +234,7 @@ func TestTallyStopsAtLimit(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0, 0); !errors.Is(err, context.Canceled) {
+	if _, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0, 0, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled count: err = %v, want context.Canceled", err)
 	}
 }
@@ -264,7 +264,7 @@ func TestTallyPage(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := tallyPart(context.Background(), p, bq, math.MaxUint64, nil, 0, size)
+				got, err := tallyPart(context.Background(), p, bq, math.MaxUint64, nil, 0, size, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -272,7 +272,7 @@ func TestTallyPage(t *testing.T) {
 					t.Errorf("%q %s size %d: counted %d (complete %v), want every hit, %d", qs, p.name, size, got.count, got.complete, want.Total)
 				}
 				if want.Total > 1 {
-					cut, err := tallyPart(context.Background(), p, bq, want.Total-1, nil, 0, size)
+					cut, err := tallyPart(context.Background(), p, bq, want.Total-1, nil, 0, size, nil)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -426,46 +428,137 @@ func TestFacetsStopWithTheMonthThatReachesTheLimit(t *testing.T) {
 	}
 }
 
-// TestCountStopsInTheNewestMonth: when a well-filled newest month alone
-// holds the hits a query needs counted, no older month is walked, so the
-// total is the limit, not the limit plus what a month counted beside it
-// found. A newest month with few items is counted beside the one before.
+// TestCountStopsInTheNewestMonth: months are counted newest first until
+// the goal, and a month counted beside one that reached it is left out,
+// so a newest month that holds the hits a query needs counted makes the
+// total. The newest month is counted alone when it holds at least a
+// quarter of the items of the month before, and beside that month when
+// it holds fewer; the totals tell the two apart.
 func TestCountStopsInTheNewestMonth(t *testing.T) {
 	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
+	ctx := context.Background()
 	items := denseItems(50) // March holds 12 items, February 38
-	if err := ix.Add(context.Background(), items); err != nil {
+	if err := ix.Add(ctx, items); err != nil {
 		t.Fatal(err)
 	}
-	ix.countLimit = 5
 	want := newestOrder(items, nil)[:3] // every item is from CISA
-	for _, facets := range []string{"", "all"} {
-		res, err := ix.Search(context.Background(), accordwatch.SearchRequest{Query: "feed:cisa", Sort: accordwatch.SortNewest, Size: 3, Facets: facets})
+	total := func(limit uint64, facets string) uint64 {
+		t.Helper()
+		ix.countLimit = limit
+		res, err := ix.Search(ctx, accordwatch.SearchRequest{Query: "feed:cisa", Sort: accordwatch.SortNewest, Size: 3, Facets: facets})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.TotalAtLeast || res.Total != 5 {
-			t.Errorf("facets %q: total %d (at least %v), want at least 5, counted in March alone", facets, res.Total, res.TotalAtLeast)
+		if !res.TotalAtLeast {
+			t.Errorf("limit %d: total %d is exact, want at least", limit, res.Total)
 		}
 		if diff := cmp.Diff(want, hitIDs(res)); diff != "" {
-			t.Errorf("facets %q: first page (-want +got):\n%s", facets, diff)
+			t.Errorf("limit %d, facets %q: first page (-want +got):\n%s", limit, facets, diff)
+		}
+		return res.Total
+	}
+	for _, facets := range []string{"", "all"} {
+		if got := total(5, facets); got != 5 {
+			t.Errorf("facets %q: total %d, want 5, counted in March alone", facets, got)
 		}
 	}
-
+	// March alone, then February counted for the 8 hits it lacks.
+	if got := total(20, ""); got != 20 {
+		t.Errorf("limit 20: total %d, want 20: March's 12, then 8 of February", got)
+	}
 	// With 200 items February holds 168, more than four times March's 12:
 	// the two are counted side by side, each to the limit.
-	if err := ix.Add(context.Background(), denseItems(200)[50:]); err != nil {
+	if err := ix.Add(ctx, denseItems(200)[50:]); err != nil {
 		t.Fatal(err)
 	}
-	res, err := ix.Search(context.Background(), accordwatch.SearchRequest{Query: "feed:cisa", Sort: accordwatch.SortNewest, Size: 3})
+	if got := total(20, ""); got != 32 {
+		t.Errorf("a newest month of few items, limit 20: total %d, want 32: March's 12 and 20 of February", got)
+	}
+	// Side by side, February is left out when March reaches the limit.
+	if got := total(5, "all"); got != 5 {
+		t.Errorf("a newest month of few items, limit 5: total %d, want March's 5 alone", got)
+	}
+}
+
+// TestWaveStopsAtTheGoal: of months counted side by side, those after
+// the goal was reached are left out, whatever their counts, and facets
+// stop with the month that reached the facet limit.
+func TestWaveStopsAtTheGoal(t *testing.T) {
+	w := walked{complete: true}
+	w.add([]tally{{count: 3, complete: true}, {count: 4, complete: true}, {count: 2, complete: false}, {count: 7, complete: true}}, 8, 5)
+	if w.total != 9 || w.complete || !slices.Equal(w.counts, []uint64{3, 4, 2}) || !slices.Equal(w.cut, []bool{false, false, true}) {
+		t.Errorf("total %d (complete %v), counts %v, cut %v; want 9 from 3, 4 and a cut 2", w.total, w.complete, w.counts, w.cut)
+	}
+	if len(w.faceted) != 2 {
+		t.Errorf("%d months faceted, want the 2 that reached the facet limit", len(w.faceted))
+	}
+	w.add([]tally{{count: 1, complete: true}}, 8, 5)
+	if w.total != 9 || len(w.counts) != 3 {
+		t.Errorf("a later wave added to a reached goal: total %d, counts %v", w.total, w.counts)
+	}
+}
+
+// TestCountStopsWhenToldSo: a count told its progress from its first hit
+// on stops, cut, when told to, and reports peers' progress in order.
+func TestCountStopsWhenToldSo(t *testing.T) {
+	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.TotalAtLeast || res.Total != 10 {
-		t.Errorf("a newest month of few items: total %d (at least %v), want 10, five from each of March and February", res.Total, res.TotalAtLeast)
+	t.Cleanup(func() { _ = ix.Close() })
+	ctx := context.Background()
+	items := make([]accordwatch.Item, 600)
+	for i := range items {
+		items[i] = accordwatch.Item{ID: fmt.Sprintf("s%03d", i), Title: "notice", FeedName: "CISA",
+			Published: day("2026-02-01", 0).Add(time.Duration(i) * time.Minute)}
+	}
+	if err := ix.Add(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Parse("feed:cisa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bq := ix.compiler().compile(q)
+	var told []uint64
+	full, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0, 0, func(n uint64) bool { told = append(told, n); return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.count != 600 || !full.complete || !slices.Equal(told, []uint64{0, 256, 512}) {
+		t.Errorf("count %d (complete %v), told %v; want all 600, told at 0, 256, 512", full.count, full.complete, told)
+	}
+	cut, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0, 0, func(n uint64) bool { return n >= 256 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut.count != 256 || cut.complete {
+		t.Errorf("stopped at 256: count %d (complete %v), want 256, cut", cut.count, cut.complete)
+	}
+
+	ps := &peers{limit: 10, counted: make([]atomic.Uint64, 3)}
+	for _, step := range []struct {
+		j    int
+		n    uint64
+		stop bool
+	}{
+		{0, 9, false}, // the first of a wave never stops
+		{2, 0, false}, // 9 before it
+		{1, 1, false}, // 9 before it
+		{2, 5, true},  // 10 before it
+		{1, 4, false},
+	} {
+		if got := ps.report(step.j, step.n); got != step.stop {
+			t.Errorf("peer %d at %d: stop %v, want %v", step.j, step.n, got, step.stop)
+		}
 	}
 }
 

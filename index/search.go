@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -269,7 +270,9 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query,
 		}
 		tallies := make([]tally, len(batch))
 		errs := make([]error, len(batch))
+		ps := &peers{limit: limit, counted: make([]atomic.Uint64, len(batch))}
 		forEach(len(batch), func(j int) {
+			defer func() { ps.counted[j].Store(tallies[j].count) }()
 			page := 0
 			if i == 0 && j == 0 {
 				page = firstPage
@@ -280,7 +283,8 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query,
 				tallies[j], errs[j] = tally{count: n, complete: true}, err
 				return
 			}
-			tallies[j], errs[j] = tallyPart(ctx, batch[j], bq, limit, facets, facetLimit, page)
+			progress := func(n uint64) bool { return ps.report(j, n) }
+			tallies[j], errs[j] = tallyPart(ctx, batch[j], bq, limit, facets, facetLimit, page, progress)
 		})
 		if err := errors.Join(errs...); err != nil {
 			return w, fmt.Errorf("search index %s: %w", ix.dir, err)
@@ -288,18 +292,11 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query,
 		if i == 0 && firstPage > 0 {
 			w.first = tallies[0].page
 		}
-		for _, t := range tallies {
-			// A month counted beside one that reached countLimit is
-			// counted but not faceted: facets stop with the month where
-			// the count reached the limit, as they would one at a time.
-			if withFacets && w.total < ix.countLimit {
-				w.faceted = append(w.faceted, t)
-			}
-			w.counts = append(w.counts, t.count)
-			w.cut = append(w.cut, !t.complete)
-			w.total += t.count
-			w.complete = w.complete && t.complete
+		facetUntil := uint64(0)
+		if withFacets {
+			facetUntil = ix.countLimit
 		}
+		w.add(tallies, goal, facetUntil)
 		i += len(batch)
 		wave = max(wave, cores)
 		if w.total < goal/4 {
@@ -308,6 +305,45 @@ func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query,
 	}
 	w.complete = w.complete && len(w.counts) == len(parts)
 	return w, nil
+}
+
+// add takes a wave's tallies, in month order, until the goal is reached:
+// a month counted beside those that reached it is left out, as it would
+// be if months were counted one at a time (its count may have stopped
+// early, see peers). Facets are taken while fewer than facetUntil hits
+// are counted, so they stop with the month where the count reached it.
+func (w *walked) add(tallies []tally, goal, facetUntil uint64) {
+	for _, t := range tallies {
+		if w.total >= goal {
+			return
+		}
+		if w.total < facetUntil {
+			w.faceted = append(w.faceted, t)
+		}
+		w.counts = append(w.counts, t.count)
+		w.cut = append(w.cut, !t.complete)
+		w.total += t.count
+		w.complete = w.complete && t.complete
+	}
+}
+
+// peers are the counts of one wave, running side by side. A month whose
+// elders in the wave have counted the wave's limit between them is left
+// out of the result, so its count stops as soon as they have.
+type peers struct {
+	limit   uint64
+	counted []atomic.Uint64 // hits counted so far, by position in the wave
+}
+
+// report records that the count at position j has reached n and reports
+// whether the counts before it hold the limit already.
+func (ps *peers) report(j int, n uint64) (stop bool) {
+	ps.counted[j].Store(n)
+	var before uint64
+	for k := range j {
+		before += ps.counted[k].Load()
+	}
+	return before >= ps.limit
 }
 
 // newestAlone reports whether the newest partition holds at least a
@@ -678,7 +714,7 @@ func (ix *Index) CountMatching(ctx context.Context, q string) (uint64, error) {
 			counts[i], errs[i] = parts[i].bi.DocCount()
 			return
 		}
-		t, err := tallyPart(ctx, parts[i], qs[i], math.MaxUint64, nil, 0, 0)
+		t, err := tallyPart(ctx, parts[i], qs[i], math.MaxUint64, nil, 0, 0, nil)
 		counts[i], errs[i] = t.count, err
 	})
 	if err := errors.Join(errs...); err != nil {

@@ -41,7 +41,9 @@ type valueCount struct {
 // unscored, rather than a bleve search: a search counts every hit of the
 // partition where a count needs only limit, and it reads facets from one
 // doc value field per facet where the codes are one field (facetcodes.go).
-func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, facets []string, facetLimit uint64, page int) (t tally, err error) {
+// A non-nil progress is told the count every 256 hits, from 0, and stops
+// it (cut, like a limit) when it returns true.
+func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, facets []string, facetLimit uint64, page int, progress func(counted uint64) (stop bool)) (t tally, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = tally{}, fmt.Errorf("search partition %s: panic: %v", p.name, r)
@@ -124,9 +126,13 @@ func tallyPart(ctx context.Context, p *partition, bq query.Query, limit uint64, 
 	}
 	t.complete = true
 	for {
-		if t.count&1023 == 0 {
+		if t.count&255 == 0 {
 			if err := ctx.Err(); err != nil {
 				return t, fmt.Errorf("search partition %s: %w", p.name, err)
+			}
+			if progress != nil && progress(t.count) {
+				t.complete = false
+				break
 			}
 		}
 		dm, err := s.Next(sctx)
