@@ -242,16 +242,18 @@ type walked struct {
 
 // walk counts hits partition by partition, newest first, until goal hits
 // are counted, in waves of parallel counts (growing while hits are
-// sparse); each count stops once it alone would reach the goal. Hits
-// counted before countLimit also report the named facets. With
-// firstPage > 0 the newest partition's first page of that many hits comes
-// with its count when the count reaches every hit of it.
+// sparse); each count stops once it alone would reach the goal, or once
+// the months before it in its wave have (see peers). Hits counted before
+// countLimit also report the named facets. With firstPage > 0 the newest
+// partition's first page of that many hits comes with its count when the
+// count reaches every hit of it.
 //
 // The first wave is the newest month alone when it is well under way (see
 // newestAlone): a common query often reaches the goal there, mid-month
 // too, and a month counted beside it would walk up to goal hits more for
-// nothing, twice the work of every such count. A sparse query loses no
-// round by it: the next wave is already twice the cores.
+// nothing, twice the work of every such count. A query whose newest month
+// falls short pays one more round for it; the next wave is then twice the
+// cores, so over many months the rounds are as many as before.
 func (ix *Index) walk(ctx context.Context, parts []*partition, qs []query.Query, goal uint64, firstPage int, facets []string) (walked, error) {
 	w := walked{complete: true}
 	cores := max(2, runtime.GOMAXPROCS(0))
