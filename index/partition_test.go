@@ -435,16 +435,9 @@ func TestFacetsStopWithTheMonthThatReachesTheLimit(t *testing.T) {
 // quarter of the items of the month before, and beside that month when
 // it holds fewer; the totals tell the two apart.
 func TestCountStopsInTheNewestMonth(t *testing.T) {
-	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ix.Close() })
 	ctx := context.Background()
 	items := denseItems(50) // March holds 12 items, February 38
-	if err := ix.Add(ctx, items); err != nil {
-		t.Fatal(err)
-	}
+	ix := openWith(t, items)
 	want := newestOrder(items, nil)[:3] // every item is from CISA
 	total := func(limit uint64, facets string) uint64 {
 		t.Helper()
@@ -505,20 +498,13 @@ func TestWaveStopsAtTheGoal(t *testing.T) {
 // TestCountStopsWhenToldSo: a count told its progress from its first hit
 // on stops, cut, when told to, and reports peers' progress in order.
 func TestCountStopsWhenToldSo(t *testing.T) {
-	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ix.Close() })
 	ctx := context.Background()
 	items := make([]accordwatch.Item, 600)
 	for i := range items {
 		items[i] = accordwatch.Item{ID: fmt.Sprintf("s%03d", i), Title: "notice", FeedName: "CISA",
 			Published: day("2026-02-01", 0).Add(time.Duration(i) * time.Minute)}
 	}
-	if err := ix.Add(ctx, items); err != nil {
-		t.Fatal(err)
-	}
+	ix := openWith(t, items)
 	parts, err := ix.snapshot(time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -105,16 +105,22 @@ func denseItems(n int) []accordwatch.Item {
 
 func openDense(t *testing.T, n int) (*Index, []accordwatch.Item) {
 	t.Helper()
+	items := denseItems(n)
+	return openWith(t, items), items
+}
+
+// openWith opens an index in a temp dir holding items.
+func openWith(t *testing.T, items []accordwatch.Item) *Index {
+	t.Helper()
 	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ix.Close() })
-	items := denseItems(n)
 	if err := ix.Add(context.Background(), items); err != nil {
 		t.Fatal(err)
 	}
-	return ix, items
+	return ix
 }
 
 // TestCursorPagesWithoutFacets reads every page by cursor without facets
