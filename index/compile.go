@@ -250,8 +250,7 @@ func dateBounds(n node, now time.Time) (lo, hi time.Time) {
 // and a query made only of such a range would walk p's documents where
 // their count is known. Only clauses that the whole query ANDs are left
 // out (through nested ANDs); a range under OR or NOT keeps its effect.
-// full is c.compile(q),
-// returned when no clause is left out.
+// full is c.compile(q), returned when no clause is left out.
 func (c *compiler) compileFor(q *Query, full query.Query, p *partition) query.Query {
 	clauses := andClauses(q.root, nil)
 	kept := make([]node, 0, len(clauses))

@@ -185,15 +185,7 @@ func TestFacetCodesSurviveReopen(t *testing.T) {
 
 func TestTallyStopsAtLimit(t *testing.T) {
 	ix, items := openSpread(t, 120)
-	parts, err := ix.snapshot(time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := Parse("ransomware")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bq := ix.compiler().compile(q)
+	parts, bq := partsQuery(t, ix, "ransomware")
 	var all uint64
 	for _, p := range parts {
 		full, err := tallyPart(context.Background(), p, bq, math.MaxUint64, []string{"feed"}, math.MaxUint64, 0, nil)

@@ -504,16 +504,7 @@ func TestCountStopsWhenToldSo(t *testing.T) {
 		items[i] = accordwatch.Item{ID: fmt.Sprintf("s%03d", i), Title: "notice", FeedName: "CISA",
 			Published: day("2026-02-01", 0).Add(time.Duration(i) * time.Minute)}
 	}
-	ix := openWith(t, items)
-	parts, err := ix.snapshot(time.Time{}, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := Parse("feed:cisa")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bq := ix.compiler().compile(q)
+	parts, bq := partsQuery(t, openWith(t, items), "feed:cisa")
 	var told []uint64
 	full, err := tallyPart(ctx, parts[0], bq, math.MaxUint64, nil, 0, 0, func(n uint64) bool { told = append(told, n); return false })
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,11 +22,6 @@ import (
 // shared by different words, and phrases combined with other clauses
 // (which move it by Advance).
 func TestPhraseSearcherMatchesBleve(t *testing.T) {
-	ix, err := Open(filepath.Join(t.TempDir(), "index"), testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ix.Close() })
 	words := []string{"attack", "attacks", "attacked", "denial", "of", "the", "service", "remote", "code", "execution",
 		"supply", "chain", "a", "zero", "day", "data", "breach", "and", "botnet", "patch"}
 	rng := rand.New(rand.NewPCG(7, 15))
@@ -50,9 +44,7 @@ func TestPhraseSearcherMatchesBleve(t *testing.T) {
 			Tags:      accordwatch.Tags{States: []string{[]string{"Russia", "China", "Iran"}[i%3]}},
 		})
 	}
-	if err := ix.Add(context.Background(), items); err != nil {
-		t.Fatal(err)
-	}
+	ix := openWith(t, items)
 	parts, err := ix.snapshot(time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -109,6 +109,20 @@ func openDense(t *testing.T, n int) (*Index, []accordwatch.Item) {
 	return openWith(t, items), items
 }
 
+// partsQuery returns every partition of ix and q compiled for them.
+func partsQuery(t *testing.T, ix *Index, q string) ([]*partition, query.Query) {
+	t.Helper()
+	parts, err := ix.snapshot(time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq, err := Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parts, ix.compiler().compile(pq)
+}
+
 // openWith opens an index in a temp dir holding items.
 func openWith(t *testing.T, items []accordwatch.Item) *Index {
 	t.Helper()
