@@ -494,6 +494,29 @@ func seekWindows() []time.Duration {
 	return []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 }
 
+// spansFor returns the spans searchWindows tries in p for n hits before
+// at: first one that holds about 4n of p's items at their average rate
+// from the month's start to at, when that is shorter than an hour, then
+// seekWindows'. An hour of a busy month holds hundreds of items (230 at
+// 6M), each matched and its sort key read, for a page of everything of
+// 20. A span too short costs one search of a few items.
+func spansFor(p *partition, at time.Time, n int) []time.Duration {
+	spans := seekWindows()
+	docs, err := p.bi.DocCount()
+	if err != nil || docs == 0 {
+		return spans
+	}
+	upTo := p.end
+	if at.Before(upTo) {
+		upTo = at
+	}
+	span := upTo.Sub(p.start) / time.Duration(docs) * time.Duration(4*n)
+	if span <= 0 || span >= spans[0] {
+		return spans
+	}
+	return append([]time.Duration{span}, spans...)
+}
+
 // newestIn returns the n newest hits of bq in p. A newest-first search of
 // the whole month matches every hit of it and reads each one's sort key:
 // for a common query in a busy month that is tens of thousands of hits for
@@ -519,7 +542,7 @@ func newestIn(ctx context.Context, p *partition, bq query.Query, at, hi time.Tim
 // month. The caller makes sure no hit it wants lies after end.
 func searchWindows(ctx context.Context, p *partition, bq query.Query, at, end time.Time, endIncl bool, after []string, n int) (*bleve.SearchResult, error) {
 	if !p.start.IsZero() {
-		for _, span := range seekWindows() {
+		for _, span := range spansFor(p, at, n) {
 			lo := at.Add(-span)
 			if !lo.After(p.start) {
 				break

@@ -216,7 +216,13 @@ var monthQueries = []string{"", "firewall", "state:russia"}
 // over the whole month.
 func forEachMonth(t *testing.T, fn func(q string, p *partition, bq query.Query, all *bleve.SearchResult)) {
 	t.Helper()
-	ix, _ := openDense(t, 400)
+	forEachMonthOf(t, denseItems(400), fn)
+}
+
+// forEachMonthOf is forEachMonth over an index of items.
+func forEachMonthOf(t *testing.T, items []accordwatch.Item, fn func(q string, p *partition, bq query.Query, all *bleve.SearchResult)) {
+	t.Helper()
+	ix := openWith(t, items)
 	ctx := context.Background()
 	parts, err := ix.snapshot(time.Time{}, time.Time{})
 	if err != nil {
@@ -267,6 +273,40 @@ func TestSeekMatchesSearchAfter(t *testing.T) {
 		if seen[q] < 50 {
 			t.Errorf("%q: %d hits in all, want enough to exercise the windows", q, seen[q])
 		}
+	}
+}
+
+// TestSizedWindowsMatchSearchAfter checks seek in a month busy enough
+// that its first window, sized from the month's items, is minutes long:
+// 600 items 20 s apart, so a page of 1, 7 or 20 is sought first among the
+// items of the last 80 s, 9 or 27 minutes.
+func TestSizedWindowsMatchSearchAfter(t *testing.T) {
+	items := denseItems(600)
+	end := time.Date(2026, 3, 1, 3, 20, 0, 0, time.UTC) // the month's first 200 minutes
+	for i := range items {
+		items[i].Published = end.Add(-time.Duration(i) * 20 * time.Second)
+	}
+	ctx := context.Background()
+	sized := 0
+	forEachMonthOf(t, items, func(q string, p *partition, bq query.Query, all *bleve.SearchResult) {
+		for _, n := range []int{1, 7, 20} {
+			if spans := spansFor(p, end, n); spans[0] < time.Hour {
+				sized++
+			}
+			for i, h := range all.Hits {
+				want := ids(all.Hits[i+1 : min(len(all.Hits), i+1+n)])
+				out, err := seek(ctx, p, bq, h.DecodedSort, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
+					t.Fatalf("%q in %s after hit %d, %d hits (-SearchAfter +seek):\n%s", q, p.name, i, n, diff)
+				}
+			}
+		}
+	})
+	if sized == 0 {
+		t.Error("no month had a window shorter than an hour: the test does not exercise them")
 	}
 }
 
