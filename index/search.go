@@ -484,24 +484,16 @@ func (ix *Index) newest(ctx context.Context, parts []*partition, qs []query.Quer
 	return hits, &cursor{Sort: accordwatch.SortNewest, Part: last.Index, After: slices.Clone(last.DecodedSort)}, nil
 }
 
-// seekWindows returns the spans before a cursor (or before the time a
-// month's newest hits are sought at) that seek and newestIn try, in turn,
-// before they search the rest of the month: an hour holds a page of
-// everything in a busy month (about 55 items at a million items), a day or
-// a week the page of a narrower query. A span too narrow costs one cheap
-// search that finds too few.
-func seekWindows() []time.Duration {
-	return []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
-}
-
-// spansFor returns the spans searchWindows tries in p for n hits before
-// at: first one that holds about 4n of p's items at their average rate
-// from the month's start to at, when that is shorter than an hour, then
-// seekWindows'. An hour of a busy month holds hundreds of items (230 at
-// 6M), each matched and its sort key read, for a page of everything of
-// 20. A span too short costs one search of a few items.
+// spansFor returns the spans before a cursor (or before at, the time a
+// month's newest hits are sought at) that seek and newestIn try in p, in
+// turn, for n hits before they search the rest of the month. The first
+// holds about 4n of p's items at their average rate from the month's start
+// to at, when that is shorter than an hour: an hour of a busy month holds
+// hundreds of items (230 at 6M), each matched and its sort key read, for a
+// page of 20 of everything. Then an hour, a day and a week, for narrower
+// queries. A span too narrow costs one cheap search that finds too few.
 func spansFor(p *partition, at time.Time, n int) []time.Duration {
-	spans := seekWindows()
+	spans := []time.Duration{time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 	docs, err := p.bi.DocCount()
 	if err != nil || docs == 0 {
 		return spans

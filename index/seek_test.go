@@ -252,26 +252,32 @@ func forEachMonthOf(t *testing.T, items []accordwatch.Item, fn func(q string, p 
 // month, from every position in every month and for page sizes the
 // windows can and cannot fill.
 func TestSeekMatchesSearchAfter(t *testing.T) {
-	ctx := context.Background()
 	seen := make(map[string]int)
 	forEachMonth(t, func(q string, p *partition, bq query.Query, all *bleve.SearchResult) {
 		seen[q] += len(all.Hits)
-		for i, h := range all.Hits {
-			for _, n := range []int{1, 7, 40, 300} {
-				want := ids(all.Hits[i+1 : min(len(all.Hits), i+1+n)])
-				out, err := seek(ctx, p, bq, h.DecodedSort, n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
-					t.Fatalf("%q in %s after hit %d (%v), %d hits (-SearchAfter +seek):\n%s", q, p.name, i, h.DecodedSort, n, diff)
-				}
-			}
-		}
+		seekAfterEach(t, q, p, bq, all, []int{1, 7, 40, 300})
 	})
 	for _, q := range monthQueries {
 		if seen[q] < 50 {
 			t.Errorf("%q: %d hits in all, want enough to exercise the windows", q, seen[q])
+		}
+	}
+}
+
+// seekAfterEach checks seek from every hit of all (p's hits of bq, newest
+// first) against the hits that follow it there, for each page size of ns.
+func seekAfterEach(t *testing.T, q string, p *partition, bq query.Query, all *bleve.SearchResult, ns []int) {
+	t.Helper()
+	for i, h := range all.Hits {
+		for _, n := range ns {
+			want := ids(all.Hits[i+1 : min(len(all.Hits), i+1+n)])
+			out, err := seek(context.Background(), p, bq, h.DecodedSort, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
+				t.Fatalf("%q in %s after hit %d (%v), %d hits (-SearchAfter +seek):\n%s", q, p.name, i, h.DecodedSort, n, diff)
+			}
 		}
 	}
 }
@@ -286,24 +292,15 @@ func TestSizedWindowsMatchSearchAfter(t *testing.T) {
 	for i := range items {
 		items[i].Published = end.Add(-time.Duration(i) * 20 * time.Second)
 	}
-	ctx := context.Background()
 	sized := 0
 	forEachMonthOf(t, items, func(q string, p *partition, bq query.Query, all *bleve.SearchResult) {
-		for _, n := range []int{1, 7, 20} {
+		ns := []int{1, 7, 20}
+		for _, n := range ns {
 			if spans := spansFor(p, end, n); spans[0] < time.Hour {
 				sized++
 			}
-			for i, h := range all.Hits {
-				want := ids(all.Hits[i+1 : min(len(all.Hits), i+1+n)])
-				out, err := seek(ctx, p, bq, h.DecodedSort, n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if diff := cmp.Diff(want, ids(out.Hits)); diff != "" {
-					t.Fatalf("%q in %s after hit %d, %d hits (-SearchAfter +seek):\n%s", q, p.name, i, n, diff)
-				}
-			}
 		}
+		seekAfterEach(t, q, p, bq, all, ns)
 	})
 	if sized == 0 {
 		t.Error("no month had a window shorter than an hour: the test does not exercise them")
